@@ -223,3 +223,27 @@ class Inventory:
     def state(self, source: Source) -> SourceState:
         report = self.sources.get(source)
         return report.state if report else "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryMatch:
+    """How often one detection entry of one profile matched in a file. Never the value itself."""
+
+    profile: str
+    entry: str
+    count: int
+    masked_samples: tuple[str, ...] = ()  # e.g. "****-****-****-1234"
+    value_hashes: tuple[str, ...] = ()  # salted hashes, to recognise repeats across files
+
+
+@dataclass(frozen=True, slots=True)
+class FileScan:
+    """DLP's verdict on one file: the contract between `dlp` and the three DLP checks."""
+
+    file: FileRef
+    status: Literal["scanned", "not_scanned"]
+    reason: str | None = None  # why not scanned: expired, unsupported, encrypted, over a limit, ...
+    matched_profiles: tuple[str, ...] = ()  # profiles matching more than their match_count
+    matches: tuple[EntryMatch, ...] = ()
+    size_bytes: int | None = None
+    content_sha256: str | None = None
