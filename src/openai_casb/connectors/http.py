@@ -1,0 +1,323 @@
+"""The one HTTP layer for both APIs: GET only, client-side quotas, retries, pagination.
+
+Read-only is enforced twice: `ApiClient` has no method that sends anything but GET, and every
+httpx client is built on `GetOnlyTransport`, which raises `ReadOnlyViolation` before a request
+of any other method reaches the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from openai_casb.connectors.errors import ApiError, PaginationError, ReadOnlyViolation
+from openai_casb.connectors.ratelimit import RollingWindowLimiter
+from openai_casb.connectors.retry import RetryPolicy, is_retryable_status
+from openai_casb.redaction import redact_key
+
+log = logging.getLogger(__name__)
+
+ParamValue = str | int | float | bool | Sequence[str] | None
+Params = Mapping[str, ParamValue]
+Sleep = Callable[[float], Awaitable[None]]
+
+_KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_\-*]{6,}")
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def scrub(text: str, *secrets: SecretStr | None) -> str:
+    """Remove keys from text the server sent (error messages may echo part of a key)."""
+    for secret in secrets:
+        if secret is not None and secret.get_secret_value():
+            value = secret.get_secret_value()
+            text = text.replace(value, redact_key(value))
+    return _KEY_LIKE.sub(lambda match: redact_key(match.group(0)), text)
+
+
+class GetOnlyTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport and refuses every method but GET before sending anything."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET":
+            raise ReadOnlyViolation(f"refused to send {request.method} {request.url.path}: this tool only reads")
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def read_only_client(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 30.0,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.AsyncClient:
+    """An httpx client that can only send GET. Redirects are never followed automatically, so a
+    Bearer header cannot leak to the host of a signed URL."""
+    inner = transport if transport is not None else httpx.AsyncHTTPTransport(retries=0)
+    return httpx.AsyncClient(
+        transport=GetOnlyTransport(inner), timeout=timeout, headers=dict(headers or {}), follow_redirects=False
+    )
+
+
+def fill_template(template: str, path_params: Mapping[str, str] | None) -> str:
+    values = path_params or {}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise ValueError(f"missing path parameter {name!r} for {template}")
+        return quote(str(values[name]), safe="")
+
+    return _PATH_PARAM.sub(replace, template)
+
+
+def _query(params: Params | None) -> list[tuple[str, str | int | float | bool | None]]:
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
+    for name, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            pairs.append((name, "true" if value else "false"))
+        elif isinstance(value, str | int | float):
+            pairs.append((name, str(value)))
+        else:
+            pairs.extend((name, str(item)) for item in value)
+    return pairs
+
+
+def _error_message(response: httpx.Response) -> tuple[str, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.reason_phrase or "error", None)
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("detail") or response.reason_phrase
+            code = error.get("code")
+            return (str(message), str(code) if code is not None else None)
+        if isinstance(error, str):
+            return (error, None)
+    return (response.reason_phrase or "error", None)
+
+
+@dataclass(slots=True)
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    by_template: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list endpoint, whichever of the two envelopes it came in."""
+
+    data: list[Any]
+    has_more: bool
+    last_id: str | None
+    raw: dict[str, Any]
+
+
+class ApiClient:
+    """GET-only JSON client for one API and one key.
+
+    `quota_for(template)` gives the number of requests allowed per rolling window for that
+    endpoint template; the limiter is keyed by client name and template.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        key: SecretStr,
+        quota_for: Callable[[str], int],
+        limiter: RollingWindowLimiter,
+        policy: RetryPolicy,
+        concurrency: int = 8,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self._key = key
+        self._quota_for = quota_for
+        self._limiter = limiter
+        self._policy = policy
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._http = read_only_client(
+            transport=transport, timeout=timeout, headers={"Accept": "application/json"}
+        )
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        key = redact_key(self._key.get_secret_value())
+        return f"ApiClient(name={self.name!r}, base_url={self.base_url!r}, key={key!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _endpoint(self, template: str) -> str:
+        return f"{self.name} {template}"
+
+    async def _send(self, template: str, url: str, params: Params | None) -> httpx.Response:
+        async with self._slots:
+            await self._limiter.acquire(f"{self.name}:{template}", self._quota_for(template))
+            self.stats.requests += 1
+            self.stats.by_template[template] = self.stats.by_template.get(template, 0) + 1
+            request = self._http.build_request(
+                "GET",
+                url,
+                params=_query(params),
+                headers={"Authorization": f"Bearer {self._key.get_secret_value()}"},
+            )
+            response = await self._http.send(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+
+    async def request(
+        self,
+        template: str,
+        path_params: Mapping[str, str] | None = None,
+        params: Params | None = None,
+        *,
+        expect_json: bool = True,
+        accept_statuses: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """GET with quota and retries. Returns the response for 2xx/3xx or a status in
+        `accept_statuses`; raises ApiError otherwise. With `expect_json`, an unparsable 2xx body
+        (truncated, invalid) is retried like a transient error."""
+        response, _ = await self._request(template, path_params, params, expect_json, accept_statuses)
+        return response
+
+    async def _request(
+        self,
+        template: str,
+        path_params: Mapping[str, str] | None,
+        params: Params | None,
+        expect_json: bool,
+        accept_statuses: frozenset[int],
+    ) -> tuple[httpx.Response, Any]:
+        endpoint = self._endpoint(template)
+        url = self.base_url + fill_template(template, path_params)
+        retry_number = 0
+        waited = 0.0
+        while True:
+            response: httpx.Response | None = None
+            try:
+                response = await self._send(template, url, params)
+            except ReadOnlyViolation:
+                raise
+            except httpx.TimeoutException:
+                reason, status = "timed out", None
+            except httpx.TransportError as exc:
+                reason, status = f"connection error ({type(exc).__name__})", None
+            else:
+                status = response.status_code
+                if status in accept_statuses or 300 <= status < 400:
+                    return response, None
+                if is_retryable_status(status):
+                    reason = scrub(_error_message(response)[0], self._key)
+                elif status >= 400:
+                    message, code = _error_message(response)
+                    raise ApiError(endpoint, scrub(message, self._key), status=status, code=code)
+                elif not expect_json:
+                    return response, None
+                else:
+                    try:
+                        return response, json.loads(response.content)
+                    except ValueError:
+                        reason = "invalid or truncated JSON body"
+            delay = self._policy.delay(retry_number + 1, response, self._rng)
+            if retry_number >= self._policy.max_retries or waited + delay > self._policy.budget_seconds:
+                raise ApiError(endpoint, f"gave up after {retry_number + 1} attempt(s): {reason}", status=status)
+            log.debug("retrying %s in %.2fs (attempt %d): %s", endpoint, delay, retry_number + 1, reason)
+            self.stats.retries += 1
+            retry_number += 1
+            waited += delay
+            await self._sleep(delay)
+
+    async def get_json(
+        self, template: str, path_params: Mapping[str, str] | None = None, params: Params | None = None
+    ) -> Any:
+        _, body = await self._request(template, path_params, params, True, frozenset())
+        return body
+
+    async def paginate(
+        self,
+        template: str,
+        path_params: Mapping[str, str] | None = None,
+        params: Params | None = None,
+        *,
+        first_page_params: Params | None = None,
+    ) -> AsyncIterator[Page]:
+        """Yield pages until `has_more` is false. `first_page_params` (e.g. `since_timestamp`) are
+        sent on the first page only; later pages send `after=<last_id>`."""
+        endpoint = self._endpoint(template)
+        seen_cursors: set[str] = set()
+        cursor: str | None = None
+        while True:
+            query: dict[str, ParamValue] = dict(params or {})
+            if cursor is None:
+                query.update(first_page_params or {})
+            else:
+                query["after"] = cursor
+            body = await self.get_json(template, path_params, query)
+            page = parse_page(body, endpoint)
+            yield page
+            if not page.has_more:
+                return
+            next_cursor = page.last_id or (_last_object_id(page.data))
+            if not next_cursor:
+                raise PaginationError(f"GET {endpoint}: has_more is true but the page gives no cursor")
+            if next_cursor in seen_cursors:
+                raise PaginationError(f"GET {endpoint}: cursor {next_cursor!r} repeated; stopping to avoid a loop")
+            seen_cursors.add(next_cursor)
+            cursor = next_cursor
+
+
+def _last_object_id(data: list[Any]) -> str | None:
+    if data and isinstance(data[-1], dict):
+        value = data[-1].get("id")
+        return str(value) if value is not None else None
+    return None
+
+
+def parse_page(body: Any, endpoint: str) -> Page:
+    """Read either list envelope (Admin: first_id/last_id; Compliance: last_id only)."""
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise ApiError(endpoint, "response is not a list envelope (no `data` array)")
+    last_id = body.get("last_id")
+    return Page(
+        data=body["data"],
+        has_more=bool(body.get("has_more", False)),
+        last_id=str(last_id) if last_id is not None else None,
+        raw=body,
+    )

@@ -1,0 +1,60 @@
+"""When and how long to wait before retrying a GET: the policy of OpenAI's own SDK, bounded."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_retries: int = 6
+    budget_seconds: float = 300.0  # total time spent waiting between attempts of one request
+    backoff_base_seconds: float = 0.5
+    backoff_cap_seconds: float = 8.0
+    max_retry_after_seconds: float = 120.0
+
+    def backoff(self, retry_number: int, rng: random.Random) -> float:
+        """Exponential backoff with full jitter in its upper quarter, as the SDK does."""
+        delay: float = min(self.backoff_base_seconds * 2.0 ** max(retry_number - 1, 0), self.backoff_cap_seconds)
+        return delay * (1 - 0.25 * rng.random())
+
+    def delay(self, retry_number: int, response: httpx.Response | None, rng: random.Random) -> float:
+        server = retry_after_seconds(response) if response is not None else None
+        if server is not None and 0 <= server <= self.max_retry_after_seconds:
+            return server
+        return self.backoff(retry_number, rng)
+
+
+def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """The server's requested delay: `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date."""
+    millis = response.headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(float(millis) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    header = response.headers.get("retry-after")
+    if header is None:
+        return None
+    try:
+        return max(float(header), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
