@@ -1,0 +1,74 @@
+"""Route bytes to the right extractor by content, and bound the text that comes out."""
+
+from __future__ import annotations
+
+from openai_casb.dlp.extract.archive import extract_zip
+from openai_casb.dlp.extract.base import Budget, NotScanned, TextChunks
+from openai_casb.dlp.extract.image import extract_image
+from openai_casb.dlp.extract.limits import ExtractionLimits
+from openai_casb.dlp.extract.ooxml import extract_docx, extract_pptx, extract_xlsx
+from openai_casb.dlp.extract.pdf import extract_pdf
+from openai_casb.dlp.extract.sniff import Kind, detect_kind
+from openai_casb.dlp.extract.text import extract_json, extract_text
+
+_ENCRYPTED_OOXML = "EncryptedPackage".encode("utf-16-le")
+
+
+def extract_bytes(data: bytes, name: str | None, depth: int, budget: Budget) -> TextChunks:
+    """Text chunks of one file or archive entry; raises NotScanned when it cannot be read."""
+    if not data:
+        raise NotScanned("empty file")
+    kind = detect_kind(data, name)
+    limits = budget.limits
+    if kind is Kind.TEXT:
+        yield from extract_text(data, limits)
+    elif kind is Kind.JSON:
+        yield from extract_json(data, limits)
+    elif kind is Kind.PDF:
+        yield from extract_pdf(data, budget)
+    elif kind is Kind.DOCX:
+        yield from extract_docx(data, budget)
+    elif kind is Kind.XLSX:
+        yield from extract_xlsx(data, budget)
+    elif kind is Kind.PPTX:
+        yield from extract_pptx(data, budget)
+    elif kind is Kind.ZIP:
+        yield from extract_zip(data, depth, budget, extract_bytes)
+    elif kind is Kind.IMAGE:
+        yield from extract_image(data, budget)
+    elif kind is Kind.OLE2:
+        # Password-protected OOXML is an OLE2 container holding an "EncryptedPackage" stream.
+        if _ENCRYPTED_OOXML in data:
+            raise NotScanned("encrypted")
+        raise NotScanned("unsupported format: legacy Office (OLE2) file")
+    elif kind is Kind.OTHER_ARCHIVE:
+        raise NotScanned("unsupported format: archive type other than ZIP")
+    else:
+        raise NotScanned("unsupported format: binary content")
+
+
+def extract_file(data: bytes, name: str | None, limits: ExtractionLimits, budget: Budget | None = None) -> TextChunks:
+    """Text chunks of a whole file, cut at `limits.max_text_chars` (noted in the budget).
+
+    Only NotScanned escapes: a parser bug on a strange file loses that file, not the scan.
+    """
+    budget = budget or Budget(limits)
+    if len(data) > limits.max_file_bytes:
+        raise NotScanned(f"over the file size limit ({limits.max_file_bytes} bytes)", cacheable=False)
+    remaining = limits.max_text_chars
+    try:
+        for chunk in extract_bytes(data, name, 0, budget):
+            if len(chunk) >= remaining:
+                yield chunk[:remaining]
+                budget.note(f"text truncated at {limits.max_text_chars} characters")
+                return
+            remaining -= len(chunk)
+            yield chunk
+    except NotScanned:
+        raise
+    except MemoryError:
+        raise NotScanned("over the memory limit", cacheable=False) from None
+    except RecursionError:
+        raise NotScanned("malformed file: nesting too deep to parse") from None
+    except Exception as error:
+        raise NotScanned(f"could not be parsed ({type(error).__name__})") from None

@@ -1,0 +1,110 @@
+"""Recognise a file's format by its content first and its name second.
+
+Names and MIME types from an API are not trusted: a PDF renamed `.txt` is still a PDF. The name
+is only used to choose between text flavours (CSV, JSON, ...) and to say what a file claimed to
+be when its content is unknown.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    PDF = "pdf"
+    ZIP = "zip"
+    DOCX = "docx"
+    XLSX = "xlsx"
+    PPTX = "pptx"
+    IMAGE = "image"
+    OLE2 = "ole2"  # legacy Office or an encrypted OOXML container
+    OTHER_ARCHIVE = "other_archive"
+    BINARY = "binary"
+
+
+_IMAGE_MAGIC: tuple[bytes, ...] = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",  # TIFF little-endian
+    b"MM\x00*",  # TIFF big-endian
+)
+_OTHER_ARCHIVES: tuple[bytes, ...] = (
+    b"\x1f\x8b",  # gzip
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+)
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_JSON_SUFFIXES = {".json", ".jsonl", ".ndjson", ".geojson"}
+_BOMS: tuple[bytes, ...] = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def detect_kind(data: bytes, name: str | None = None) -> Kind:
+    """The format of `data`, by magic bytes; `name` only picks the text flavour."""
+    head = data[:16]
+    if head.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
+        return Kind.PDF
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_flavour(data)
+    if head.startswith(_OLE2_MAGIC):
+        return Kind.OLE2
+    if head.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return Kind.IMAGE
+    if head.startswith(_OTHER_ARCHIVES):
+        return Kind.OTHER_ARCHIVE
+    if head.startswith(_IMAGE_MAGIC):
+        return Kind.IMAGE
+    if head.startswith(_BOMS) or looks_like_text(data[:8192]):
+        suffix = PurePosixPath(name or "").suffix.lower()
+        return Kind.JSON if suffix in _JSON_SUFFIXES else Kind.TEXT
+    if head.startswith(b"BM"):  # BMP: two bytes are weak evidence, so only when not text
+        return Kind.IMAGE
+    return Kind.BINARY
+
+
+def looks_like_text(sample: bytes) -> bool:
+    """True for text in a common encoding: UTF-8/latin-1 without NULs, or UTF-16 without a BOM."""
+    if not sample:
+        return True
+    if _looks_like_utf16(sample):
+        return True
+    if b"\x00" in sample:
+        return False
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13, 27))
+    return controls / len(sample) < 0.05
+
+
+def _looks_like_utf16(sample: bytes) -> bool:
+    """ASCII-range text in UTF-16 has a NUL in every other byte."""
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, other in ((odd, even), (even, odd)):
+        if zeros.count(0) > 0.9 * len(zeros) and other.count(0) < 0.1 * len(other):
+            return True
+    return False
+
+
+def _zip_flavour(data: bytes) -> Kind:
+    """Office Open XML files are ZIPs; their part names tell which application wrote them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist()[:10_000])
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return Kind.ZIP  # the ZIP extractor reports the damage
+    if "[Content_Types].xml" in names:
+        if "word/document.xml" in names:
+            return Kind.DOCX
+        if "xl/workbook.xml" in names:
+            return Kind.XLSX
+        if "ppt/presentation.xml" in names:
+            return Kind.PPTX
+    return Kind.ZIP
