@@ -1,0 +1,189 @@
+"""Typed, page-by-page readers of the endpoints the scanner uses (all GET)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from openai_casb.connectors.errors import ApiError, PaginationError
+from openai_casb.connectors.http import ApiClient, ParamValue
+from openai_casb.connectors.models import admin as am
+from openai_casb.connectors.models import compliance as cm
+
+M = TypeVar("M", bound=BaseModel)
+
+USERS = "/organization/users"
+INVITES = "/organization/invites"
+PROJECTS = "/organization/projects"
+PROJECT = "/organization/projects/{project_id}"
+PROJECT_API_KEYS = "/organization/projects/{project_id}/api_keys"
+ADMIN_API_KEYS = "/organization/admin_api_keys"
+AUDIT_LOGS = "/organization/audit_logs"
+
+WS = "/compliance/workspaces/{workspace_id}"
+WS_USERS = WS + "/users"
+WS_GPTS = WS + "/gpts"
+WS_PROJECTS = WS + "/projects"
+WS_CONVERSATIONS = WS + "/conversations"
+WS_LOGS = WS + "/logs"
+WS_LOG_FILE = WS + "/logs/{log_file_id}"
+
+
+def parse_items(model: type[M], items: list[Any], endpoint: str) -> list[M]:
+    parsed: list[M] = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            # Only locations and messages: pydantic's str() would echo the input values.
+            where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'object'}: {e['msg']}" for e in exc.errors()[:3])
+            raise ApiError(endpoint, f"malformed {model.__name__} at index {index}: {where}") from None
+    return parsed
+
+
+async def pages_of(
+    client: ApiClient,
+    template: str,
+    model: type[M],
+    path_params: dict[str, str] | None = None,
+    params: dict[str, ParamValue] | None = None,
+    first_page_params: dict[str, ParamValue] | None = None,
+) -> AsyncIterator[list[M]]:
+    endpoint = f"{client.name} {template}"
+    async for page in client.paginate(template, path_params, params, first_page_params=first_page_params):
+        yield parse_items(model, page.data, endpoint)
+
+
+class AdminReader:
+    def __init__(self, client: ApiClient, page_size: int = 100) -> None:
+        self.client = client
+        self.page_size = page_size
+
+    def users(self) -> AsyncIterator[list[am.OrgUser]]:
+        return pages_of(self.client, USERS, am.OrgUser, params={"limit": self.page_size})
+
+    def invites(self) -> AsyncIterator[list[am.Invite]]:
+        return pages_of(self.client, INVITES, am.Invite, params={"limit": self.page_size})
+
+    def projects(self) -> AsyncIterator[list[am.Project]]:
+        return pages_of(self.client, PROJECTS, am.Project, params={"limit": self.page_size, "include_archived": True})
+
+    async def project(self, project_id: str) -> am.Project:
+        body = await self.client.get_json(PROJECT, {"project_id": project_id})
+        return parse_items(am.Project, [body], f"admin {PROJECT}")[0]
+
+    def project_api_keys(self, project_id: str) -> AsyncIterator[list[am.ProjectApiKey]]:
+        # owner_project_access=any: without it the API hides some enabled keys.
+        return pages_of(
+            self.client,
+            PROJECT_API_KEYS,
+            am.ProjectApiKey,
+            {"project_id": project_id},
+            {"limit": self.page_size, "owner_project_access": "any"},
+        )
+
+    def admin_api_keys(self) -> AsyncIterator[list[am.AdminApiKey]]:
+        return pages_of(self.client, ADMIN_API_KEYS, am.AdminApiKey, params={"limit": self.page_size})
+
+    def login_events(self, since_epoch: int) -> AsyncIterator[list[am.AuditLogEvent]]:
+        return pages_of(
+            self.client,
+            AUDIT_LOGS,
+            am.AuditLogEvent,
+            params={"limit": self.page_size, "event_types[]": ["login.succeeded"], "effective_at[gte]": since_epoch},
+        )
+
+
+def iso_utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ComplianceReader:
+    def __init__(
+        self,
+        client: ApiClient,
+        workspace_id: str,
+        unauthenticated: httpx.AsyncClient,
+        page_size: int = 100,
+        conversations_page_size: int = 200,
+    ) -> None:
+        self.client = client
+        self.workspace = {"workspace_id": workspace_id}
+        self.unauthenticated = unauthenticated
+        self.page_size = page_size
+        self.conversations_page_size = conversations_page_size
+
+    def users(self) -> AsyncIterator[list[cm.WorkspaceUser]]:
+        return pages_of(self.client, WS_USERS, cm.WorkspaceUser, self.workspace, {"limit": self.page_size})
+
+    def gpts(self) -> AsyncIterator[list[cm.GptOrProject]]:
+        return pages_of(self.client, WS_GPTS, cm.GptOrProject, self.workspace, {"limit": self.page_size})
+
+    def projects(self) -> AsyncIterator[list[cm.GptOrProject]]:
+        return pages_of(self.client, WS_PROJECTS, cm.GptOrProject, self.workspace, {"limit": self.page_size})
+
+    def conversations(self, since: float | None) -> AsyncIterator[list[cm.Conversation]]:
+        # since_timestamp on the first page only: with `after` the API rejects (1.1.5) or ignores (1.1.1) it.
+        first: dict[str, ParamValue] | None = {"since_timestamp": int(since)} if since is not None else None
+        return pages_of(
+            self.client,
+            WS_CONVERSATIONS,
+            cm.Conversation,
+            self.workspace,
+            {"limit": self.conversations_page_size},
+            first,
+        )
+
+    async def log_files(self, event_type: str, after_epoch: float) -> AsyncIterator[list[cm.LogFileRef]]:
+        """Logs Platform list, paged by time: the next `after` is the page's `last_end_time`."""
+        endpoint = f"{self.client.name} {WS_LOGS}"
+        after = iso_utc(after_epoch)
+        seen: set[str] = set()
+        while True:
+            body = await self.client.get_json(
+                WS_LOGS, self.workspace, {"event_type": event_type, "after": after, "limit": self.page_size}
+            )
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise ApiError(endpoint, "response is not a list envelope (no `data` array)")
+            yield parse_items(cm.LogFileRef, body["data"], endpoint)
+            if not body.get("has_more"):
+                return
+            next_after = body.get("last_end_time")
+            if not next_after:
+                raise PaginationError(f"GET {endpoint}: has_more is true but no last_end_time")
+            if next_after in seen or next_after == after:
+                raise PaginationError(f"GET {endpoint}: last_end_time {next_after!r} repeated; stopping")
+            seen.add(next_after)
+            after = str(next_after)
+
+    async def log_records(self, log_file_id: str) -> list[dict[str, Any]]:
+        """One Logs Platform file, JSON Lines. A 307 is followed without the Bearer key."""
+        endpoint = f"{self.client.name} {WS_LOG_FILE}"
+        response = await self.client.request(
+            WS_LOG_FILE, {**self.workspace, "log_file_id": log_file_id}, expect_json=False
+        )
+        content = response.content
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("location")
+            if not location:
+                raise ApiError(endpoint, "redirect without a Location header", status=response.status_code)
+            signed = await self.unauthenticated.get(location)
+            if signed.status_code != 200:
+                raise ApiError(endpoint, "signed log file URL failed", status=signed.status_code)
+            content = signed.content
+        records: list[dict[str, Any]] = []
+        for number, line in enumerate(content.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise ApiError(endpoint, f"log file line {number} is not JSON") from None
+            if isinstance(record, dict):
+                records.append(record)
+        return records
