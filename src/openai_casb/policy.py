@@ -1,0 +1,169 @@
+"""The policy file: thresholds of the rules, the mutelist, and DLP settings.
+
+YAML, given with `--policy FILE` or the `OPENAI_CASB_POLICY` environment variable. Every key is
+optional; `Policy()` is the documented default. Unknown keys are errors, so typos never pass
+silently. See docs/policy.md.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, time, timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from openai_casb.detections import Detection
+
+POLICY_ENV_VAR = "OPENAI_CASB_POLICY"
+
+# Bounded so that a threshold always fits in a timedelta and a typo of extra zeros is caught.
+ThresholdDays = Annotated[int, Field(strict=True, gt=0, le=36500)]
+
+
+class PolicyError(ValueError):
+    """The policy file is missing, unreadable or invalid. The message names the file and the key."""
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key_rotation_days: ThresholdDays = 90
+    unused_key_days: ThresholdDays = 30
+    stale_invite_days: ThresholdDays = 7
+    inactive_user_days: ThresholdDays = 90
+
+
+class MuteRule(BaseModel):
+    """Hides matching instances, with a reason, until an optional expiry.
+
+    `finding_type` is stored as the finding type id even when the file gives its exact name.
+    `asset_id` and `asset_email` are fnmatch globs; emails are compared lower-cased.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    finding_type: str | None = None
+    asset_id: str | None = None
+    asset_email: str | None = None
+    reason: str = Field(min_length=1)
+    expires: datetime | date | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("reason must not be blank")
+        return value
+
+    @field_validator("finding_type")
+    @classmethod
+    def _known_finding_type(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Imported here: checks import this module for the Policy type.
+        from openai_casb.checks.registry import default_registry
+
+        check = default_registry().resolve(value.strip())
+        if check is None:
+            raise ValueError(
+                f"unknown finding type {value!r}; use an id or exact name from `openai-casb finding-types`"
+            )
+        return check.id
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> MuteRule:
+        if self.finding_type is None and self.asset_id is None and self.asset_email is None:
+            raise ValueError("a mute rule needs at least one of finding_type, asset_id, asset_email")
+        return self
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the rule stops applying. A date means through the end of that day, UTC."""
+        if self.expires is None:
+            return None
+        if isinstance(self.expires, datetime):
+            return self.expires if self.expires.tzinfo else self.expires.replace(tzinfo=UTC)
+        return datetime.combine(self.expires, time.min, tzinfo=UTC) + timedelta(days=1)
+
+    def active_at(self, now: datetime) -> bool:
+        expires_at = self.expires_at
+        return expires_at is None or now < expires_at
+
+    def matches(self, detection: Detection) -> bool:
+        if self.finding_type is not None and detection.finding_type_id != self.finding_type:
+            return False
+        if self.asset_id is not None and not fnmatchcase(detection.asset.id, self.asset_id):
+            return False
+        if self.asset_email is not None:
+            email = detection.asset.email
+            if email is None or not fnmatchcase(email.lower(), self.asset_email.lower()):
+                return False
+        return True
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    thresholds: Thresholds = Thresholds()
+    mutelist: tuple[MuteRule, ...] = ()
+    # Validated by the DLP layer (openai_casb.dlp.settings), which owns its schema.
+    dlp: dict[str, Any] = Field(default_factory=dict)
+
+    def mute_rule_for(self, detection: Detection, now: datetime) -> MuteRule | None:
+        """The first unexpired rule that matches this detection, else None."""
+        for rule in self.mutelist:
+            if rule.active_at(now) and rule.matches(detection):
+                return rule
+        return None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        location = ""
+        for part in item["loc"]:
+            location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
+        shown = item.get("input")
+        value = "" if item["type"] == "missing" or isinstance(shown, dict) else f" (got {shown!r})"
+        lines.append(f"  {location or '<top level>'}: {item['msg']}{value}")
+    return "\n".join(lines)
+
+
+def parse_policy(text: str, origin: str = "<policy>") -> Policy:
+    """Parse and validate policy YAML; `origin` names the file in error messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise PolicyError(f"policy file {origin}: not valid YAML: {error}") from None
+    if data is None:
+        return Policy()
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise PolicyError(f"policy file {origin}: expected a mapping of keys at the top level, got {kind}")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        raise PolicyError(f"policy file {origin} is invalid:\n{_describe(error)}") from None
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Load `path`, else the file named by OPENAI_CASB_POLICY, else the defaults."""
+    if path is None:
+        from_env = os.environ.get(POLICY_ENV_VAR, "").strip()
+        if not from_env:
+            return Policy()
+        path = Path(from_env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {path} does not exist") from None
+    except IsADirectoryError:
+        raise PolicyError(f"policy file {path} is a directory") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(f"policy file {path} cannot be read: {error}") from None
+    return parse_policy(text, str(path))
