@@ -163,9 +163,7 @@ class ApiClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
-        self._http = read_only_client(
-            transport=transport, timeout=timeout, headers={"Accept": "application/json"}
-        )
+        self._http = read_only_client(transport=transport, timeout=timeout, headers={"Accept": "application/json"})
         self.stats = ClientStats()
 
     def __repr__(self) -> str:

@@ -302,4 +302,3 @@ def login_activity(events: Iterable[am.AuditLogEvent], into: LastSeen) -> None:
 def conversation_activity(conversations: Iterable[cm.Conversation], into: LastSeen) -> None:
     for conversation in conversations:
         into.add(conversation.user_id, conversation.user_email, conversation.last_active_at)
-

@@ -56,4 +56,3 @@ LenientBool = Annotated[bool, BeforeValidator(_none_is_false)]
 
 def to_datetime(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
-
