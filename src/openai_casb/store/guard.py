@@ -1,0 +1,32 @@
+"""Last line of defence: refuse to write anything that looks like a full OpenAI API key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from openai_casb.store.records import SecretInDataError
+
+# A full key is `sk-` followed by a long unbroken run of key characters; redacted forms
+# (`sk-admin...xyz`, `sk-proj-****`) break the run and pass.
+_FULL_KEY = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+
+
+def looks_like_secret(value: Any) -> bool:
+    if isinstance(value, str):
+        return _FULL_KEY.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(looks_like_secret(k) or looks_like_secret(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(looks_like_secret(item) for item in value)
+    return False
+
+
+def refuse_secrets(what: str, *values: Any) -> None:
+    """Raise if any value holds a full key. The message names the place, never the value."""
+    if any(looks_like_secret(value) for value in values):
+        raise SecretInDataError(
+            f"refused to store {what}: it contains what looks like a full API key (sk-...); "
+            "redact it with openai_casb.redaction.redact_key first"
+        )

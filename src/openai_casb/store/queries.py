@@ -1,0 +1,206 @@
+"""Read queries for the CLI and the REST API: filtered, paginated, index-friendly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from openai_casb.detections import Severity
+from openai_casb.store.records import (
+    EventRecord,
+    EventType,
+    FindingStatus,
+    InstanceStatus,
+    InstanceView,
+    ScanRecord,
+    ScanStatus,
+)
+from openai_casb.store.schema import (
+    AssetRow,
+    EventRow,
+    FindingRow,
+    FindingTypeRow,
+    InstanceRow,
+    IntegrationRow,
+    ScanRow,
+)
+
+effective_severity = func.coalesce(FindingRow.severity_override, FindingTypeRow.severity)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceFilter:
+    integration_id: int | None = None
+    status: Iterable[InstanceStatus | str] | InstanceStatus | str | None = None
+    severity_min: Severity | None = None
+    finding_type: str | None = None  # finding type id
+    finding_status: FindingStatus | str | None = None
+    search: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.integration_id is not None:
+            conditions.append(FindingRow.integration_id == self.integration_id)
+        if self.status is not None:
+            statuses = [self.status] if isinstance(self.status, str) else list(self.status)
+            conditions.append(InstanceRow.status.in_([str(InstanceStatus(s)) for s in statuses]))
+        if self.severity_min is not None:
+            conditions.append(effective_severity >= int(self.severity_min))
+        if self.finding_type is not None:
+            conditions.append(FindingRow.finding_type_id == self.finding_type)
+        if self.finding_status is not None:
+            conditions.append(FindingRow.status == str(FindingStatus(self.finding_status)))
+        if self.search:
+            text = self.search.strip()
+            conditions.append(
+                or_(
+                    AssetRow.name.icontains(text, autoescape=True),
+                    AssetRow.email.icontains(text, autoescape=True),
+                    AssetRow.external_id.icontains(text, autoescape=True),
+                    FindingTypeRow.name.icontains(text, autoescape=True),
+                )
+            )
+        return conditions
+
+
+def _instance_select(*columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(InstanceRow)
+        .join(FindingRow, InstanceRow.finding_id == FindingRow.id)
+        .join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
+        .join(AssetRow, InstanceRow.asset_id == AssetRow.id)
+    )
+
+
+_VIEW_COLUMNS = (InstanceRow, FindingRow, FindingTypeRow, AssetRow, effective_severity.label("effective"))
+
+
+def _view(row: Row[Any]) -> InstanceView:
+    instance, finding, finding_type, asset, effective = cast(
+        tuple[InstanceRow, FindingRow, FindingTypeRow, AssetRow, int], tuple(row)
+    )
+    return InstanceView(
+        id=instance.id,
+        integration_id=finding.integration_id,
+        finding_type_id=finding_type.id,
+        finding_type=finding_type.name,
+        severity=Severity(effective),
+        default_severity=Severity(finding_type.severity),
+        group=finding_type.group_name,
+        group_order=finding_type.group_order,
+        finding_status=FindingStatus(finding.status),
+        status=InstanceStatus(instance.status),
+        asset_kind=asset.kind,
+        asset_id=asset.external_id,
+        asset_name=asset.name,
+        asset_email=asset.email,
+        asset_link=asset.link,
+        asset_metadata=dict(asset.asset_metadata or {}),
+        evidence=dict(instance.evidence or {}),
+        first_detected=instance.first_detected,
+        last_detected=instance.last_detected,
+        resolved_at=instance.resolved_at,
+        hidden_reason=instance.hidden_reason,
+        hidden_by=instance.hidden_by,
+        hidden_until=instance.hidden_until,
+        new_in_scan_id=instance.new_in_scan_id,
+    )
+
+
+def list_instances(session: Session, filters: InstanceFilter, limit: int, offset: int) -> list[InstanceView]:
+    """Ordered as a UI shows them: by group, then most severe first, then type name, then id."""
+    if limit < 0 or offset < 0:
+        raise ValueError("limit and offset must not be negative")
+    query = (
+        _instance_select(*_VIEW_COLUMNS)
+        .where(*filters.conditions())
+        .order_by(FindingTypeRow.group_order, effective_severity.desc(), FindingTypeRow.name, InstanceRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_view(row) for row in session.execute(query)]
+
+
+def count_instances(session: Session, filters: InstanceFilter) -> int:
+    query = _instance_select(func.count(InstanceRow.id)).where(*filters.conditions())
+    return int(session.execute(query).scalar_one())
+
+
+def get_instance(session: Session, instance_id: int) -> InstanceView | None:
+    row = session.execute(_instance_select(*_VIEW_COLUMNS).where(InstanceRow.id == instance_id)).first()
+    return _view(row) if row is not None else None
+
+
+def event_record(row: EventRow) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        instance_id=row.instance_id,
+        scan_id=row.scan_id,
+        event_type=EventType(row.event_type),
+        at=row.at,
+        details=dict(row.details or {}),
+    )
+
+
+def instance_events(session: Session, instance_id: int) -> list[EventRecord]:
+    query = select(EventRow).where(EventRow.instance_id == instance_id).order_by(EventRow.id)
+    return [event_record(row) for row in session.scalars(query)]
+
+
+def events(
+    session: Session,
+    since_scan_id: int | None,
+    after_event_id: int | None,
+    integration_id: int | None,
+    limit: int | None,
+) -> list[EventRecord]:
+    """Events in the order they happened. `since_scan_id` starts after that scan's last event."""
+    query = select(EventRow).order_by(EventRow.id)
+    if since_scan_id is not None:
+        last = session.execute(
+            select(func.max(EventRow.id)).where(EventRow.scan_id <= since_scan_id)
+        ).scalar_one_or_none()
+        if last is not None:
+            query = query.where(EventRow.id > last)
+        else:  # that scan and those before it produced no events: everything from later scans
+            query = query.where(or_(EventRow.scan_id > since_scan_id, EventRow.scan_id.is_(None)))
+    if after_event_id is not None:
+        query = query.where(EventRow.id > after_event_id)
+    if integration_id is not None:
+        query = query.join(InstanceRow, EventRow.instance_id == InstanceRow.id).join(
+            FindingRow, InstanceRow.finding_id == FindingRow.id
+        ).where(FindingRow.integration_id == integration_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [event_record(row) for row in session.scalars(query)]
+
+
+def scan_record(scan: ScanRow, integration_name: str) -> ScanRecord:
+    return ScanRecord(
+        id=scan.id,
+        integration_id=scan.integration_id,
+        integration_name=integration_name,
+        started_at=scan.started_at,
+        finished_at=scan.finished_at,
+        status=ScanStatus(scan.status),
+        source_reports=list(scan.source_reports or []),
+        errors=list(scan.errors or []),
+        severity_counts=dict(scan.severity_counts or {}),
+        new=scan.new_count,
+        reopened=scan.reopened_count,
+        resolved=scan.resolved_count,
+        high_water_mark=scan.high_water_mark,
+    )
+
+
+def list_scans(session: Session, integration_id: int | None, limit: int, offset: int) -> list[ScanRecord]:
+    query = select(ScanRow, IntegrationRow.display_name).join(IntegrationRow)
+    if integration_id is not None:
+        query = query.where(ScanRow.integration_id == integration_id)
+    query = query.order_by(ScanRow.id.desc()).limit(limit).offset(offset)
+    return [scan_record(scan, name) for scan, name in session.execute(query)]
