@@ -1,0 +1,306 @@
+"""Scanning files: hash, consult the verdict cache, extract and match in the sandbox, report.
+
+Extraction and matching both run in a sandboxed worker, so the parent only ever sees counts and
+masked samples. Results carry no matched value in plain form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from openai_casb.dlp.cache import VerdictCache, cache_key
+from openai_casb.dlp.extract.base import Budget, NotScanned, TextChunks
+from openai_casb.dlp.extract.dispatch import extract_file
+from openai_casb.dlp.extract.limits import ExtractionLimits
+from openai_casb.dlp.sandbox import Sandbox, SandboxFailure
+from openai_casb.inventory.model import AssetKind, EntryMatch, FileRef, FileScan
+
+# (file bytes, file name, limits, budget) -> text chunks; replaceable so tests can inject hostile parsers.
+Extractor = Callable[[bytes, str | None, ExtractionLimits, Budget], TextChunks]
+
+
+class _MatchResult(Protocol):
+    @property
+    def entry_matches(self) -> tuple[EntryMatch, ...]: ...
+
+    @property
+    def matched_profiles(self) -> tuple[str, ...]: ...
+
+
+class _Matcher(Protocol):
+    def feed(self, chunk: str) -> None: ...
+
+    def result(self) -> _MatchResult: ...
+
+
+class MatchingEngine(Protocol):
+    """What the scanner needs of `openai_casb.dlp.engine.DlpEngine`."""
+
+    @property
+    def profile_set_digest(self) -> str: ...
+
+    def matcher(self) -> _Matcher: ...
+
+
+Status = Literal["scanned", "not_scanned"]
+_Job = tuple[int, str, str | None]  # (sequence number, path, file name)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFileResult:
+    """One local file's verdict, for `openai-casb dlp scan`."""
+
+    path: Path
+    status: Status
+    reason: str | None = None
+    matched_profiles: tuple[str, ...] = ()
+    matches: tuple[EntryMatch, ...] = ()
+    size_bytes: int | None = None
+    content_sha256: str | None = None
+    notes: tuple[str, ...] = ()  # skipped archive entries, truncation
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    status: Status
+    reason: str | None
+    matched_profiles: tuple[str, ...]
+    matches: tuple[EntryMatch, ...]
+    notes: tuple[str, ...]
+    size_bytes: int | None
+    content_sha256: str | None
+    cached: bool = False
+
+
+def _not_scanned(reason: str, size: int | None = None, sha: str | None = None) -> _Verdict:
+    return _Verdict("not_scanned", reason, (), (), (), size, sha)
+
+
+def _to_dict(status: Status, reason: str | None, result: _MatchResult | None, notes: Sequence[str]) -> dict[str, Any]:
+    matches = [
+        {
+            "profile": m.profile,
+            "entry": m.entry,
+            "count": m.count,
+            "masked_samples": list(m.masked_samples),
+            "value_hashes": list(m.value_hashes),
+        }
+        for m in (result.entry_matches if result else ())
+    ]
+    return {
+        "status": status,
+        "reason": reason,
+        "matched_profiles": list(result.matched_profiles) if result else [],
+        "matches": matches,
+        "notes": list(notes),
+    }
+
+
+def _from_dict(verdict: dict[str, Any], size: int, sha: str, cached: bool) -> _Verdict:
+    matches = tuple(
+        EntryMatch(
+            profile=str(m["profile"]),
+            entry=str(m["entry"]),
+            count=int(m["count"]),
+            masked_samples=tuple(str(s) for s in m.get("masked_samples", ())),
+            value_hashes=tuple(str(h) for h in m.get("value_hashes", ())),
+        )
+        for m in verdict.get("matches", ())
+    )
+    status: Status = "scanned" if verdict.get("status") == "scanned" else "not_scanned"
+    return _Verdict(
+        status,
+        verdict.get("reason"),
+        tuple(str(p) for p in verdict.get("matched_profiles", ())),
+        matches,
+        tuple(str(n) for n in verdict.get("notes", ())),
+        size,
+        sha,
+        cached,
+    )
+
+
+class FileScanner:
+    """Scans files with one engine, in `workers` sandboxed processes. Close it (or use `with`)."""
+
+    def __init__(
+        self,
+        engine: MatchingEngine,
+        limits: ExtractionLimits,
+        cache: VerdictCache | None,
+        workers: int,
+        *,
+        extractor: Extractor = extract_file,
+    ) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.cache = cache
+        self.workers = max(1, workers)
+        self._extractor = extractor
+        self._sandbox: Sandbox[_Job, dict[str, Any]] | None = None
+        self.extractions = 0  # files sent to a worker (cache misses), for tests and progress
+
+    def __enter__(self) -> FileScanner:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def _pool(self) -> Sandbox[_Job, dict[str, Any]]:
+        if self._sandbox is None:
+            self._sandbox = Sandbox(
+                self._scan_in_worker,
+                workers=self.workers,
+                timeout_seconds=self.limits.timeout_seconds,
+                memory_mb=self.limits.memory_mb,
+            )
+        return self._sandbox
+
+    def _scan_in_worker(self, job: _Job) -> dict[str, Any]:
+        """Runs in a worker process: read, extract, match. Returns a verdict dict."""
+        _sequence, path, name = job
+        budget = Budget(self.limits)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(self.limits.max_file_bytes + 1)
+            matcher = self.engine.matcher()
+            for chunk in self._extractor(data, name, self.limits, budget):
+                matcher.feed(chunk)
+            result = matcher.result()
+        except NotScanned as outcome:
+            verdict = _to_dict("not_scanned", outcome.reason, None, budget.notes)
+            verdict["cacheable"] = outcome.cacheable
+            return verdict
+        except OSError as error:
+            verdict = _to_dict("not_scanned", f"unreadable ({type(error).__name__})", None, ())
+            verdict["cacheable"] = False
+            return verdict
+        verdict = _to_dict("scanned", None, result, budget.notes)
+        verdict["cacheable"] = not any(note.startswith("text truncated") for note in budget.notes)
+        return verdict
+
+    def _prepare(self, path: Path) -> _Verdict | tuple[str, int]:
+        """A verdict decided without extraction (limit, unreadable, cache hit) or (sha256, size)."""
+        try:
+            if not path.is_file():
+                return _not_scanned("not a regular file")
+            size = path.stat().st_size
+            if size == 0:
+                return _not_scanned("empty file", 0)
+            if size > self.limits.max_file_bytes:
+                return _not_scanned(f"over the file size limit ({self.limits.max_file_bytes} bytes)", size)
+            with open(path, "rb") as handle:
+                sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as error:
+            return _not_scanned(f"unreadable ({type(error).__name__})")
+        if self.cache is not None:
+            cached = self.cache.get(cache_key(sha, self.engine.profile_set_digest))
+            if cached is not None:
+                return _from_dict(cached, size, sha, cached=True)
+        return sha, size
+
+    def _scan(self, items: Iterable[tuple[Path, str | None]]) -> Iterator[tuple[Path, _Verdict]]:
+        """Verdicts for (path, name) pairs, in completion order."""
+        known: dict[int, tuple[Path, str, int]] = {}
+
+        def jobs() -> Iterator[_Job]:
+            for sequence, (path, name) in enumerate(items):
+                prepared = self._prepare(path)
+                if isinstance(prepared, _Verdict):
+                    ready.append((path, prepared))
+                    continue
+                sha, size = prepared
+                known[sequence] = (path, sha, size)
+                self.extractions += 1
+                yield sequence, str(path), name
+
+        ready: list[tuple[Path, _Verdict]] = []
+        for (sequence, _path, _name), outcome in self._pool().map(jobs()):
+            while ready:
+                yield ready.pop(0)
+            path, sha, size = known.pop(sequence)
+            if isinstance(outcome, SandboxFailure):
+                yield path, _not_scanned(outcome.reason, size, sha)
+                continue
+            if outcome.pop("cacheable", False) and self.cache is not None:
+                self.cache.put(cache_key(sha, self.engine.profile_set_digest), outcome)
+            yield path, _from_dict(outcome, size, sha, cached=False)
+        while ready:
+            yield ready.pop(0)
+
+    def scan_files(self, files: Iterable[tuple[Path, FileRef]]) -> Iterator[FileScan]:
+        """FileScans for downloaded workspace files, in completion order."""
+        refs: dict[Path, list[FileRef]] = {}
+
+        def items() -> Iterator[tuple[Path, str | None]]:
+            for path, ref in files:
+                refs.setdefault(path, []).append(ref)
+                yield path, ref.name
+
+        for path, verdict in self._scan(items()):
+            ref = refs[path].pop(0)
+            yield FileScan(
+                file=ref,
+                status=verdict.status,
+                reason=verdict.reason,
+                matched_profiles=verdict.matched_profiles,
+                matches=verdict.matches,
+                size_bytes=verdict.size_bytes,
+                content_sha256=verdict.content_sha256,
+            )
+
+    def scan_path(self, path: Path, file: FileRef) -> FileScan:
+        """The verdict on one downloaded file."""
+        for scan in self.scan_files([(path, file)]):
+            return scan
+        raise RuntimeError("scanner returned no verdict")  # unreachable: one verdict per file
+
+    def scan_local(self, path: Path) -> LocalFileResult:
+        """The verdict on one local file."""
+        for result in self.scan_tree([path]):
+            return result
+        return LocalFileResult(path=path, status="not_scanned", reason="no such file")
+
+    def scan_tree(self, paths: Iterable[Path]) -> Iterator[LocalFileResult]:
+        """Verdicts for local files; folders are walked (symlinked folders are not followed)."""
+        items = ((path, path.name) for path in walk_files(paths))
+        for path, verdict in self._scan(items):
+            yield LocalFileResult(
+                path=path,
+                status=verdict.status,
+                reason=verdict.reason,
+                matched_profiles=verdict.matched_profiles,
+                matches=verdict.matches,
+                size_bytes=verdict.size_bytes,
+                content_sha256=verdict.content_sha256,
+                notes=verdict.notes,
+                cached=verdict.cached,
+            )
+
+
+def walk_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files under the given paths, folders walked in sorted order; missing paths pass through."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    yield Path(root) / name
+        else:
+            yield path
+
+
+def local_file_ref(path: Path) -> FileRef:
+    """A FileRef for a local file, for callers that need a FileScan of it."""
+    return FileRef(kind=AssetKind.CONVERSATION_FILE, file_id=str(path), name=path.name, container_id="local")
