@@ -1,0 +1,70 @@
+"""Markdown export, for tickets: a summary table, then each finding with its instances and remediation."""
+
+from __future__ import annotations
+
+from openai_casb.exports.common import dumps, plain_evidence
+from openai_casb.exports.model import ExportFinding, ExportReport, iso, status_label
+from openai_casb.exports.safety import ensure_no_plain_secrets
+from openai_casb.exports.summary import summarize
+
+
+def _cell(text: str | None) -> str:
+    """Table cells: pipes and newlines would break the row; backslash-escape Markdown specials."""
+    if not text:
+        return ""
+    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    for special in ("*", "_", "`", "[", "]", "<", ">"):
+        escaped = escaped.replace(special, "\\" + special)
+    return escaped
+
+
+def _finding_section(finding: ExportFinding) -> list[str]:
+    finding_type = finding.finding_type
+    lines = [
+        f"### {_cell(finding_type.name)}",
+        "",
+        f"**Severity:** {finding.severity.label} · **Group:** {_cell(finding_type.group)} · "
+        f"**Integration:** {_cell(finding.integration.display_name)} · **Instances:** {len(finding.instances)}",
+        "",
+        _cell(finding_type.description),
+        "",
+        "| Asset | Kind | Owner | Status | First detected | Last detected | Evidence |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for instance in finding.sorted_instances():
+        asset = instance.asset
+        name = _cell(asset.name or asset.id)
+        shown = f"[{name}]({asset.link})" if asset.link and asset.link.startswith("https://") else name
+        evidence = _cell(dumps(plain_evidence(instance.evidence), indent=None))
+        lines.append(
+            f"| {shown} | {asset.kind.value} | {_cell(asset.email)} | {status_label(instance)} "
+            f"| {iso(instance.first_detected)} | {iso(instance.last_detected)} | {evidence} |"
+        )
+    lines += ["", "**Remediation**", ""]
+    lines += [f"{number}. {_cell(step)}" for number, step in enumerate(finding_type.remediation.steps, start=1)]
+    lines += ["", f"Console: <{finding_type.remediation.console_url}>", ""]
+    return lines
+
+
+def render_markdown(report: ExportReport) -> str:
+    summary = summarize(report)
+    lines = [
+        "# openai-casb findings report",
+        "",
+        f"Generated {iso(report.generated_at)} by openai-casb {report.product_version} "
+        f"(catalog {report.catalog_version}).",
+        "",
+    ]
+    if report.filters:
+        lines += ["Filters: " + ", ".join(f"{k}={_cell(v)}" for k, v in sorted(report.filters.items())), ""]
+    lines += ["## Summary", "", "| Severity | Instances |", "|---|---|"]
+    lines += [f"| {count.severity.label} | {count.count} |" for count in summary.by_severity]
+    lines += ["", "| Group | Findings | Instances |", "|---|---|---|"]
+    lines += [f"| {_cell(g.group)} | {g.findings} | {g.instances} |" for g in summary.by_group]
+    lines += ["", "## Findings", ""]
+    findings = report.ordered_findings()
+    if not findings:
+        lines += ["No findings match.", ""]
+    for finding in findings:
+        lines += _finding_section(finding)
+    return ensure_no_plain_secrets("\n".join(lines).rstrip("\n") + "\n", "Markdown export")

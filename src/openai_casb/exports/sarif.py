@@ -1,0 +1,126 @@
+"""SARIF 2.1.0 export: one rule per finding type (help = remediation), one result per instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openai_casb.detections import Severity
+from openai_casb.exports.common import dumps, plain_evidence
+from openai_casb.exports.model import ExportFinding, ExportFindingType, ExportInstance, ExportReport, iso
+from openai_casb.exports.safety import ensure_no_plain_secrets
+
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+PROJECT_URI = "https://github.com/openai-casb/openai-casb"
+
+_LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub code scanning reads `security-severity` (0-10) to rank results.
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+# A result's relation to the previous scan, from the instance's lifecycle.
+_BASELINE = {"active": "unchanged", "hidden": "unchanged", "resolved": "absent"}
+
+
+def sarif_level(severity: Severity) -> str:
+    return _LEVELS[severity]
+
+
+def _rule(finding_type: ExportFindingType) -> dict[str, Any]:
+    remediation = finding_type.remediation
+    steps_markdown = "\n".join(f"{number}. {step}" for number, step in enumerate(remediation.steps, start=1))
+    return {
+        "id": finding_type.id,
+        "name": finding_type.name,
+        "shortDescription": {"text": finding_type.name},
+        "fullDescription": {"text": f"{finding_type.description} {finding_type.risk}".strip()},
+        "help": {
+            "text": remediation.as_text(),
+            "markdown": f"{steps_markdown}\n\n[Open the console]({remediation.console_url})",
+        },
+        "helpUri": remediation.console_url,
+        "defaultConfiguration": {"level": sarif_level(finding_type.severity)},
+        "properties": {
+            "tags": ["security", finding_type.group],
+            "security-severity": _SECURITY_SEVERITY[finding_type.severity],
+            "references": list(finding_type.references),
+        },
+    }
+
+
+def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -> dict[str, Any]:
+    asset = instance.asset
+    label = asset.name or asset.email or asset.id
+    result: dict[str, Any] = {
+        "ruleId": finding.finding_type.id,
+        "ruleIndex": rule_index,
+        "level": sarif_level(finding.severity),
+        "message": {"text": f"{finding.finding_type.name}: {label} ({asset.kind.value} {asset.id})"},
+        "locations": [
+            {
+                "logicalLocations": [
+                    {"name": label, "fullyQualifiedName": f"{asset.kind.value}/{asset.id}", "kind": "resource"}
+                ]
+            }
+        ],
+        "partialFingerprints": {"instanceId/v1": instance.instance_id},
+        "baselineState": "new" if instance.is_new and instance.status == "active" else _BASELINE[instance.status],
+        "properties": {
+            "integration": finding.integration.id,
+            "status": instance.status,
+            "severity": finding.severity.name.lower(),
+            "assetLink": asset.link,
+            "firstDetected": iso(instance.first_detected),
+            "lastDetected": iso(instance.last_detected),
+            "resolvedAt": iso(instance.resolved_at),
+            "evidence": plain_evidence(instance.evidence),
+        },
+    }
+    if instance.status == "hidden":
+        suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
+        if instance.hidden_reason:
+            suppression["justification"] = instance.hidden_reason
+        result["suppressions"] = [suppression]
+    return result
+
+
+def build_sarif(report: ExportReport) -> dict[str, Any]:
+    rows = report.instance_rows()
+    finding_types: dict[str, ExportFindingType] = {}
+    for finding in report.ordered_findings():
+        finding_types.setdefault(finding.finding_type.id, finding.finding_type)
+    rule_index = {type_id: index for index, type_id in enumerate(finding_types)}
+    return {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "openai-casb",
+                        "version": report.product_version,
+                        "informationUri": PROJECT_URI,
+                        "properties": {"catalogVersion": report.catalog_version},
+                        "rules": [_rule(finding_type) for finding_type in finding_types.values()],
+                    }
+                },
+                "invocations": [{"executionSuccessful": True, "endTimeUtc": iso(report.generated_at)}],
+                "results": [
+                    _result(finding, instance, rule_index[finding.finding_type.id]) for finding, instance in rows
+                ],
+            }
+        ],
+    }
+
+
+def render_sarif(report: ExportReport) -> str:
+    return ensure_no_plain_secrets(dumps(build_sarif(report)) + "\n", "SARIF export")
