@@ -1,0 +1,133 @@
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from openai_casb.detections import AssetRef, Detection
+from openai_casb.inventory.model import AssetKind
+from openai_casb.policy import POLICY_ENV_VAR, MuteRule, Policy, PolicyError, load_policy, parse_policy
+
+INACTIVE = "20ab9ddb-fd48-46a8-9fdf-9bb9b9061f21"
+STALE_INVITE = "18fd5b21-8489-485e-9c93-0bd4a696e724"
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def detection(type_id: str = INACTIVE, asset_id: str = "user-abc", email: str | None = "Bot@Example.com") -> Detection:
+    return Detection(type_id, AssetRef(AssetKind.USER, asset_id, email=email), evidence={})
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults() -> None:
+    policy = Policy()
+    assert policy.version == 1
+    assert policy.thresholds.key_rotation_days == 90
+    assert policy.thresholds.unused_key_days == 30
+    assert policy.thresholds.stale_invite_days == 7
+    assert policy.thresholds.inactive_user_days == 90
+    assert policy.mutelist == ()
+    assert policy.dlp == {}
+
+
+def test_no_file_and_no_env_gives_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(POLICY_ENV_VAR, raising=False)
+    assert load_policy(None) == Policy()
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    assert load_policy(write(tmp_path, "")) == Policy()
+
+
+def test_overrides_from_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "version: 1\nthresholds:\n  key_rotation_days: 60\ndlp:\n  profiles: {}\n")
+    policy = load_policy(path)
+    assert policy.thresholds.key_rotation_days == 60
+    assert policy.thresholds.unused_key_days == 30
+    assert policy.dlp == {"profiles": {}}
+    monkeypatch.setenv(POLICY_ENV_VAR, str(path))
+    assert load_policy(None).thresholds.key_rotation_days == 60
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("thresholds:\n  key_rotation_days: 0\n", r"thresholds\.key_rotation_days: Input should be greater than 0"),
+        ("thresholds:\n  key_rotation_days: -5\n", r"\(got -5\)"),
+        ("thresholds:\n  unused_key_days: '30'\n", r"thresholds\.unused_key_days: Input should be a valid integer"),
+        ("thresholds:\n  stale_invite_days: 7.5\n", r"thresholds\.stale_invite_days"),
+        ("thresholds:\n  inactive_user_days: 99999999\n", r"less than or equal to 36500"),
+        ("thresholds:\n  key_rotation_dayz: 10\n", r"thresholds\.key_rotation_dayz: Extra inputs are not permitted"),
+        ("version: 2\n", r"version: Input should be 1"),
+        ("colour: blue\n", r"colour: Extra inputs are not permitted"),
+        ("mutelist:\n  - asset_id: 'x'\n", r"mutelist\[0\]\.reason: Field required"),
+        ("mutelist:\n  - reason: because\n", r"mutelist\[0\]: Value error, a mute rule needs at least one"),
+        ("mutelist:\n  - {finding_type: 'OpenAI: Nope', reason: r}\n", r"unknown finding type 'OpenAI: Nope'"),
+        ("mutelist:\n  - {asset_id: x, reason: r, expires: someday}\n", r"mutelist\[0\]\.expires"),
+        ("mutelist:\n  - {asset_id: x, reason: '  '}\n", r"reason must not be blank"),
+        ("- a\n- b\n", r"expected a mapping of keys at the top level, got list"),
+        ("thresholds: [\n", r"not valid YAML"),
+    ],
+)
+def test_errors_name_file_key_and_value(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError, match=message) as caught:
+        load_policy(path)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(PolicyError, match="does not exist"):
+        load_policy(tmp_path / "absent.yaml")
+    with pytest.raises(PolicyError, match="is a directory"):
+        load_policy(tmp_path)
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(PolicyError, match="cannot be read"):
+        load_policy(tmp_path / "binary.yaml")
+    monkeypatch.setenv(POLICY_ENV_VAR, str(tmp_path / "from-env.yaml"))
+    with pytest.raises(PolicyError, match=r"from-env\.yaml does not exist"):
+        load_policy(None)
+
+
+def test_mute_by_name_is_stored_as_id() -> None:
+    policy = parse_policy("mutelist:\n  - {finding_type: 'OpenAI: Inactive user', reason: bots}\n")
+    assert policy.mutelist[0].finding_type == INACTIVE
+
+
+def test_mute_matching_by_type_id_glob_and_email() -> None:
+    rule = MuteRule(finding_type=INACTIVE, asset_id="user-*", asset_email="bot@*.com", reason="service bots")
+    policy = Policy(mutelist=(rule,))
+    assert policy.mute_rule_for(detection(), NOW) is rule
+    assert policy.mute_rule_for(detection(type_id=STALE_INVITE), NOW) is None
+    assert policy.mute_rule_for(detection(asset_id="svc-abc"), NOW) is None
+    assert policy.mute_rule_for(detection(email="alice@example.com"), NOW) is None
+    assert policy.mute_rule_for(detection(email=None), NOW) is None
+
+
+def test_first_matching_rule_wins() -> None:
+    first = MuteRule(asset_id="user-abc", reason="one")
+    second = MuteRule(finding_type=INACTIVE, reason="two")
+    assert Policy(mutelist=(first, second)).mute_rule_for(detection(), NOW) is first
+
+
+def test_expiry_by_date_lasts_through_that_day_utc() -> None:
+    policy = parse_policy("mutelist:\n  - {asset_id: user-abc, reason: r, expires: 2026-06-01}\n")
+    rule = policy.mutelist[0]
+    assert rule.expires == date(2026, 6, 1)
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 1, 23, 59, 59, tzinfo=UTC)) is rule
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 2, tzinfo=UTC)) is None
+
+
+def test_expiry_by_datetime_naive_is_utc_and_exclusive() -> None:
+    policy = parse_policy("mutelist:\n  - {asset_id: user-abc, reason: r, expires: '2026-06-01T12:00:00'}\n")
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 1, 11, 59, 59, tzinfo=UTC)) is not None
+    assert policy.mute_rule_for(detection(), NOW) is None
+
+
+def test_expired_rule_lets_a_later_rule_apply() -> None:
+    expired = MuteRule(asset_id="user-abc", reason="old", expires=date(2026, 1, 1))
+    current = MuteRule(asset_id="user-*", reason="new")
+    assert Policy(mutelist=(expired, current)).mute_rule_for(detection(), NOW) is current
