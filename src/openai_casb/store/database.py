@@ -35,7 +35,7 @@ def parse_url(text: str | None) -> URL:
         raw = f"sqlite:///{Path(raw).expanduser().resolve()}"
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(f"cannot parse database URL {raw!r}; expected e.g. sqlite:///path/to/file.db "
                          "or postgresql+psycopg://user@host:5432/dbname") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
