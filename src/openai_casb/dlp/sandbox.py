@@ -12,6 +12,7 @@ inherited rather than pickled; only jobs and results cross the pipe.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import math
 import multiprocessing
 import os
@@ -66,6 +67,7 @@ def _limit_cpu(seconds: float) -> None:
 
 def _worker_main(conn: Connection, task: Callable[[Any], Any], memory_mb: int, timeout_seconds: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+    faulthandler.disable()  # a parser crash is reported by the supervisor, not dumped to stderr
     # The limit is headroom on top of what the forked interpreter already maps.
     limit = _virtual_memory_bytes() + memory_mb * _MB
     with contextlib.suppress(ValueError, OSError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -135,10 +134,12 @@ def extract_xlsx(data: bytes, budget: Budget) -> TextChunks:
 
     try:
         workbook: Any = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError, zipfile.BadZipFile, OSError) as error:
-        raise NotScanned(f"malformed XLSX ({type(error).__name__})") from None
     except defusedxml.DefusedXmlException:
         raise NotScanned(_ENTITY_REFUSAL) from None
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as error:  # openpyxl raises lxml, zipfile and its own errors on bad input
+        raise NotScanned(f"malformed XLSX ({type(error).__name__})") from None
     try:
         buffer: list[str] = []
         length = 0
@@ -153,9 +154,11 @@ def extract_xlsx(data: bytes, budget: Budget) -> TextChunks:
                     buffer, length = [], 0
         if buffer:
             yield "".join(buffer)
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError, zipfile.BadZipFile, OSError) as error:
-        raise NotScanned(f"malformed XLSX ({type(error).__name__})") from None
     except defusedxml.DefusedXmlException:
         raise NotScanned(_ENTITY_REFUSAL) from None
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as error:  # openpyxl raises lxml, zipfile and its own errors on bad input
+        raise NotScanned(f"malformed XLSX ({type(error).__name__})") from None
     finally:
         workbook.close()
