@@ -175,3 +175,12 @@ def test_changelog_mentions_current_catalog_version() -> None:
 def test_severity_labels_parse_back() -> None:
     for check in default_registry():
         assert Severity.parse(check.metadata.severity.label) is check.metadata.severity
+
+
+def test_finding_types_doc_covers_every_type() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "finding-types.md").read_text(encoding="utf-8")
+    assert f"catalog {CATALOG_VERSION}" in doc
+    for check in default_registry():
+        assert check.id in doc
+        assert f"### {check.metadata.name}" in doc
+        assert str(check.metadata.remediation.console_url) in doc
