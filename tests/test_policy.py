@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from openai_casb.detections import AssetRef, Detection
+from openai_casb.dlp.settings import DlpSettings
 from openai_casb.inventory.model import AssetKind
 from openai_casb.policy import POLICY_ENV_VAR, MuteRule, Policy, PolicyError, load_policy, parse_policy
 
@@ -30,7 +31,7 @@ def test_defaults() -> None:
     assert policy.thresholds.stale_invite_days == 7
     assert policy.thresholds.inactive_user_days == 90
     assert policy.mutelist == ()
-    assert policy.dlp == {}
+    assert policy.dlp == DlpSettings()
 
 
 def test_no_file_and_no_env_gives_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,7 +48,7 @@ def test_overrides_from_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
     policy = load_policy(path)
     assert policy.thresholds.key_rotation_days == 60
     assert policy.thresholds.unused_key_days == 30
-    assert policy.dlp == {"profiles": {}}
+    assert policy.dlp == DlpSettings()
     monkeypatch.setenv(POLICY_ENV_VAR, str(path))
     assert load_policy(None).thresholds.key_rotation_days == 60
 
@@ -68,6 +69,7 @@ def test_overrides_from_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("mutelist:\n  - {finding_type: 'OpenAI: Nope', reason: r}\n", r"unknown finding type 'OpenAI: Nope'"),
         ("mutelist:\n  - {asset_id: x, reason: r, expires: someday}\n", r"mutelist\[0\]\.expires"),
         ("mutelist:\n  - {asset_id: x, reason: '  '}\n", r"reason must not be blank"),
+        ("dlp:\n  profilez: {}\n", r"dlp\.profilez: Extra inputs are not permitted"),
         ("- a\n- b\n", r"expected a mapping of keys at the top level, got list"),
         ("thresholds: [\n", r"not valid YAML"),
     ],

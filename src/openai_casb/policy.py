@@ -11,12 +11,13 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from openai_casb.detections import Detection
+from openai_casb.dlp.settings import DlpSettings
 
 POLICY_ENV_VAR = "OPENAI_CASB_POLICY"
 
@@ -111,8 +112,8 @@ class Policy(BaseModel):
     version: Literal[1] = 1
     thresholds: Thresholds = Thresholds()
     mutelist: tuple[MuteRule, ...] = ()
-    # Validated by the DLP layer (openai_casb.dlp.settings), which owns its schema.
-    dlp: dict[str, Any] = Field(default_factory=dict)
+    # The DLP layer owns this schema (profiles, custom profiles, limits).
+    dlp: DlpSettings = Field(default_factory=DlpSettings)
 
     def mute_rule_for(self, detection: Detection, now: datetime) -> MuteRule | None:
         """The first unexpired rule that matches this detection, else None."""
