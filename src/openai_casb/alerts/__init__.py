@@ -1,0 +1,1 @@
+"""Signed webhooks sent on finding lifecycle changes."""

@@ -1,0 +1,54 @@
+"""Refuse webhook destinations that resolve to private, loopback, link-local or otherwise internal addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+class DestinationRefused(ValueError):
+    """The destination is not allowed (internal address, or its host does not resolve)."""
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def is_internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_destination(host: str, port: int, allow_private: bool, resolver: Resolver = resolve_host) -> list[str]:
+    """The host's addresses; raises `DestinationRefused` if any is internal and that is not allowed.
+
+    Every address is checked, not just the first, so a name with one public and one private
+    record cannot slip through.
+    """
+    try:
+        addresses = list(resolver(host, port))
+    except (OSError, UnicodeError) as error:
+        raise DestinationRefused(f"cannot resolve webhook host {host!r}: {error}") from None
+    if not addresses:
+        raise DestinationRefused(f"webhook host {host!r} has no address")
+    internal = [a for a in addresses if is_internal(a)]
+    if internal and not allow_private:
+        raise DestinationRefused(
+            f"webhook host {host!r} resolves to internal address(es) {', '.join(internal)}; "
+            "set allow_private: true on this destination to allow it"
+        )
+    return addresses
