@@ -17,6 +17,7 @@ app = typer.Typer(
 
 # Modules under openai_casb.cli that define `register(app)`. Add a line to add a command group.
 COMMAND_MODULES: tuple[str, ...] = (
+    "emulator_cmd",
     "catalog_cmd",
 )
 

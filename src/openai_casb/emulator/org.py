@@ -1,0 +1,97 @@
+"""The organization the emulator serves: Admin API objects, the ChatGPT workspace, and file bytes."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from openai_casb.emulator.sequences import EMPTY, Collection
+
+PlantedValues = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ProjectMembers:
+    users: Collection
+    service_accounts: Collection
+    api_keys: Collection
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A downloadable file. `content` builds the bytes only when a download asks for them."""
+
+    file_id: str
+    name: str
+    expired: bool
+    content: Callable[[], bytes]
+    planted: PlantedValues = field(default_factory=list)
+
+
+class FileStore(ABC):
+    @abstractmethod
+    def get(self, file_id: str) -> StoredFile | None: ...
+
+    @abstractmethod
+    def planted(self) -> Mapping[str, PlantedValues]: ...
+
+
+class DictFileStore(FileStore):
+    def __init__(self, files: dict[str, StoredFile]) -> None:
+        self._files = files
+
+    def get(self, file_id: str) -> StoredFile | None:
+        return self._files.get(file_id)
+
+    def planted(self) -> Mapping[str, PlantedValues]:
+        return {file_id: list(f.planted) for file_id, f in self._files.items() if f.planted}
+
+
+@dataclass
+class Org:
+    """One OpenAI organization and its ChatGPT Enterprise workspace.
+
+    Collections are in the order the APIs list them: audit logs newest first, conversations by
+    ascending last-update time (`conversation_update_time(i)` is non-decreasing in i).
+    """
+
+    organization_id: str
+    organization_name: str
+    workspace_id: str
+    users: Collection = EMPTY
+    invites: Collection = EMPTY
+    admin_api_keys: Collection = EMPTY
+    projects: Collection = EMPTY
+    project_members: Callable[[str], ProjectMembers | None] = field(default=lambda _project_id: None)
+    audit_logs: Collection = EMPTY
+    compliance_users: Collection = EMPTY
+    gpts: Collection = EMPTY
+    chatgpt_projects: Collection = EMPTY
+    conversations: Collection = EMPTY
+    conversation_update_time: Callable[[int], float] = field(default=lambda _index: 0.0)
+    # Cheap owner lookup so `users=` filtering need not build whole conversations; None: read the object.
+    conversation_user: Callable[[int], str] | None = None
+    files: FileStore = field(default_factory=lambda: DictFileStore({}))
+
+    def planted_files(self) -> dict[str, PlantedValues]:
+        """Ground truth: file id -> [(kind, value)] of every sensitive value planted in a file."""
+        return dict(self.files.planted())
+
+    def first_conversation_updated_since(self, timestamp: float) -> int:
+        """Index of the first conversation last updated at or after `timestamp` (a bisection)."""
+        return bisect_left(range(len(self.conversations)), timestamp, key=self.conversation_update_time)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "users": len(self.users),
+            "invites": len(self.invites),
+            "admin_api_keys": len(self.admin_api_keys),
+            "projects": len(self.projects),
+            "audit_logs": len(self.audit_logs),
+            "compliance_users": len(self.compliance_users),
+            "gpts": len(self.gpts),
+            "chatgpt_projects": len(self.chatgpt_projects),
+            "conversations": len(self.conversations),
+        }
