@@ -19,6 +19,8 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "emulator_cmd",
     "catalog_cmd",
+    "findings_cmd",
+    "dlp_cmd",
 )
 
 
