@@ -1,0 +1,72 @@
+"""What a detector is: a bounded pattern, the segment class it lives in, and how it is validated.
+
+A *segment class* is the alphabet a detector's matches are made of (digits and separators, token
+characters, ...). A match never crosses a character outside its class, so every match lies inside
+one maximal run of the class (a segment). The engine only has to find which segments contain a
+hit; the exact matching inside a segment is then the same whichever backend found it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from openai_casb.dlp.settings import Confidence
+from openai_casb.redaction import mask_value
+
+# Alphabets (regex character classes) of the segment classes. "line" is one line, "all" the text.
+SEGMENT_ALPHABETS: dict[str, str] = {
+    "digits": r"[0-9 .\-]",
+    "alnum": r"[A-Za-z0-9 ]",
+    "token": r"[A-Za-z0-9_\-+/=.:~%]",
+    "line": r"[^\n]",
+    "all": r"[\s\S]",
+}
+
+
+def mask_secret(prefix_length: int) -> Callable[[str], str]:
+    """Keep a secret's public prefix (its kind) and nothing else: `ghp_****…`."""
+
+    def mask(value: str) -> str:
+        return value[:prefix_length] + "*" * min(8, max(0, len(value) - prefix_length)) + "…"
+
+    return mask
+
+
+def mask_pem(value: str) -> str:
+    header = value.split("-----", 2)[1] if value.count("-----") >= 2 else "PRIVATE KEY"
+    return f"-----{header}----- [{len(value)} characters redacted]"
+
+
+def strip_separators(value: str) -> str:
+    return "".join(ch for ch in value if ch not in " .-")
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    """One pattern of one profile. `classify` validates a value and names the entry it belongs to."""
+
+    key: str
+    profile: str
+    entries: tuple[str, ...]
+    pattern: str  # bounded, in the RE2/Hyperscan common subset, no anchors
+    segment: str  # key of SEGMENT_ALPHABETS; the pattern's characters must all be in it
+    classify: Callable[[str], str | None]
+    keywords: tuple[str, ...] = ()
+    base: Confidence = Confidence.LOW  # confidence without a keyword nearby; a keyword makes it High
+    max_length: int = 256
+    value_group: int = 0  # group holding the value when the pattern also matches a label
+    trim: str = ""  # separators at which a too-long match may be cut back (card groups)
+    mask: Callable[[str], str] = mask_value
+    normalize: Callable[[str], str] = strip_separators  # for value hashes: same value, same hash
+    ascii_only: bool = True
+    # Built-in only: a Python regex continuing the value from the end of the match, for values
+    # longer than RE2's repeat limit (PEM bodies, JWT payloads). No match there: no detection.
+    extend: str | None = None
+
+
+def single_entry(entry: str, check: Callable[[str], bool]) -> Callable[[str], str | None]:
+    def classify(value: str) -> str | None:
+        return entry if check(value) else None
+
+    return classify

@@ -1,0 +1,53 @@
+"""Financial Information: payment cards by brand, IBAN, ABA routing numbers."""
+
+from __future__ import annotations
+
+from openai_casb.dlp import validators as v
+from openai_casb.dlp.detectors.base import Detector, single_entry
+from openai_casb.dlp.settings import Confidence
+
+PROFILE = "Financial Information"
+
+CARD_KEYWORDS = (
+    "card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express", "discover",
+    "diners", "jcb", "unionpay", "union pay", "cvv", "cvc", "expiry", "expiration", "cardholder", "pan",
+)
+
+DETECTORS: tuple[Detector, ...] = (
+    Detector(
+        key="card",
+        profile=PROFILE,
+        entries=v.CARD_ENTRIES,
+        # 13-19 digits from a brand's first digit, optionally grouped by spaces or dashes.
+        pattern=r"[2-68][0-9]{3}(?:[ \-]?[0-9]){9,15}",
+        segment="digits",
+        classify=v.card_entry,
+        keywords=CARD_KEYWORDS,
+        base=Confidence.MEDIUM,
+        max_length=24,
+        trim=" -",
+    ),
+    Detector(
+        key="iban",
+        profile=PROFILE,
+        entries=("IBAN",),
+        pattern=r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
+        segment="alnum",
+        classify=single_entry("IBAN", v.iban_ok),
+        keywords=("iban", "bank", "account", "bic", "swift", "transfer", "payment"),
+        base=Confidence.HIGH,
+        max_length=42,
+        trim=" ",
+    ),
+    Detector(
+        key="aba",
+        profile=PROFILE,
+        entries=("ABA Routing Number",),
+        pattern=r"[0-3678][0-9]{8}",
+        segment="digits",
+        classify=single_entry("ABA Routing Number", v.aba_ok),
+        keywords=("routing", "aba", "rtn", "transit", "bank", "ach", "wire"),
+        base=Confidence.LOW,
+        max_length=9,
+    ),
+)

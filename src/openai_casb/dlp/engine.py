@@ -1,0 +1,313 @@
+"""The DLP matching engine: every entry of every enabled profile in one pass over the text.
+
+Pipeline: a backend (Hyperscan, else RE2) finds the segments holding a hit; each detector of
+the segment's class is matched exactly inside it (RE2), cut to non-alphanumeric boundaries and
+validated; keywords nearby raise confidence; overlapping detections are resolved (longer, then
+more confident, then predefined order wins); only masked samples and salted hashes leave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import re2
+
+from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
+from openai_casb.dlp.detectors.custom import build_custom_detectors
+from openai_casb.dlp.detectors.search import make_search
+from openai_casb.dlp.edm import EdmSet
+from openai_casb.dlp.profiles import Profile, resolve_custom, resolve_predefined
+from openai_casb.dlp.settings import Confidence, DlpSettings, installation_salt
+from openai_casb.inventory.model import EntryMatch
+from openai_casb.redaction import mask_value
+
+KEYWORD_WINDOW = 1000  # characters before and after a detection searched for its keywords
+MAX_SAMPLES = 3
+MAX_HASHES = 20
+ENGINE_VERSION = "1"  # bump when detection changes so cached verdicts are recomputed
+
+Backend = Literal["auto", "hyperscan", "re2"]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    entry_matches: tuple[EntryMatch, ...]
+    matched_profiles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    start: int
+    end: int
+    order: int  # detector index; EDM sets come after the detectors
+    entry: str
+    confidence: int
+    digest: str | None = None  # EDM: the salted hash of the matched value
+
+
+def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
+    if not keywords:
+        return None
+    words = "|".join(re2.escape(k.lower()) for k in sorted(keywords, key=len, reverse=True))
+    return re2.compile(f"(?i)(?:^|[^a-z0-9])(?:{words})(?:[^a-z0-9]|$)")
+
+
+def _boundary(text: str, start: int, end: int) -> bool:
+    return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
+
+
+class _Tally:
+    """Counts, masked samples and hashes per (profile, entry); never the values."""
+
+    def __init__(self, profiles: tuple[Profile, ...]) -> None:
+        self._profiles = profiles
+        self._counts: dict[tuple[str, str], int] = {}
+        self._samples: dict[tuple[str, str], list[str]] = {}
+        self._hashes: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, profile: str, entry: str, masked: str, digest: str) -> None:
+        key = (profile, entry)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        samples = self._samples.setdefault(key, [])
+        if len(samples) < MAX_SAMPLES and masked not in samples:
+            samples.append(masked)
+        hashes = self._hashes.setdefault(key, [])
+        if len(hashes) < MAX_HASHES and digest not in hashes:
+            hashes.append(digest)
+
+    def result(self) -> MatchResult:
+        matches: list[EntryMatch] = []
+        matched: list[str] = []
+        for profile in self._profiles:
+            total = 0
+            for entry in profile.entries:
+                count = self._counts.get((profile.name, entry), 0)
+                if count:
+                    total += count
+                    key = (profile.name, entry)
+                    matches.append(EntryMatch(profile.name, entry, count, tuple(self._samples[key]),
+                                              tuple(self._hashes[key])))
+            if total > profile.match_count:
+                matched.append(profile.name)
+        return MatchResult(tuple(matches), tuple(matched))
+
+
+class DlpEngine:
+    """Built once per scan from settings; `match` and `matcher` are safe to call repeatedly."""
+
+    def __init__(
+        self,
+        profiles: tuple[Profile, ...],
+        detectors: tuple[Detector, ...],
+        edm_sets: tuple[tuple[str, EdmSet], ...],
+        salt: str,
+        backend: Backend = "auto",
+        extra_digest: str = "",
+    ) -> None:
+        self._profiles = profiles
+        self._salt = salt
+        enabled = {(p.name, e) for p in profiles for e in p.entries}
+        self._detectors = tuple(d for d in detectors if any((d.profile, e) in enabled for e in d.entries))
+        self._enabled_entries = enabled
+        self._edm_sets = tuple((p, s) for p, s in edm_sets if (p, s.name) in enabled)
+        self._threshold = {p.name: p.confidence.rank for p in profiles}
+        self._regexes = tuple(re2.compile(d.pattern) for d in self._detectors)
+        self._keywords = tuple(_keyword_regex(d.keywords) for d in self._detectors)
+        self._extends = tuple(re.compile(d.extend) if d.extend else None for d in self._detectors)
+        self._by_class: dict[str, tuple[int, ...]] = {}
+        for index, detector in enumerate(self._detectors):
+            self._by_class[detector.segment] = (*self._by_class.get(detector.segment, ()), index)
+        searchable = tuple(i for i, d in enumerate(self._detectors) if d.ascii_only)
+        self._always_run = tuple(i for i, d in enumerate(self._detectors) if not d.ascii_only)
+        patterns: dict[int, tuple[str, ...]] = {i: (self._detectors[i].pattern,) for i in searchable}
+        self._search = make_search(backend, self._detectors, searchable, patterns)
+        self.backend: str = self._search.name
+        self.max_match_length = max((d.max_length for d in self._detectors), default=0)
+        self.profile_set_digest = hashlib.sha256(
+            json.dumps(
+                {
+                    "version": ENGINE_VERSION,
+                    "profiles": [[p.name, list(p.entries), p.match_count, p.confidence.value] for p in profiles],
+                    "salt": hashlib.sha256(salt.encode()).hexdigest(),
+                    "custom": extra_digest,
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"DlpEngine(profiles={list(self.enabled_profiles)}, backend={self.backend!r})"
+
+    @classmethod
+    def from_settings(cls, settings: DlpSettings, backend: Backend = "auto") -> DlpEngine:
+        """Raises ValueError (with a message fit for a user) when the settings cannot be used."""
+        profiles = resolve_predefined(settings) + resolve_custom(settings)
+        salt = settings.salt or installation_salt()
+        custom_detectors, edm_sets, custom_digest = build_custom_detectors(settings, salt)
+        return cls(profiles, PREDEFINED_DETECTORS + custom_detectors, edm_sets, salt, backend, custom_digest)
+
+    @property
+    def enabled_profiles(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self._profiles)
+
+    def match(self, text: str) -> MatchResult:
+        tally = _Tally(self._profiles)
+        self._detect_into(tally, text, 0, len(text))
+        return tally.result()
+
+    def matcher(self) -> StreamMatcher:
+        return StreamMatcher(self, _Tally(self._profiles))
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _detect_into(self, tally: _Tally, text: str, accept_from: int, accept_to: int) -> None:
+        """Add detections of `text` starting in [accept_from, accept_to) to the tally."""
+        for candidate in self._resolve(self._candidates(text)):
+            if not accept_from <= candidate.start < accept_to:
+                continue
+            if candidate.order < len(self._detectors):
+                detector = self._detectors[candidate.order]
+                profile = detector.profile
+                value = text[candidate.start : candidate.end]
+                masked = detector.mask(value)
+                digest = hashlib.sha256(f"{self._salt}\x00{detector.normalize(value)}".encode()).hexdigest()
+            else:
+                profile = self._edm_sets[candidate.order - len(self._detectors)][0]
+                masked = mask_value(text[candidate.start : candidate.end])
+                digest = candidate.digest or ""
+            if candidate.confidence >= self._threshold[profile]:
+                tally.add(profile, candidate.entry, masked, digest)
+
+    def _candidates(self, text: str) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for segment in self._search.segments(text):
+            indexes = self._by_class.get(segment.segment_class, ())
+            for index in indexes:
+                if segment.detectors is None or index in segment.detectors:
+                    self._match_detector(text, index, segment.start, segment.end, found)
+        for index in self._always_run:
+            self._match_detector(text, index, 0, len(text), found)
+        for offset, (_profile, edm) in enumerate(self._edm_sets):
+            order = len(self._detectors) + offset
+            for start, end, digest in edm.find(text):
+                found.append(_Candidate(start, end, order, edm.name, Confidence.HIGH.rank, digest))
+        return found
+
+    def _match_detector(self, text: str, index: int, start: int, end: int, found: list[_Candidate]) -> None:
+        detector = self._detectors[index]
+        segment = text[start:end]
+        for match in self._regexes[index].finditer(segment):
+            value_start, value_end = match.span(detector.value_group)
+            if value_start < 0:
+                continue
+            value_start, value_end = start + value_start, start + value_end
+            extend = self._extends[index]
+            if extend is not None:
+                tail = extend.match(text, value_end, value_start + detector.max_length)
+                if tail is None:
+                    continue
+                value_end = tail.end()
+            hit = self._validate(text, detector, value_start, value_end)
+            if hit is None:
+                continue
+            value_start, value_end, entry = hit
+            if (detector.profile, entry) not in self._enabled_entries:
+                continue
+            rank = self._confidence_of(self._keywords[index], text, value_start, value_end, detector.base.rank)
+            found.append(_Candidate(value_start, value_end, index, entry, rank))
+
+    @staticmethod
+    def _validate(text: str, detector: Detector, start: int, end: int) -> tuple[int, int, str] | None:
+        """Boundaries and validator; a too-long match may be cut back at its separators (card groups)."""
+        ends = [end]
+        if detector.trim:
+            ends += [start + i for i in range(end - start - 1, 0, -1) if text[start + i] in detector.trim]
+        for candidate_end in ends:
+            if _boundary(text, start, candidate_end):
+                entry = detector.classify(text[start:candidate_end])
+                if entry is not None:
+                    return start, candidate_end, entry
+        return None
+
+    def _confidence_of(self, keywords: re2._Regexp | None, text: str, start: int, end: int, base: int) -> int:
+        if keywords is None or base >= Confidence.HIGH.rank:
+            return base
+        window = text[max(0, start - KEYWORD_WINDOW) : end + KEYWORD_WINDOW]
+        return Confidence.HIGH.rank if keywords.search(window) else base
+
+    @staticmethod
+    def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:
+        """Drop detections overlapping a longer (then more confident, then earlier-defined) one."""
+        candidates.sort(key=lambda c: (c.start, c.end))
+        kept: list[_Candidate] = []
+        cluster: list[_Candidate] = []
+        cluster_end = -1
+        for candidate in [*candidates, None]:
+            if candidate is not None and candidate.start < cluster_end:
+                cluster.append(candidate)
+                cluster_end = max(cluster_end, candidate.end)
+                continue
+            if cluster:
+                chosen: list[_Candidate] = []
+                for c in sorted(cluster, key=lambda c: (c.start - c.end, -c.confidence, c.order, c.start)):
+                    if all(c.end <= k.start or k.end <= c.start for k in chosen):
+                        chosen.append(c)
+                kept.extend(sorted(chosen, key=lambda c: c.start))
+            if candidate is not None:
+                cluster = [candidate]
+                cluster_end = candidate.end
+        return kept
+
+
+class StreamMatcher:
+    """Matches a text fed in chunks, as `match` would match it whole.
+
+    Windows overlap by more than the longest match plus the keyword window on each side; a
+    detection is counted by the window in which it starts, and a window is cut after a newline
+    where one is near so that no segment (except PEM blocks) straddles the cut.
+    """
+
+    WINDOW = 4 << 20
+
+    def __init__(self, engine: DlpEngine, tally: _Tally) -> None:
+        self._engine = engine
+        self._tally = tally
+        self._overlap = engine.max_match_length + KEYWORD_WINDOW + 64
+        self._chunks: list[str] = []
+        self._buffered = 0
+        self._accept_from = 0  # in the current buffer
+        self._result: MatchResult | None = None
+
+    def feed(self, chunk: str) -> None:
+        if self._result is not None:
+            raise RuntimeError("feed() after result(): start a new matcher for a new text")
+        if not chunk:
+            return
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        if self._buffered >= self._accept_from + self.WINDOW + self._overlap:
+            self._process(final=False)
+
+    def result(self) -> MatchResult:
+        if self._result is None:
+            self._process(final=True)
+            self._result = self._tally.result()
+        return self._result
+
+    def _process(self, final: bool) -> None:
+        text = "".join(self._chunks)
+        if final:
+            cut = len(text)
+        else:
+            limit = len(text) - self._overlap
+            newline = text.rfind("\n", self._accept_from, limit)
+            cut = newline + 1 if newline >= self._accept_from else limit
+        self._engine._detect_into(self._tally, text, self._accept_from, cut)
+        keep_from = max(0, cut - self._overlap)
+        self._chunks = [text[keep_from:]]
+        self._buffered = len(text) - keep_from
+        self._accept_from = cut - keep_from
