@@ -177,9 +177,9 @@ def sample_events() -> list[LifecycleEvent]:
         )
 
     return [
-        event("ev-3", EventType.RESOLVED, T1, INVITE_INSTANCE, STALE_INVITE),
-        event("ev-1", EventType.DETECTED, T0, KEY_INSTANCE, ADMIN_KEY_UNUSED),
         event("ev-2", EventType.HIDDEN, T1, KEY_INSTANCE, ADMIN_KEY_UNUSED),
+        event("ev-1", EventType.DETECTED, T0, KEY_INSTANCE, ADMIN_KEY_UNUSED),  # older: sorted first
+        event("ev-3", EventType.RESOLVED, T1, INVITE_INSTANCE, STALE_INVITE),
         event("ev-4", EventType.DETECTED, T1, GPT_INSTANCE, GPT_ACTIONS),
         event("ev-5", EventType.DETECTED, T1, DLP_INSTANCE, DLP_CONVERSATION),
     ]

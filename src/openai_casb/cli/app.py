@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "emulator_cmd",
     "catalog_cmd",
     "findings_cmd",
+    "export_cmd",
     "dlp_cmd",
 )
 

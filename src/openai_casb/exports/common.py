@@ -49,7 +49,7 @@ def instance_record(finding: ExportFinding, instance: ExportInstance) -> dict[st
     return {
         "finding_type_id": finding.finding_type.id,
         "finding_type": finding.finding_type.name,
-        "severity": finding.severity.name.lower(),
+        "severity": finding.severity.label,
         "status": instance.status,
         "asset": {"kind": asset.kind.value, "id": asset.id, "name": asset.name, "email": asset.email},
         "evidence": plain_evidence(instance.evidence),

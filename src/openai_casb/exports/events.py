@@ -45,8 +45,8 @@ def event_record(event: LifecycleEvent) -> dict[str, Any]:
 
 
 def ordered_events(events: Iterable[LifecycleEvent]) -> list[LifecycleEvent]:
-    """Oldest first; ties broken by event id so that the stream is reproducible."""
-    return sorted(events, key=lambda e: (iso(e.event_time) or "", e.event_id))
+    """Oldest first; events at the same time keep the order they were given in (the store's order)."""
+    return sorted(events, key=lambda e: iso(e.event_time) or "")
 
 
 def render_events_jsonl(events: Iterable[LifecycleEvent]) -> str:

@@ -1,0 +1,143 @@
+"""`export` (current findings in six formats) and `events` (the lifecycle stream for a SIEM)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openai_casb.checks.registry import RegistryError
+from openai_casb.detections import Severity
+from openai_casb.exports.events import render_events_jsonl
+from openai_casb.exports.formats import render
+from openai_casb.exports.safety import PlainSecretError
+from openai_casb.exports.source import ExportFilters, build_events, build_report
+from openai_casb.store import Integration, Store, StoreError
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, else the user data directory."),
+]
+IntegrationOption = Annotated[
+    str | None,
+    typer.Option("--integration", help="Integration id, organization id, workspace id or name (when several)."),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", dir_okay=False, writable=True, help="Write to this file instead of stdout."),
+]
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    OCSF = "ocsf"
+    SARIF = "sarif"
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+class EventFormat(StrEnum):
+    JSONL = "jsonl"
+
+
+class StatusChoice(StrEnum):
+    ACTIVE = "active"
+    HIDDEN = "hidden"
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def _open(db: str | None) -> Store:
+    try:
+        return Store.open(db)
+    except StoreError as error:
+        raise _fail(str(error), code=2) from None
+
+
+def _integration(store: Store, selector: str | None) -> Integration | None:
+    if not selector:
+        return None
+    wanted = selector.strip()
+    integrations = store.integrations()
+    for integration in integrations:
+        if wanted in (str(integration.id), integration.organization_id, integration.workspace_id,
+                      integration.display_name):
+            return integration
+    known = ", ".join(f"{i.id} ({i.display_name})" for i in integrations) or "none"
+    raise _fail(f"no integration {selector!r}; known: {known}")
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def export(
+    output_format: Annotated[ExportFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                                        help="json, csv, ocsf, sarif, html or markdown.")],
+    output: OutputOption = None,
+    status: Annotated[StatusChoice, typer.Option("--status", case_sensitive=False,
+                                                 help="Instance status to export.")] = StatusChoice.ACTIVE,
+    severity: Annotated[str | None, typer.Option("--severity", help="Minimum severity: info..critical.")] = None,
+    finding_type: Annotated[str | None, typer.Option("--type", help="Finding type ID or exact name.")] = None,
+    db: DbOption = None,
+    integration: IntegrationOption = None,
+) -> None:
+    """Export current findings (default: active instances) with their remediation."""
+    try:
+        minimum = Severity.parse(severity) if severity else None
+    except ValueError as error:
+        raise _fail(str(error), code=2) from None
+    with _open(db) as store:
+        try:
+            chosen = _integration(store, integration)
+            type_id = store.resolve_finding_type(finding_type).id if finding_type else None
+            filters = ExportFilters(
+                integration_id=chosen.id if chosen else None,
+                statuses=None if status is StatusChoice.ALL else (status.value,),
+                severity_min=minimum,
+                finding_type_id=type_id,
+            )
+            text = render(build_report(store, filters), output_format.value)
+        except (StoreError, RegistryError, PlainSecretError) as error:
+            raise _fail(str(error)) from None
+    _write(text, output)
+
+
+def events(
+    since: Annotated[int | None, typer.Option("--since", metavar="SCAN", min=0,
+                                              help="Only events after this scan id.")] = None,
+    output_format: Annotated[EventFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                                       help="jsonl (one JSON object per line).")] = EventFormat.JSONL,
+    output: OutputOption = None,
+    db: DbOption = None,
+    integration: IntegrationOption = None,
+) -> None:
+    """Lifecycle changes (detected, reopened, resolved, hidden, unhidden), oldest first, for a SIEM."""
+    with _open(db) as store:
+        try:
+            chosen = _integration(store, integration)
+            stream = build_events(store, since_scan_id=since, integration_id=chosen.id if chosen else None)
+            text = render_events_jsonl(stream)
+        except (StoreError, RegistryError, PlainSecretError) as error:
+            raise _fail(str(error)) from None
+    _write(text, output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+    app.command("events")(events)
