@@ -1,0 +1,133 @@
+"""Key material of the web layer: the installation secret, credential encryption, password and token hashes.
+
+The secret comes from `OPENAI_CASB_SECRET_KEY`, else from a key file in the data directory that is
+created 0600 and refused when group or others can read it. Purpose-specific keys are derived from
+it with HKDF so that the session signing key never doubles as the encryption key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"
+KEY_FILE_NAME = "secret.key"
+TOKEN_PREFIX = "casb_"
+
+# scrypt cost: ~16 MiB and tens of milliseconds per hash, the interactive-login setting of RFC 7914.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+class SecretKeyError(Exception):
+    """The installation secret is missing, unreadable or too widely readable. The message says what to do."""
+
+
+def default_key_file() -> Path:
+    return Path(platformdirs.user_data_dir("openai-casb")) / KEY_FILE_NAME
+
+
+def load_secret(key_file: Path | None = None) -> bytes:
+    """The installation secret: from the environment, else the key file (created 0600 when missing)."""
+    from_env = os.environ.get(SECRET_KEY_ENV, "").strip()
+    if from_env:
+        if len(from_env) < 32:
+            raise SecretKeyError(f"{SECRET_KEY_ENV} is too short; use at least 32 random characters")
+        return from_env.encode()
+    path = key_file or default_key_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key_file(path)
+    except OSError as exc:
+        raise SecretKeyError(f"cannot create the key file {path}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return _read_key_file(path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise SecretKeyError(
+                f"key file {path} is accessible by group or others (mode {stat.filemode(mode)}); "
+                f"run `chmod 600 {path}`"
+            )
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SecretKeyError(f"cannot read the key file {path}: {exc.strerror}") from None
+    if len(value) < 32:
+        raise SecretKeyError(f"key file {path} holds fewer than 32 characters; delete it to have a new one made")
+    return value.encode()
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(secret)
+
+
+class CredentialCipher:
+    """Encrypts integration credentials at rest (Fernet: AES-128-CBC + HMAC-SHA256)."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret, "openai-casb credentials")))
+
+    def __repr__(self) -> str:
+        return "CredentialCipher(<key hidden>)"
+
+    def encrypt(self, document: dict[str, Any]) -> bytes:
+        return self._fernet.encrypt(json.dumps(document, sort_keys=True).encode())
+
+    def decrypt(self, ciphertext: bytes) -> dict[str, Any]:
+        try:
+            loaded = json.loads(self._fernet.decrypt(ciphertext))
+        except InvalidToken:
+            raise SecretKeyError(
+                "cannot decrypt stored integration credentials: the secret key changed; re-enter the credentials"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise SecretKeyError("stored integration credentials are malformed; re-enter them")
+        return loaded
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${encoded[0]}${encoded[1]}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+        digest = hashlib.scrypt(password.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+# Spent on unknown usernames too, so that response time does not reveal which usernames exist.
+DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def new_api_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
