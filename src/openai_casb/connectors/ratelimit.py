@@ -45,7 +45,8 @@ class RollingWindowLimiter:
                 if len(sent) < limit:
                     sent.append(now)
                     return
-                await self._sleep(self._window - (now - sent[0]))
+                # At least a millisecond, so float rounding cannot spin on a zero-length wait.
+                await self._sleep(max(self._window - (now - sent[0]), 0.001))
 
     def sent_in_window(self, key: str) -> int:
         now = self._clock()
