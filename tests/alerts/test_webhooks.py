@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from webhook_receiver import running_receiver
 
-from openai_casb.alerts.config import WebhookDestination, WebhooksConfig
+from openai_casb.alerts.config import WebhookDestination, WebhookList
 from openai_casb.alerts.delivery_log import InMemoryDeliveryLog
 from openai_casb.alerts.dispatcher import WebhookDispatcher, display_url
 from openai_casb.alerts.netguard import DestinationRefused, check_destination
@@ -200,8 +200,8 @@ def test_secrets_never_show_in_config_reprs_or_display_url() -> None:
 
 def test_config_errors_are_clear() -> None:
     with pytest.raises(ValidationError, match="duplicate webhook names: a"):
-        WebhooksConfig.model_validate({"destinations": [{"name": "a", "url": "https://x.example"},
-                                                        {"name": "a", "url": "https://y.example"}]})  # fmt: skip
+        TypeAdapter(WebhookList).validate_python([{"name": "a", "url": "https://x.example"},
+                                                  {"name": "a", "url": "https://y.example"}])  # fmt: skip
     with pytest.raises(ValidationError, match="credentials in `auth`"):
         destination("https://user:pw@x.example/")
     with pytest.raises(ValidationError, match="unknown severity 'urgent'"):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
 
 from openai_casb.detections import Severity
 from openai_casb.exports.model import EventType
@@ -67,18 +67,14 @@ class WebhookDestination(BaseModel):
         return value
 
 
-class WebhooksConfig(BaseModel):
-    """`webhooks:` in the policy file; names must be unique (they key the delivery log)."""
+def _unique_names(destinations: tuple[WebhookDestination, ...]) -> tuple[WebhookDestination, ...]:
+    names = [d.name for d in destinations]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate webhook names: {', '.join(duplicates)}")
+    return destinations
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    destinations: tuple[WebhookDestination, ...] = ()
-
-    @field_validator("destinations")
-    @classmethod
-    def _unique_names(cls, value: tuple[WebhookDestination, ...]) -> tuple[WebhookDestination, ...]:
-        names = [d.name for d in value]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate webhook names: {', '.join(duplicates)}")
-        return value
+# The policy file's `webhooks:` list, for the policy model: `webhooks: WebhookList = ()`.
+# Names must be unique: they key the delivery log.
+WebhookList = Annotated[tuple[WebhookDestination, ...], AfterValidator(_unique_names)]
