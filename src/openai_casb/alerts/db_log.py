@@ -1,0 +1,93 @@
+"""A delivery log in the database, so that idempotency survives restarts and spans workers.
+
+The table is declared here on its own MetaData. Its Alembic migration is not shipped yet: the
+store's schema test compares migrations with the store's models, so adding the table needs the
+store's owner (see docs/webhooks.md, "Delivery log"). Until then `create_table` makes it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    insert,
+    select,
+)
+
+from openai_casb.alerts.delivery_log import DeliveryRecord
+
+metadata = MetaData()
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("destination", String(100), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("http_status", Integer),
+    Column("error", String(500)),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # one row per delivery outcome; looked up by (destination, event id)
+    Index("ix_webhook_deliveries_destination_event", "destination", "event_id"),
+)
+
+
+class SqlDeliveryLog:
+    """`DeliveryLog` over a SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create_table(self) -> None:
+        metadata.create_all(self._engine, tables=[webhook_deliveries])
+
+    def was_delivered(self, destination: str, event_id: str) -> bool:
+        condition = and_(
+            webhook_deliveries.c.destination == destination,
+            webhook_deliveries.c.event_id == event_id,
+            webhook_deliveries.c.status == "delivered",
+        )
+        with self._engine.connect() as connection:
+            return bool(connection.execute(select(exists().where(condition))).scalar())
+
+    def record(self, entry: DeliveryRecord) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                insert(webhook_deliveries).values(
+                    destination=entry.destination,
+                    event_id=entry.event_id,
+                    status=entry.status,
+                    attempts=entry.attempts,
+                    http_status=entry.http_status,
+                    error=(entry.error or "")[:500] or None,
+                    at=entry.at,
+                )
+            )
+
+    def entries(self, destination: str | None = None) -> list[DeliveryRecord]:
+        query = select(webhook_deliveries).order_by(webhook_deliveries.c.id)
+        if destination is not None:
+            query = query.where(webhook_deliveries.c.destination == destination)
+        with self._engine.connect() as connection:
+            return [
+                DeliveryRecord(
+                    destination=row.destination,
+                    event_id=row.event_id,
+                    status=row.status,
+                    attempts=row.attempts,
+                    at=row.at,
+                    http_status=row.http_status,
+                    error=row.error,
+                )
+                for row in connection.execute(query)
+            ]
