@@ -40,6 +40,17 @@ class MatchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Detection:
+    """Where a counted detection is: positions only, never the value (for evaluation and tests)."""
+
+    start: int
+    end: int
+    profile: str
+    entry: str
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     start: int
     end: int
@@ -58,6 +69,14 @@ def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
 
 def _boundary(text: str, start: int, end: int) -> bool:
     return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
+
+
+def _continues(text: str, start: int, end: int) -> bool:
+    """True when a grouped number goes on with the same separator (`4111 1111 1111` of a longer run)."""
+    separators = {ch for ch in text[start:end] if not ch.isdigit()}
+    after = end + 1 < len(text) and text[end] in separators and text[end + 1].isdigit()
+    before = start >= 2 and text[start - 1] in separators and text[start - 2].isdigit()
+    return after or before
 
 
 class _Tally:
@@ -159,13 +178,26 @@ class DlpEngine:
         self._detect_into(tally, text, 0, len(text))
         return tally.result()
 
+    def detections(self, text: str) -> tuple[Detection, ...]:
+        """The detections `match` counts, with their positions in `text`."""
+        found: list[Detection] = []
+        self._detect_into(None, text, 0, len(text), found)
+        return tuple(found)
+
     def matcher(self) -> StreamMatcher:
         return StreamMatcher(self, _Tally(self._profiles))
 
     # --- internals -------------------------------------------------------------------------
 
-    def _detect_into(self, tally: _Tally, text: str, accept_from: int, accept_to: int) -> None:
-        """Add detections of `text` starting in [accept_from, accept_to) to the tally."""
+    def _detect_into(
+        self,
+        tally: _Tally | None,
+        text: str,
+        accept_from: int,
+        accept_to: int,
+        positions: list[Detection] | None = None,
+    ) -> None:
+        """Add detections of `text` starting in [accept_from, accept_to) to the tally (or to `positions`)."""
         for candidate in self._resolve(self._candidates(text)):
             if not accept_from <= candidate.start < accept_to:
                 continue
@@ -179,7 +211,10 @@ class DlpEngine:
                 profile = self._edm_sets[candidate.order - len(self._detectors)][0]
                 masked = mask_value(text[candidate.start : candidate.end])
                 digest = candidate.digest or ""
-            if candidate.confidence >= self._threshold[profile]:
+            if positions is not None:
+                confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[candidate.confidence]
+                positions.append(Detection(candidate.start, candidate.end, profile, candidate.entry, confidence))
+            if tally is not None:
                 tally.add(profile, candidate.entry, masked, digest)
 
     def _candidates(self, text: str) -> list[_Candidate]:
@@ -218,7 +253,9 @@ class DlpEngine:
             if (detector.profile, entry) not in self._enabled_entries:
                 continue
             rank = self._confidence_of(self._keywords[index], text, value_start, value_end, detector.base.rank)
-            found.append(_Candidate(value_start, value_end, index, entry, rank))
+            # Below the profile's threshold a detection neither counts nor hides another one.
+            if rank >= self._threshold[detector.profile]:
+                found.append(_Candidate(value_start, value_end, index, entry, rank))
 
     @staticmethod
     def _validate(text: str, detector: Detector, start: int, end: int) -> tuple[int, int, str] | None:
@@ -227,7 +264,9 @@ class DlpEngine:
         if detector.trim:
             ends += [start + i for i in range(end - start - 1, 0, -1) if text[start + i] in detector.trim]
         for candidate_end in ends:
-            if _boundary(text, start, candidate_end):
+            if _boundary(text, start, candidate_end) and not (
+                detector.segment == "digits" and _continues(text, start, candidate_end)
+            ):
                 entry = detector.classify(text[start:candidate_end])
                 if entry is not None:
                     return start, candidate_end, entry

@@ -310,8 +310,9 @@ _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
 def base62_crc_ok(token: str, prefix_length: int) -> bool:
-    """GitHub/npm tokens: the last 6 characters are the CRC32 of the body before them, in base 62."""
-    body, check = token[:-6], token[-6:]
+    """GitHub/npm tokens: the last 6 characters are the CRC32 of the random part before them
+    (after the prefix), in base 62 padded with zeros."""
+    body, check = token[prefix_length:-6], token[-6:]
     crc = zlib.crc32(body.encode())
     encoded = ""
     while crc:

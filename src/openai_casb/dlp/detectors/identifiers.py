@@ -22,7 +22,7 @@ DETECTORS: tuple[Detector, ...] = (
     # Separated form only; a bare 9-digit run is far too common to call an SSN.
     _digits("us_ssn", "US Social Security Number", r"[0-8][0-9]{2}[\- .][0-9]{2}[\- .][0-9]{4}", v.us_ssn_ok,
             ("ssn", "social security", "ss#", "ss #", "ssid", "social sec"), Confidence.MEDIUM),
-    _digits("us_itin", "US ITIN", r"9[0-9]{2}[\- ]?[5-9][0-9][\- ]?[0-9]{4}", v.us_itin_ok,
+    _digits("us_itin", "US ITIN", r"9[0-9]{2}[\- ][5-9][0-9][\- ][0-9]{4}", v.us_itin_ok,
             ("itin", "taxpayer", "tax id", "tin", "irs"), Confidence.MEDIUM),
     Detector(
         key="uk_nino", profile=PROFILE, entries=("UK National Insurance Number",),
