@@ -145,7 +145,9 @@ class Store:
         for record in self.finding_types():
             if wanted in (record.id, record.name):
                 return record
-        raise NotFoundError(f"unknown finding type {text!r}; give its id or exact name (see `openai-casb finding-types`)")
+        raise NotFoundError(
+            f"unknown finding type {text!r}; give its id or exact name (see `openai-casb finding-types`)"
+        )
 
     # --- scans --------------------------------------------------------------------------------
 
