@@ -62,6 +62,8 @@ class Settings(BaseModel):
 
     # Client-side quotas: requests per rolling window, per endpoint template.
     rate_window_seconds: float = Field(default=60.0, gt=0)
+    # Added to the window: the server stamps a request on arrival, after network latency.
+    rate_margin_seconds: float = Field(default=0.25, ge=0)
     admin_requests_per_window: int = Field(default=100, ge=1)
     compliance_list_requests_per_window: int = Field(default=50, ge=1)
     compliance_object_requests_per_window: int = Field(default=100, ge=1)

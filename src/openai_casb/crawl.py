@@ -242,7 +242,12 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
 async def _read_conversations(crawl: _Crawl, reader: ComplianceReader, since: float | None, counter: _Counter) -> None:
     async for page in reader.conversations(since):
         for conversation in page:
-            crawl.conversations.add(conversation.user_id, conversation.user_email, conversation.last_active_at)
+            # A message's own time is activity too; it matches what the Logs Platform reports.
+            active = max(
+                (t for t in [conversation.last_active_at, *(m.created_at for m in conversation.messages)] if t),
+                default=None,
+            )
+            crawl.conversations.add(conversation.user_id, conversation.user_email, active)
             crawl.raise_mark(conversation.last_active_at)
             # A conversation updated between calls comes back on a later page: its activity is
             # folded in again (max), its files are handed off once.
@@ -255,6 +260,7 @@ async def _read_conversations(crawl: _Crawl, reader: ComplianceReader, since: fl
 async def _read_conversation_logs(
     crawl: _Crawl, reader: ComplianceReader, since: float | None, counter: _Counter
 ) -> None:
+    seen_events: set[bytes] = set()
     async for files in reader.log_files("CONVERSATION_MESSAGE", since if since is not None else 0.0):
         counter.page(0)
         for log_file in files:
@@ -267,16 +273,18 @@ async def _read_conversation_logs(
                 # Delivery is at least once: an event seen twice is folded once.
                 if event.event_id is not None:
                     digest = _digest("event:" + event.event_id)
-                    if digest in crawl._seen_conversations:
+                    if digest in seen_events:
                         continue
-                    crawl._seen_conversations.add(digest)
+                    seen_events.add(digest)
+                if event.conversation is not None and event.conversation.id is not None:
+                    crawl._seen_conversations.add(_digest(event.conversation.id))
                 actor = event.actor
                 crawl.conversations.add(
                     actor.user_id if actor else None, actor.user_email if actor else None, event.timestamp
                 )
                 crawl.raise_mark(event.timestamp)
                 await crawl.hand_off(collect.log_event_files(event))
-                counter.objects += 1
+            counter.objects = len(crawl._seen_conversations)
 
 
 async def _compliance_sources(

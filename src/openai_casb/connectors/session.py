@@ -62,7 +62,9 @@ def open_clients(
     rng: random.Random | None = None,
 ) -> Clients:
     """Clients for both APIs. `transport` and `sleep` are for tests (httpx.MockTransport, no waiting)."""
-    limiter = RollingWindowLimiter(settings.rate_window_seconds, sleep=sleep)
+    limiter = RollingWindowLimiter(
+        settings.rate_window_seconds, margin_seconds=settings.rate_margin_seconds, sleep=sleep
+    )
     policy = retry_policy(settings)
     admin = ApiClient(
         name="admin",

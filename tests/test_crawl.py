@@ -1,0 +1,108 @@
+"""The crawl against the emulator: the inventory read under faults equals the one read without."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from openai_casb.config import Settings, load_settings
+from openai_casb.crawl import CrawlResult, crawl
+from openai_casb.emulator import FAULT_KINDS, EmulatorConfig, generate_org, running_emulator
+from openai_casb.inventory.model import FileRef, Inventory
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+SPEC = (
+    "users=12,invites=4,projects=3,keys_per_project=3,admin_keys=2,gpts=6,chatgpt_projects=3,conversations=40,files=10"
+)
+
+
+def canonical(inventory: Inventory) -> dict[str, Any]:
+    """Order-free, URL-free form: signed download URLs differ per emulator instance by design."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in sorted(value.items()) if k != "download_url"}
+        if isinstance(value, list | tuple):
+            return sorted((clean(v) for v in value), key=repr)
+        return value
+
+    data = dataclasses.asdict(inventory)
+    data["sources"] = {s.value: (r.state, r.objects) for s, r in inventory.sources.items()}
+    return clean(data)
+
+
+def emulator_settings(emu: Any, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "admin_key": emu.admin_key,
+        "compliance_key": emu.compliance_key,
+        "workspace_id": emu.workspace_id,
+        "org_id": emu.organization_id,
+        "admin_base_url": emu.base_url + "/v1",
+        "compliance_base_url": emu.base_url + "/v1",
+        "backoff_base_seconds": 0.02,
+        "backoff_cap_seconds": 0.2,
+        "max_retries": 12,
+        "timeout_seconds": 2.0,
+        "page_size": 5,
+        "conversations_page_size": 7,
+        "admin_requests_per_window": 600,
+    }
+    values.update(extra)
+    return load_settings(values, None, {})
+
+
+def crawl_emulator(
+    config: EmulatorConfig, seed: int = 7, source: Any = "auto", **extra: Any
+) -> tuple[CrawlResult, list[FileRef]]:
+    org = generate_org(SPEC, seed=seed, now=NOW)
+    files: list[FileRef] = []
+
+    async def on_file(ref: FileRef) -> None:
+        files.append(ref)
+
+    with running_emulator(org, config) as emu:
+        result = asyncio.run(
+            crawl(emulator_settings(emu, **extra), now=NOW, on_file=on_file, conversations_source=source)
+        )
+        stats = emu.stats()
+    assert stats["refused_non_get"] == 0
+    return result, files
+
+
+@pytest.fixture(scope="module")
+def baseline() -> tuple[CrawlResult, list[FileRef]]:
+    return crawl_emulator(EmulatorConfig())
+
+
+def test_clean_crawl_is_complete(baseline: tuple[CrawlResult, list[FileRef]]) -> None:
+    result, files = baseline
+    inv = result.inventory
+    assert all(r.complete for r in inv.sources.values()), {s: r.reason for s, r in inv.sources.items()}
+    assert len(inv.gpts) >= 1
+    assert inv.persons
+    assert inv.project_api_keys
+    assert result.conversations_high_water_mark is not None
+    assert len({f.file_id for f in files}) == len(files)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_inventory_under_faults_equals_clean_read(baseline: tuple[CrawlResult, list[FileRef]], seed: int) -> None:
+    clean_result, clean_files = baseline
+    config = EmulatorConfig(fault_rate=0.2, fault_seed=seed, fault_kinds=FAULT_KINDS, stall_seconds=3.0)
+    faulty, files = crawl_emulator(config)
+    assert canonical(faulty.inventory) == canonical(clean_result.inventory)
+    assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
+    assert faulty.conversations_high_water_mark == clean_result.conversations_high_water_mark
+
+
+def test_logs_source_gives_the_same_inventory(baseline: tuple[CrawlResult, list[FileRef]]) -> None:
+    clean_result, clean_files = baseline
+    via_logs, files = crawl_emulator(EmulatorConfig(), source="logs")
+    assert via_logs.conversations_read_from == "logs"
+    assert canonical(via_logs.inventory) == canonical(clean_result.inventory)
+    assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
