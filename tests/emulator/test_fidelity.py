@@ -46,7 +46,9 @@ def test_admin_bodies_validate(api: Api, org: Org) -> None:
             assert_valid("admin", spec_path, body)
     first_user = org.users.item(0)["id"]
     assert_valid("admin", "/organization/users/{user_id}", api.admin(f"/users/{first_user}").json())
-    assert_valid("admin", "/organization/invites/{invite_id}", api.admin(f"/invites/{org.invites.item(0)['id']}").json())
+    assert_valid(
+        "admin", "/organization/invites/{invite_id}", api.admin(f"/invites/{org.invites.item(0)['id']}").json()
+    )
     key_id = org.admin_api_keys.item(0)["id"]
     assert_valid("admin", "/organization/admin_api_keys/{key_id}", api.admin(f"/admin_api_keys/{key_id}").json())
     for project in org.projects:
@@ -63,7 +65,11 @@ def test_admin_bodies_validate(api: Api, org: Org) -> None:
         for body in walk(api.admin, f"/projects/{pid}/users"):
             assert_valid("admin", "/organization/projects/{project_id}/users", body)
             user = body["data"][0]["id"]
-            assert_valid("admin", "/organization/projects/{project_id}/users/{user_id}", api.admin(f"/projects/{pid}/users/{user}").json())
+            assert_valid(
+                "admin",
+                "/organization/projects/{project_id}/users/{user_id}",
+                api.admin(f"/projects/{pid}/users/{user}").json(),
+            )
         for body in walk(api.admin, f"/projects/{pid}/service_accounts"):
             assert_valid("admin", "/organization/projects/{project_id}/service_accounts", body)
             account = body["data"][0]["id"]
@@ -83,7 +89,11 @@ def test_compliance_bodies_validate(api: Api, org: Org, file_format: str) -> Non
         id_param = "gpt_id" if kind == "gpts" else "project_id"
         for obj in objects:
             oid = obj["id"]
-            assert_valid("compliance", f"{WS}/{kind}/{{{id_param}}}", api.compliance(f"/{kind}/{oid}", file_format=file_format).json())
+            assert_valid(
+                "compliance",
+                f"{WS}/{kind}/{{{id_param}}}",
+                api.compliance(f"/{kind}/{oid}", file_format=file_format).json(),
+            )
             for body in walk(api.compliance, f"/{kind}/{oid}/configs", file_format=file_format):
                 assert_valid("compliance", f"{WS}/{kind}/{{{id_param}}}/configs", body)
             for body in walk(api.compliance, f"/{kind}/{oid}/shared_users"):
@@ -108,7 +118,7 @@ def _admin_example_items(spec_path: str) -> list[dict[str, Any]]:
     except json.JSONDecodeError:
         # Some spec examples carry trailing commas; YAML's flow syntax reads them as written.
         parsed = yaml.safe_load(example)
-    items: list[dict[str, Any]] = parsed["data"] if "data" in parsed else [parsed]
+    items: list[dict[str, Any]] = parsed.get("data", [parsed])
     return items
 
 
@@ -127,7 +137,9 @@ def test_platform_spec_examples_served_unchanged(make_api: Callable[..., Api]) -
             "invites": invites,
             "admin_api_keys": admin_keys,
             "audit_logs": audit,
-            "projects": [{"project": projects[0], "users": project_users, "service_accounts": accounts, "api_keys": keys}],
+            "projects": [
+                {"project": projects[0], "users": project_users, "service_accounts": accounts, "api_keys": keys}
+            ],
         }
     }
     api = make_api(org_from_dict(json.loads(json.dumps(snapshot))))
