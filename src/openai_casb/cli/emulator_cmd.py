@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from openai_casb.emulator import FAULT_KINDS, ConfigError, EmulatorConfig, Org, SnapshotError, generate_org, load_snapshot
+from openai_casb.emulator import (
+    FAULT_KINDS,
+    ConfigError,
+    EmulatorConfig,
+    Org,
+    SnapshotError,
+    generate_org,
+    load_snapshot,
+)
 from openai_casb.emulator.config import new_admin_key, new_compliance_key
 from openai_casb.emulator.gen_common import GenerateSpecError
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+GENERATE_HELP = "Synthetic org, e.g. users=500,gpts=50,conversations=2000,files=300 (default: a small one)."
+COMPLIANCE_KEY_HELP = "Accepted Compliance API key (default: generated); may equal --admin-key."
 
 
 def _fail(message: str) -> typer.Exit:
@@ -36,25 +47,21 @@ def _load_org(snapshot: Path | None, generate: str | None, seed: int, now: str |
 
 
 def emulator(
-    snapshot: Path | None = typer.Option(None, "--snapshot", help="Org snapshot JSON (docs/snapshot-format.md)."),
-    generate: str | None = typer.Option(
-        None, "--generate", help="Synthetic org, e.g. users=500,gpts=50,conversations=2000,files=300 (the default)."
-    ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic org."),
-    now: str | None = typer.Option(None, "--now", help="ISO-8601 'now' the synthetic org's ages are relative to."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(8700, "--port", help="Port to listen on."),
-    admin_key: str | None = typer.Option(None, "--admin-key", help="Accepted Admin API key (default: generated)."),
-    compliance_key: str | None = typer.Option(
-        None, "--compliance-key", help="Accepted Compliance API key (default: generated); may equal --admin-key."
-    ),
-    admin_rate_per_min: int = typer.Option(600, "--admin-rate-per-min", help="Admin API quota per key and endpoint."),
-    rate_limit_scale: float = typer.Option(1.0, "--rate-limit-scale", help="Multiply every quota."),
-    fault_rate: float = typer.Option(0.0, "--fault-rate", help="Share of requests (0..1) that get a fault."),
-    fault_seed: int = typer.Option(0, "--fault-seed", help="Seed of the fault sequence."),
-    fault_kinds: str = typer.Option(",".join(FAULT_KINDS), "--fault-kinds", help="Comma-separated fault kinds."),
-    latency_ms: float = typer.Option(0.0, "--latency-ms", help="Added latency per request (0.5x-1.5x jitter)."),
-    stall_seconds: float = typer.Option(35.0, "--stall-seconds", help="How long a 'stall' fault holds a response."),
+    snapshot: Annotated[Path | None, typer.Option(help="Org snapshot JSON (docs/snapshot-format.md).")] = None,
+    generate: Annotated[str | None, typer.Option(help=GENERATE_HELP)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic org.")] = 0,
+    now: Annotated[str | None, typer.Option(help="ISO-8601 'now' the synthetic org's ages are relative to.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    admin_key: Annotated[str | None, typer.Option(help="Accepted Admin API key (default: generated).")] = None,
+    compliance_key: Annotated[str | None, typer.Option(help=COMPLIANCE_KEY_HELP)] = None,
+    admin_rate_per_min: Annotated[int, typer.Option(help="Admin API quota per key and endpoint.")] = 600,
+    rate_limit_scale: Annotated[float, typer.Option(help="Multiply every quota.")] = 1.0,
+    fault_rate: Annotated[float, typer.Option(help="Share of requests (0..1) that get a fault.")] = 0.0,
+    fault_seed: Annotated[int, typer.Option(help="Seed of the fault sequence.")] = 0,
+    fault_kinds: Annotated[str, typer.Option(help="Comma-separated fault kinds.")] = ",".join(FAULT_KINDS),
+    latency_ms: Annotated[float, typer.Option(help="Added latency per request (0.5x-1.5x jitter).")] = 0.0,
+    stall_seconds: Annotated[float, typer.Option(help="How long a 'stall' fault holds a response.")] = 35.0,
 ) -> None:
     """Serve an emulated OpenAI Admin API and ChatGPT Enterprise Compliance API (read-only)."""
     import uvicorn
