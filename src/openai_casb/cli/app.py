@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "findings_cmd",
     "export_cmd",
     "dlp_cmd",
+    "check_cmd",
 )
 
 

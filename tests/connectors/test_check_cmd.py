@@ -1,0 +1,94 @@
+"""`openai-casb check` against the emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from openai_casb.cli.app import app
+from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Any]:
+    org = generate_org("users=3,gpts=1,conversations=3,files=1", seed=2, now=datetime(2026, 11, 1, tzinfo=UTC))
+    with running_emulator(org, EmulatorConfig()) as running:
+        yield running
+
+
+def env_for(emu: Any, **overrides: str | None) -> dict[str, str | None]:
+    env: dict[str, str | None] = {
+        "OPENAI_ADMIN_KEY": emu.admin_key,
+        "OPENAI_COMPLIANCE_KEY": emu.compliance_key,
+        "CHATGPT_WORKSPACE_ID": emu.workspace_id,
+        "OPENAI_ADMIN_BASE_URL": emu.base_url + "/v1",
+        "CHATGPT_COMPLIANCE_BASE_URL": emu.base_url + "/v1",
+        "OPENAI_CASB_CONFIG": None,
+        "OPENAI_PROJECT_ID": None,
+        "OPENAI_PROJECT_KEY": None,
+        "OPENAI_ORG_ID": None,
+    }
+    env.update(overrides)
+    return env
+
+
+def run_check(emu: Any, *args: str, **env: str | None) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(app, ["check", "--format", "json", *args], env=env_for(emu, **env))
+    return result.exit_code, json.loads(result.stdout)
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["status"] for c in report["checks"]}
+
+
+def test_healthy_integration_exits_zero(emu: Any) -> None:
+    code, report = run_check(emu)
+    assert code == 0, report
+    assert report["healthy"] is True
+    found = statuses(report)
+    assert found["Admin API key"] == "healthy"
+    assert found["Compliance API read scope"] == "healthy"
+    assert found["Audit logs"] == "healthy"
+    assert found["Workspace"] == "healthy"
+
+
+def test_admin_key_without_compliance_scope_is_missing_scope(emu: Any) -> None:
+    code, report = run_check(emu, OPENAI_COMPLIANCE_KEY=None)  # falls back to the admin key
+    assert code == 1
+    assert statuses(report)["Compliance API read scope"] == "missing scope"
+
+
+def test_unknown_workspace_and_bad_key_are_broken(emu: Any) -> None:
+    code, report = run_check(emu, "--workspace-id", "00000000-0000-4000-8000-000000000000")
+    assert code == 1
+    assert statuses(report)["Workspace"] == "broken"
+    code, report = run_check(emu, OPENAI_ADMIN_KEY="sk-admin-wrongwrongwrongwrong")
+    assert code == 1
+    assert statuses(report)["Admin API key"] == "broken"
+    assert "wrongwrongwrong" not in json.dumps(report)
+
+
+def test_no_workspace_is_not_configured_and_project_checked(emu: Any) -> None:
+    code, report = run_check(emu, "--project-id", "proj_does_not_exist", CHATGPT_WORKSPACE_ID=None)
+    assert code == 1
+    found = statuses(report)
+    assert found["Compliance API"] == "not configured"
+    assert found["Project scope"] == "broken"
+
+
+def test_table_output_and_config_errors(emu: Any) -> None:
+    result = CliRunner().invoke(app, ["check"], env=env_for(emu))
+    assert result.exit_code == 0
+    assert "Integration health" in result.stdout
+    result = CliRunner().invoke(app, ["check"], env=env_for(emu, OPENAI_ADMIN_KEY=None))
+    assert result.exit_code == 2
+    assert "admin_key (OPENAI_ADMIN_KEY) is required" in result.output
+    result = CliRunner().invoke(app, ["check", "--admin-base-url", "ftp://x"], env=env_for(emu))
+    assert result.exit_code == 2
+    assert "not an http(s) URL" in result.output
+    assert "Traceback" not in result.output
