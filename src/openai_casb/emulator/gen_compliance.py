@@ -10,6 +10,7 @@ from openai_casb.emulator.gen_common import (
     index_parser,
     object_rng,
     person,
+    unit_float,
 )
 from openai_casb.emulator.gen_files import GeneratedFiles, gpt_file_id, project_file_id
 from openai_casb.emulator.sequences import Collection, JsonObject, LazyCollection
@@ -45,7 +46,7 @@ class ComplianceGenerator:
             "id": who.id,
             "email": who.email,
             "name": who.name,
-            "created_at": round(self.now - rng.uniform(20, 700) * DAY, 6),
+            "created_at": self.now - rng.uniform(20, 700) * DAY,
             "role": role,
             "status": "inactive" if who.disabled else "active",
         }
@@ -142,7 +143,7 @@ class ComplianceGenerator:
                         "object": f"{prefix}.file",
                         "id": plan.file_id,
                         "name": plan.name,
-                        "created_at": round(created + plan.created_offset, 6),
+                        "created_at": created + plan.created_offset,
                     }
                 )
         config["files"] = _envelope(files)
@@ -153,7 +154,7 @@ class ComplianceGenerator:
     def gpt(self, index: int) -> JsonObject:
         rng = object_rng(self.seed, "gpt", index)
         prefix = "compliance.workspace.gpt"
-        created = round(self.now - rng.uniform(5, 500) * DAY, 6)
+        created = self.now - rng.uniform(5, 500) * DAY
         third_party = index % 17 == 16
         file_id = gpt_file_id(index) if index % 3 == 1 else None
         owner = None if third_party else self._owner(index)
@@ -181,7 +182,7 @@ class ComplianceGenerator:
     def chatgpt_project(self, index: int) -> JsonObject:
         rng = object_rng(self.seed, "chatgpt_project", index)
         prefix = "compliance.workspace.project"
-        created = round(self.now - rng.uniform(5, 400) * DAY, 6)
+        created = self.now - rng.uniform(5, 400) * DAY
         owner = self._owner(index + 1)
         file_id = project_file_id(index) if index % 2 == 0 else None
         config = self._config(prefix, "pr_cnf_", index, 0, created, file_id, owner, False)
@@ -210,8 +211,8 @@ class ComplianceGenerator:
             return None
 
     def update_time(self, index: int) -> float:
-        jitter = object_rng(self.seed, "conversation_time", index).random() * 0.9
-        return round(self.conversation_start + (index + jitter) * self.conversation_step, 6)
+        jitter = unit_float(self.seed, "conversation_time", index) * 0.9
+        return self.conversation_start + (index + jitter) * self.conversation_step
 
     def conversation_user_index(self, index: int) -> int:
         return active_person_index(self.spec.users, (index * self.user_step + self.seed) % self.spec.users)
@@ -226,7 +227,7 @@ class ComplianceGenerator:
     def conversation(self, index: int) -> JsonObject:
         rng = object_rng(self.seed, "conversation", index)
         updated = self.update_time(index)
-        created = round(updated - rng.uniform(0, 3 * DAY), 6)
+        created = updated - rng.uniform(0, 3 * DAY)
         who = person(self.seed, self.conversation_user_index(index))
         gpt_id = f"g-E{index % self.spec.gpts:08d}" if self.spec.gpts and index % 4 == 0 else None
         project_id = (
@@ -236,7 +237,7 @@ class ComplianceGenerator:
         count = rng.randint(2, 4)
         for m in range(count):
             is_user = m % 2 == 0
-            at = round(created + (updated - created) * m / max(count - 1, 1), 6)
+            at = created + (updated - created) * m / max(count - 1, 1)
             files = []
             if m == 0:
                 for j in self._file_indexes(index):
@@ -278,7 +279,7 @@ class ComplianceGenerator:
             "user_id": who.id,
             "user_email": who.email,
             "created_at": created,
-            "last_active_at": round(updated - rng.uniform(0, 60), 6),
+            "last_active_at": updated - rng.uniform(0, 60),
             "title": TITLES[index % len(TITLES)],
             "messages": _envelope(messages),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -19,14 +20,15 @@ def generate_org(spec: GenerateSpec | str, seed: int, now: datetime | None = Non
     parsed = GenerateSpec.parse(spec) if isinstance(spec, str) else spec
     parsed.validate()
     moment = (now or datetime.now().astimezone()).timestamp()
-    workspace_id = str(uuid.UUID(int=(seed * 0x9E3779B97F4A7C15) % (1 << 128), version=4))
+    digest = hashlib.sha256(f"openai-casb-emulator:{seed}".encode()).digest()
+    workspace_id = str(uuid.UUID(bytes=digest[:16], version=4))
     files = GeneratedFiles(parsed, seed)
     admin = AdminGenerator(parsed, seed, moment)
     compliance = ComplianceGenerator(parsed, seed, moment, workspace_id, files)
     admin_collections = admin.collections()
     compliance_collections = compliance.collections()
     return Org(
-        organization_id=f"org-E{seed & 0xFFFFFFFF:08x}",
+        organization_id=f"org-E{digest[16:28].hex()}",
         organization_name=f"Generated organization {seed}",
         workspace_id=workspace_id,
         users=admin_collections["users"],

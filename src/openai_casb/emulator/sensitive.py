@@ -30,8 +30,11 @@ def credit_card(rng: random.Random) -> str:
     return "-".join(number[i : i + 4] for i in range(0, 16, 4))
 
 
+_SSN_AREAS = [a for a in range(1, 900) if a != 666]  # 000, 666 and 9xx are never issued
+
+
 def us_ssn(rng: random.Random) -> str:
-    area = rng.choice([a for a in range(1, 900) if a != 666])
+    area = rng.choice(_SSN_AREAS)
     group = rng.randint(1, 99)
     serial = rng.randint(1, 9999)
     return f"{area:03d}-{group:02d}-{serial:04d}"
