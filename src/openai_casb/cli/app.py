@@ -23,6 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "export_cmd",
     "dlp_cmd",
     "check_cmd",
+    "serve_cmd",
+    "tokens_cmd",
+    "scan_cmd",
+    "demo_cmd",
 )
 
 

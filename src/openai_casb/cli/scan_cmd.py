@@ -1,0 +1,113 @@
+"""`openai-casb scan`: read the organization and workspace, evaluate, and store the findings."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from openai_casb.checks.registry import default_registry
+from openai_casb.cli.findings_cmd import DbOption, _open
+from openai_casb.cli.scan_display import RichScanProgress, active_at_or_above, print_summary
+from openai_casb.config import (
+    AdminBaseUrlOption,
+    ComplianceBaseUrlOption,
+    ConfigFileOption,
+    OrgIdOption,
+    ProjectIdOption,
+    Settings,
+    WorkspaceIdOption,
+    settings_or_exit,
+)
+from openai_casb.detections import Severity
+from openai_casb.policy import Policy, PolicyError, load_policy
+from openai_casb.scanning import ScanRequest, ScanResult, run_scan
+from openai_casb.store import Store
+
+
+class ConversationsSourceChoice(StrEnum):
+    AUTO = "auto"
+    CONVERSATIONS = "conversations"
+    LOGS = "logs"
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", help="Policy file (YAML): thresholds, mutelist, DLP. Default: $OPENAI_CASB_POLICY."),
+]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option("--fail-on", help="Exit 3 when an active instance at or above this severity exists (low|medium|high)"),
+]
+
+
+def policy_or_exit(path: Path | None) -> Policy:
+    try:
+        return load_policy(path)
+    except PolicyError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def fail_on_or_exit(text: str | None) -> Severity | None:
+    if text is None:
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        typer.echo(f"error: --fail-on: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def scan_and_report(
+    console: Console, store: Store, request: ScanRequest, fail_on: Severity | None
+) -> ScanResult:
+    """Run a scan with progress, print its summary, and apply `--fail-on`."""
+    registry = default_registry()
+    with RichScanProgress(console) as progress:
+        result = asyncio.run(run_scan(store, request, progress=progress, registry=registry))
+    print_summary(console, store, result, registry)
+    if fail_on is not None and active_at_or_above(store, result.integration.id, fail_on):
+        console.print(f"[red]--fail-on {fail_on.label.lower()}: active findings at or above it exist[/]")
+        raise typer.Exit(3)
+    return result
+
+
+def scan(
+    db: DbOption = None,
+    policy: PolicyOption = None,
+    config_file: ConfigFileOption = None,
+    admin_base_url: AdminBaseUrlOption = None,
+    compliance_base_url: ComplianceBaseUrlOption = None,
+    org_id: OrgIdOption = None,
+    workspace_id: WorkspaceIdOption = None,
+    project_id: ProjectIdOption = None,
+    full: Annotated[bool, typer.Option("--full", help="Read every conversation again, not only what changed.")] = False,
+    conversations_source: Annotated[
+        ConversationsSourceChoice,
+        typer.Option("--conversations-source", help="auto: whichever the workspace answers."),
+    ] = ConversationsSourceChoice.AUTO,
+    dlp_workers: Annotated[int, typer.Option("--dlp-workers", min=1, max=64, help="Sandboxed DLP processes.")] = 1,
+    fail_on: FailOnOption = None,
+) -> None:
+    """Scan the organization (Admin API) and workspace (Compliance API) and store the findings."""
+    settings: Settings = settings_or_exit(
+        config_file=config_file, admin_base_url=admin_base_url, compliance_base_url=compliance_base_url,
+        org_id=org_id, workspace_id=workspace_id, project_id=project_id,
+    )
+    request = ScanRequest(
+        settings=settings, policy=policy_or_exit(policy), full=full,
+        conversations_source=conversations_source.value, dlp_workers=dlp_workers,
+    )
+    level = fail_on_or_exit(fail_on)
+    console = Console()
+    with _open(db) as store:
+        scan_and_report(console, store, request, level)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)
