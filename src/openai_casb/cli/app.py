@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_cmd",
     "serve_cmd",
     "tokens_cmd",
+    "serve_cmd",
+    "tokens_cmd",
     "scan_cmd",
     "demo_cmd",
 )

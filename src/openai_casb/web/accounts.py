@@ -81,7 +81,8 @@ class Accounts:
 
     def create_user(self, username: str, role: Role, password: str) -> None:
         if not _USERNAME.match(username):
-            raise StoreError("usernames are 1-100 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
+            raise StoreError("usernames are 1-100 letters, digits, '.', '_', '@' or '-', "
+                             "starting with a letter or digit")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise StoreError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
         row = WebUserRow(username=username, role=str(role), password_hash=hash_password(password), created_at=_now())

@@ -22,9 +22,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"
+SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"  # noqa: S105 - the name of a variable
 KEY_FILE_NAME = "secret.key"
-TOKEN_PREFIX = "casb_"
+TOKEN_PREFIX = "casb_"  # noqa: S105 - a public prefix, not a secret
 
 # scrypt cost: ~16 MiB and tens of milliseconds per hash, the interactive-login setting of RFC 7914.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1

@@ -1,0 +1,66 @@
+"""`openai-casb serve`: the dashboard and REST API (docs/web.md)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openai_casb.policy import PolicyError, load_policy
+from openai_casb.store import Store, StoreError
+from openai_casb.web.keys import SecretKeyError, load_secret
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, "
+                                                         "else the user data directory.")] = None,
+    insecure_cookies: Annotated[bool, typer.Option(
+        "--insecure-cookies",
+        help="Send the session cookie over plain HTTP. Only for http://localhost; behind TLS leave it off.")] = False,
+    policy: Annotated[Path | None, typer.Option("--policy", help="Policy file (DLP profiles shown on the DLP page).",
+                                                exists=False)] = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="Secret key file (default: in the data "
+                                                  "directory; $OPENAI_CASB_SECRET_KEY wins).")] = None,
+) -> None:
+    """Serve the dashboard and the REST API (/api/v1) until interrupted."""
+    import uvicorn
+
+    from openai_casb.web.app import create_app
+    from openai_casb.web.context import WebContext
+    from openai_casb.web.scan_launcher import scanning_launcher
+
+    if insecure_cookies and not _is_loopback(host):
+        typer.secho(f"warning: --insecure-cookies while listening on {host}: session cookies can travel in clear "
+                    "text; use it only on localhost", fg=typer.colors.YELLOW, err=True)
+    try:
+        secret = load_secret(key_file)
+        loaded_policy = load_policy(policy)
+        store = Store.open(db)
+    except (SecretKeyError, PolicyError, StoreError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    ctx = WebContext(store=store, secret=secret, launcher=scanning_launcher(store, loaded_policy),
+                     secure_cookies=not insecure_cookies, policy=loaded_policy)
+    typer.echo(f"openai-casb dashboard on http://{host}:{port}/ (database {store.url})")
+    try:
+        uvicorn.run(create_app(ctx), host=host, port=port, log_level="info", server_header=False,
+                    proxy_headers=False)
+    finally:
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,113 @@
+"""`openai-casb tokens` (API tokens) and `openai-casb users` (dashboard users)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from openai_casb.store import Store, StoreError
+from openai_casb.web.accounts import Accounts, Role
+
+tokens_app = typer.Typer(help="API tokens for the REST API (Authorization: Bearer <token>).", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, "
+                                                           "else the user data directory.")]
+RoleOption = Annotated[str, typer.Option("--role", help="admin (may change things) or viewer (read only).")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+def _accounts(db: str | None) -> tuple[Store, Accounts]:
+    try:
+        store = Store.open(db)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    return store, Accounts(store)
+
+
+@tokens_app.command("create")
+def create_token(role: RoleOption, name: Annotated[str | None, typer.Option("--name", help="A label.")] = None,
+                 db: DbOption = None) -> None:
+    """Create a token and print it once; only its SHA-256 is stored."""
+    store, accounts = _accounts(db)
+    with store:
+        try:
+            info, token = accounts.create_token(Role.parse(role), name)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(token)
+    typer.secho(f"token {info.id} ({info.role}, {info.name!r}) created; it is shown only now", err=True)
+
+
+@tokens_app.command("list")
+def list_tokens(db: DbOption = None) -> None:
+    """List tokens (never their values)."""
+    store, accounts = _accounts(db)
+    with store:
+        tokens = accounts.list_tokens()
+    table = Table("id", "name", "role", "prefix", "created", "last used", "revoked")
+    for t in tokens:
+        table.add_row(str(t.id), t.name, str(t.role), t.prefix + "…", t.created_at.isoformat(timespec="seconds"),
+                      t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "",
+                      t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "")
+    Console().print(table)
+
+
+@tokens_app.command("revoke")
+def revoke_token(token_id: Annotated[int, typer.Argument(help="The id shown by `tokens list`.")],
+                 db: DbOption = None) -> None:
+    """Revoke a token: it stops working at once."""
+    store, accounts = _accounts(db)
+    with store:
+        try:
+            accounts.revoke_token(token_id)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(f"token {token_id} revoked")
+
+
+@users_app.command("create")
+def create_user(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: RoleOption,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
+                                                                           "instead of prompting.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Create a dashboard user (the password is hashed with scrypt)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store, accounts = _accounts(db)
+    with store:
+        try:
+            accounts.create_user(username, Role.parse(role), password)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(f"user {username} ({role.strip().lower()}) created")
+
+
+@users_app.command("list")
+def list_users(db: DbOption = None) -> None:
+    """List dashboard users."""
+    store, accounts = _accounts(db)
+    with store:
+        users = accounts.list_users()
+    table = Table("username", "role", "created")
+    for username, role, created in users:
+        table.add_row(username, str(role), created.isoformat(timespec="seconds"))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,141 @@
+"""Dashboard forms (POST): login, logout, and the admin actions. Each checks the CSRF synchronizer token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from openai_casb.detections import Severity
+from openai_casb.store import NotFoundError, StoreError
+from openai_casb.web.accounts import Principal
+from openai_casb.web.context import context_of
+from openai_casb.web.pages.render import page_user, render
+from openai_casb.web.scan_launcher import ScanUnavailableError
+from openai_casb.web.sessions import clear_session, csrf_ok, new_csrf_token, read_session, write_session
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+def _admin_with_csrf(request: Request, token: str) -> Principal:
+    user, session = page_user(request)
+    if not csrf_ok(session, token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page and retry")
+    if not user.is_admin:
+        raise HTTPException(403, "only admins can do this")
+    return user
+
+
+def _back(next_path: str | None, fallback: str) -> RedirectResponse:
+    """Back to the local page the form names in `next` (never another site), else `fallback`."""
+    path = (next_path or "").strip()
+    local = path.startswith("/") and not path.startswith("//") and "\\" not in path and not urlsplit(path).netloc
+    return RedirectResponse(path if local else fallback, 303)
+
+
+def _login_page(request: Request, status: int = 200, error: str | None = None) -> Response:
+    csrf = new_csrf_token()
+    response = render(request, "login.html", status=status, login_csrf=csrf, error=error)
+    write_session(request, response, None, csrf)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, csrf: Csrf, username: Annotated[str, Form(max_length=100)],
+          password: Annotated[str, Form(max_length=1000)]) -> Response:
+    if not csrf_ok(read_session(request), csrf):
+        return _login_page(request, 403, "The form expired; please sign in again.")
+    principal = context_of(request).accounts.authenticate(username.strip(), password)
+    if principal is None:
+        return _login_page(request, 401, "Wrong username or password.")
+    redirect = RedirectResponse("/", status_code=303)
+    write_session(request, redirect, principal.name)  # a new CSRF token at login: no session fixation
+    return redirect
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Csrf) -> Response:
+    _user, session = page_user(request)
+    if not csrf_ok(session, csrf):
+        raise HTTPException(403, "the form expired; reload the page and retry")
+    redirect = RedirectResponse("/login", status_code=303)
+    clear_session(request, redirect)
+    return redirect
+
+
+@router.post("/instances/{instance_id}/hide")
+def hide(request: Request, instance_id: int, csrf: Csrf,
+         reason: Annotated[str, Form(max_length=2000)]) -> Response:
+    user = _admin_with_csrf(request, csrf)
+    _store_action(lambda: context_of(request).store.hide(instance_id, reason, user.name))
+    return RedirectResponse(f"/instances/{instance_id}", 303)
+
+
+@router.post("/instances/{instance_id}/unhide")
+def unhide(request: Request, instance_id: int, csrf: Csrf) -> Response:
+    user = _admin_with_csrf(request, csrf)
+    _store_action(lambda: context_of(request).store.unhide(instance_id, user.name))
+    return RedirectResponse(f"/instances/{instance_id}", 303)
+
+
+Next = Annotated[str | None, Form(max_length=500)]
+
+
+@router.post("/findings/{integration_id}/{type_id}/ignore")
+def ignore(request: Request, integration_id: int, type_id: str, csrf: Csrf, next: Next = None) -> Response:
+    _admin_with_csrf(request, csrf)
+    _store_action(lambda: context_of(request).store.ignore_type(integration_id, type_id))
+    return _back(next, f"/findings/{integration_id}/{type_id}")
+
+
+@router.post("/findings/{integration_id}/{type_id}/unignore")
+def unignore(request: Request, integration_id: int, type_id: str, csrf: Csrf,
+             next: Next = None) -> Response:
+    _admin_with_csrf(request, csrf)
+    _store_action(lambda: context_of(request).store.unignore_type(integration_id, type_id))
+    return _back(next, f"/findings/{integration_id}/{type_id}")
+
+
+@router.post("/findings/{integration_id}/{type_id}/severity")
+def severity(request: Request, integration_id: int, type_id: str, csrf: Csrf,
+             level: Annotated[str, Form(max_length=20)]) -> Response:
+    _admin_with_csrf(request, csrf)
+    try:
+        parsed = Severity.parse(level) if level != "default" else None
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    _store_action(lambda: context_of(request).store.override_severity(integration_id, type_id, parsed))
+    return RedirectResponse(f"/findings/{integration_id}/{type_id}", 303)
+
+
+@router.post("/integrations/{integration_id}/scan")
+def trigger_scan(request: Request, integration_id: int, csrf: Csrf) -> Response:
+    _admin_with_csrf(request, csrf)
+    ctx = context_of(request)
+    try:
+        integration = ctx.store.get_integration(integration_id)
+        credentials = ctx.accounts.load_credentials(integration_id, ctx.cipher)
+        if credentials is None:
+            raise HTTPException(409, "this integration has no stored credentials; create it through the API")
+        scan_id = ctx.launcher(integration, credentials, ctx.progress)
+    except (StoreError, ScanUnavailableError) as exc:
+        raise HTTPException(409, str(exc)) from None
+    return RedirectResponse(f"/scans?started={scan_id}", 303)
+
+
+def _store_action(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except StoreError as exc:
+        raise HTTPException(409, str(exc)) from None
