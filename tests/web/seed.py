@@ -66,13 +66,18 @@ def detections(scan_number: int) -> list[Detection]:
         found.append(Detection(INACTIVE_USER, AssetRef(AssetKind.USER, f"user-{index:03d}abc", name=name, email=email),
                                {"last_activity": (T0 - timedelta(days=120 + index * 30)).isoformat(),
                                 "inactive_days": 120 + index * 30, "threshold_days": 90}))
+    if scan_number < 2:  # new keys every early scan, rotated by the third
+        found += [Detection(ADMIN_KEY_NOT_ROTATED, AssetRef(AssetKind.ADMIN_API_KEY, f"key_old{n}{scan_number}",
+                                                           name=f"legacy-admin-{n}"),
+                            {"redacted_value": "sk-admin...Old", "age_days": 500 + n, "threshold_days": 90})
+                  for n in range(3 - scan_number)]
     if scan_number == 0:  # resolved by the second scan
         found.append(_gpt(CUSTOM_ACTIONS, "g-OldRetired1", "Legacy Intake Form", "ex.employee@acme-corp.com",
                           action_domains=["forms.example.com"], auth_types=["none"]))
     return found
 
 
-def seed(store: Store, scans: int = 2) -> Seeded:
+def seed(store: Store, scans: int = 4) -> Seeded:
     registry = default_registry()
     store.sync_finding_types(registry.infos())
     integration = store.ensure_integration("org-acme123", "ws-acme456", "Acme Corp")
