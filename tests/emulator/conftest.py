@@ -24,7 +24,8 @@ PLATFORM_SPEC = SPECS / "openai-platform-openapi.yaml"
 COMPLIANCE_SPEC = SPECS / "chatgpt-compliance-openapi-1.1.5.json"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SPEC_TEXT = (
-    "users=30,invites=10,projects=8,keys_per_project=6,admin_keys=5,gpts=40,chatgpt_projects=6,conversations=120,files=40"
+    "users=30,invites=10,projects=8,keys_per_project=6,admin_keys=5,"
+    + "gpts=40,chatgpt_projects=6,conversations=120,files=40"
 )
 ADMIN_KEY = "sk-admin-test-admin-key-000000000000"
 COMPLIANCE_KEY = "sk-proj-test-compliance-key-0000000000"

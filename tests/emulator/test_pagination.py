@@ -202,3 +202,32 @@ def test_unknown_objects_answer_404(api: Api) -> None:
     bad_cursor = api.admin("/users", after="user-nobody")
     assert bad_cursor.status_code == 400
     assert bad_cursor.json()["error"]["param"] == "after"
+
+
+def test_large_generated_org_pages_lazily(monkeypatch: pytest.MonkeyPatch, make_api: Any) -> None:
+    from openai_casb.emulator import generate_org
+    from openai_casb.emulator.gen_compliance import ComplianceGenerator
+
+    built: list[int] = []
+    original = ComplianceGenerator.conversation
+
+    def counting(self: ComplianceGenerator, index: int) -> dict[str, Any]:
+        built.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(ComplianceGenerator, "conversation", counting)
+    org = generate_org("users=50000,gpts=5000,conversations=100000,files=20000", seed=3)
+    api = make_api(org)
+    near_end = org.conversations.item(99_000)["id"]
+    built.clear()
+    page = api.compliance("/conversations", after=near_end, limit=500).json()
+    assert len(built) == 500  # only the page is built: the cursor is decoded, not searched
+    assert len(page["data"]) == 500
+    assert page["data"][0]["id"] == org.conversations.item(99_001)["id"]
+    built.clear()
+    since = int(org.conversation_update_time(80_000))
+    page = api.compliance("/conversations", since_timestamp=since, limit=10).json()
+    assert org.conversation_update_time(org.conversations.index_of(page["data"][0]["id"]) or 0) >= since
+    assert len(built) == 10  # since_timestamp is a bisection over update times, not a scan
+    users = api.admin("/users", after=org.users.item(49_000)["id"], limit=100).json()
+    assert users["data"][0]["id"] == org.users.item(49_001)["id"]

@@ -33,23 +33,22 @@ def _renderer(request: Request) -> FileRenderer:
     return FileRenderer(state.org.files, file_format, base_url(request), state.config.url_secret, state.config.clock())
 
 
-def _page(request: Request, collection: Collection, default: int, maximum: int) -> tuple[Page, JsonObject | None]:
+def _page(request: Request, collection: Collection, default: int, maximum: int) -> Page:
     query = request.query_params
     limit = params.limit(query, default, maximum)
     after = query.get("after")
     start = cursor_index(collection, after, "after") + 1 if after else 0
-    previous = collection.item(start - 1) if start > 0 else None
-    return forward(collection, start, limit), previous
+    return forward(collection, start, limit)
 
 
 async def list_users(request: Request) -> JSONResponse:
-    page, _ = _page(request, emulator_state(request).org.compliance_users, USERS_DEFAULT_LIMIT, USERS_MAX_LIMIT)
+    page = _page(request, emulator_state(request).org.compliance_users, USERS_DEFAULT_LIMIT, USERS_MAX_LIMIT)
     return JSONResponse(compliance_envelope(apply_page_faults(request, page, None)))
 
 
 def _gpt_like_list(request: Request, collection: Collection, object_prefix: str) -> JSONResponse:
     renderer = _renderer(request)
-    page, _ = _page(request, collection, DEFAULT_LIMIT, MAX_LIMIT)
+    page = _page(request, collection, DEFAULT_LIMIT, MAX_LIMIT)
     page = apply_page_faults(request, page, None)
     page = Page([renderer.gpt_like(obj, object_prefix) for obj in page.items], page.has_more)
     return JSONResponse(compliance_envelope(page))
@@ -65,7 +64,7 @@ def _lookup(collection: Collection, object_id: str, what: str) -> JsonObject:
 def _configs(request: Request, obj: JsonObject, object_prefix: str) -> JSONResponse:
     renderer = _renderer(request)
     configs = ListCollection([c for c in config_entries(obj) if isinstance(c, dict)])
-    page, _ = _page(request, configs, DEFAULT_LIMIT, MAX_LIMIT)
+    page = _page(request, configs, DEFAULT_LIMIT, MAX_LIMIT)
     page = apply_page_faults(request, page, None)
     return JSONResponse(
         compliance_envelope(Page([renderer.config(c, object_prefix) for c in page.items], page.has_more))
@@ -166,7 +165,7 @@ async def list_conversations(request: Request) -> JSONResponse:
         owner = org.conversation_user or (lambda i: str(conversations.item(i).get("user_id")))
         keep = lambda i: owner(i) in users  # noqa: E731
     page = forward(conversations, start, limit, keep)
-    previous = conversations.item(start - 1) if after and start > 0 else None
+    previous = (lambda: conversations.item(start - 1)) if after and start > 0 else None
     page = apply_page_faults(request, page, previous)
     return JSONResponse(compliance_envelope(Page([renderer.conversation(c) for c in page.items], page.has_more)))
 

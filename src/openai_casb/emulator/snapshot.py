@@ -116,7 +116,10 @@ def org_from_dict(data: Any) -> Org:
         projects=ListCollection(projects),
         project_members=members.get,
         audit_logs=ListCollection(audit_logs),
-        compliance_users=ListCollection(_objects(compliance, "users", "compliance")),
+        # The Compliance API lists workspace users by ascending user id.
+        compliance_users=ListCollection(
+            sorted(_objects(compliance, "users", "compliance"), key=lambda u: str(u.get("id")))
+        ),
         gpts=ListCollection(_objects(compliance, "gpts", "compliance")),
         chatgpt_projects=ListCollection(_objects(compliance, "projects", "compliance")),
         conversations=ListCollection(conversations),
