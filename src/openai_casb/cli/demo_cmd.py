@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 
 from openai_casb.cli.scan_cmd import FailOnOption, PolicyOption, fail_on_or_exit, policy_or_exit, scan_and_report
-from openai_casb.config import load_settings
+from openai_casb.config import Settings, load_settings
 from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
+from openai_casb.emulator.server import RunningEmulator
 from openai_casb.scanning import ScanRequest
 from openai_casb.store import Store
 
@@ -27,6 +28,24 @@ DEMO_ORG = (
 # The demo should take seconds, not the minutes the real quotas would impose on this many pages:
 # both the emulator's quotas and the client's are raised by the same factor.
 DEMO_RATE_SCALE = 100
+
+
+def settings_for_emulator(emulator: RunningEmulator, rate_scale: int = DEMO_RATE_SCALE) -> Settings:
+    """Settings that point the scanner at a running emulator, with client quotas scaled as its quotas are."""
+    return load_settings(
+        {
+            "admin_key": emulator.admin_key,
+            "compliance_key": emulator.compliance_key,
+            "org_id": emulator.organization_id,
+            "workspace_id": emulator.workspace_id,
+            "admin_base_url": f"{emulator.base_url}/v1",
+            "compliance_base_url": f"{emulator.base_url}/v1",
+            "admin_requests_per_window": 100 * rate_scale,
+            "compliance_list_requests_per_window": 50 * rate_scale,
+            "compliance_object_requests_per_window": 100 * rate_scale,
+        },
+        env={},
+    )
 
 
 def default_demo_db() -> Path:
@@ -54,20 +73,7 @@ def demo(
     generated = generate_org(org, seed=seed)
     config = EmulatorConfig(rate_limit_scale=DEMO_RATE_SCALE)
     with running_emulator(generated, config) as emulator:
-        settings = load_settings(
-            {
-                "admin_key": emulator.admin_key,
-                "compliance_key": emulator.compliance_key,
-                "org_id": emulator.organization_id,
-                "workspace_id": emulator.workspace_id,
-                "admin_base_url": f"{emulator.base_url}/v1",
-                "compliance_base_url": f"{emulator.base_url}/v1",
-                "admin_requests_per_window": 100 * DEMO_RATE_SCALE,
-                "compliance_list_requests_per_window": 50 * DEMO_RATE_SCALE,
-                "compliance_object_requests_per_window": 100 * DEMO_RATE_SCALE,
-            },
-            env={},
-        )
+        settings = settings_for_emulator(emulator)
         console.print(f"Emulator at {emulator.base_url}; scanning into {path}\n")
         request = ScanRequest(settings=settings, policy=loaded_policy, display_name="Demo organization (emulator)")
         with Store.open(str(path)) as store:
