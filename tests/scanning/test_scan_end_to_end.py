@@ -18,7 +18,10 @@ from openai_casb.store import InstanceStatus, Store
 from tests.scanning import oracle
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-ORG = "users=120,invites=30,projects=6,keys_per_project=4,admin_keys=5,gpts=30,chatgpt_projects=8,conversations=150,files=60"
+ORG = (
+    "users=120,invites=30,projects=6,keys_per_project=4,admin_keys=5,gpts=30,"
+    "chatgpt_projects=8,conversations=150,files=60"
+)
 # Image files are scanned only through OCR, and OCR needs tesseract, which this machine may lack.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp")
 
