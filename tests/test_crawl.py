@@ -45,7 +45,7 @@ def emulator_settings(emu: Any, **extra: Any) -> Settings:
         "compliance_base_url": emu.base_url + "/v1",
         "backoff_base_seconds": 0.02,
         "backoff_cap_seconds": 0.2,
-        "max_retries": 12,
+        "max_retries": 40,
         "timeout_seconds": 2.0,
         "page_size": 5,
         "conversations_page_size": 7,
@@ -56,7 +56,7 @@ def emulator_settings(emu: Any, **extra: Any) -> Settings:
 
 
 def crawl_emulator(
-    config: EmulatorConfig, seed: int = 7, source: Any = "auto", **extra: Any
+    config: EmulatorConfig, seed: int = 7, source: Any = "auto", faults: dict[str, int] | None = None, **extra: Any
 ) -> tuple[CrawlResult, list[FileRef]]:
     org = generate_org(SPEC, seed=seed, now=NOW)
     files: list[FileRef] = []
@@ -70,6 +70,8 @@ def crawl_emulator(
         )
         stats = emu.stats()
     assert stats["refused_non_get"] == 0
+    if faults is not None:
+        faults.update(stats["faults"])
     return result, files
 
 
@@ -98,6 +100,17 @@ def test_inventory_under_faults_equals_clean_read(baseline: tuple[CrawlResult, l
     assert canonical(faulty.inventory) == canonical(clean_result.inventory)
     assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
     assert faulty.conversations_high_water_mark == clean_result.conversations_high_water_mark
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_each_fault_kind_is_absorbed(baseline: tuple[CrawlResult, list[FileRef]], kind: str) -> None:
+    clean_result, clean_files = baseline
+    injected: dict[str, int] = {}
+    config = EmulatorConfig(fault_rate=0.3, fault_seed=11, fault_kinds=(kind,), stall_seconds=3.0)
+    faulty, files = crawl_emulator(config, faults=injected)
+    assert injected.get(kind, 0) > 0  # the mode was really exercised
+    assert canonical(faulty.inventory) == canonical(clean_result.inventory)
+    assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
 
 
 def test_logs_source_gives_the_same_inventory(baseline: tuple[CrawlResult, list[FileRef]]) -> None:

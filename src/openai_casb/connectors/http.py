@@ -8,6 +8,7 @@ of any other method reaches the network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -277,28 +278,38 @@ class ApiClient:
         first_page_params: Params | None = None,
     ) -> AsyncIterator[Page]:
         """Yield pages until `has_more` is false. `first_page_params` (e.g. `since_timestamp`) are
-        sent on the first page only; later pages send `after=<last_id>`."""
+        sent on the first page only; later pages send `after=<last_id>`.
+
+        The next page is requested as soon as its cursor is known, while the caller processes the
+        current one: the server prepares page N+1 while we parse page N. At most one page is ahead.
+        """
         endpoint = self._endpoint(template)
         seen_cursors: set[str] = set()
-        cursor: str | None = None
-        while True:
-            query: dict[str, ParamValue] = dict(params or {})
-            if cursor is None:
-                query.update(first_page_params or {})
-            else:
-                query["after"] = cursor
-            body = await self.get_json(template, path_params, query)
-            page = parse_page(body, endpoint)
-            yield page
-            if not page.has_more:
-                return
-            next_cursor = page.last_id or (_last_object_id(page.data))
-            if not next_cursor:
-                raise PaginationError(f"GET {endpoint}: has_more is true but the page gives no cursor")
-            if next_cursor in seen_cursors:
-                raise PaginationError(f"GET {endpoint}: cursor {next_cursor!r} repeated; stopping to avoid a loop")
-            seen_cursors.add(next_cursor)
-            cursor = next_cursor
+        first_query: dict[str, ParamValue] = {**(params or {}), **(first_page_params or {})}
+        pending: asyncio.Task[Any] | None = asyncio.ensure_future(self.get_json(template, path_params, first_query))
+        try:
+            while pending is not None:
+                body = await pending
+                pending = None
+                page = parse_page(body, endpoint)
+                if page.has_more:
+                    next_cursor = page.last_id or _last_object_id(page.data)
+                    if not next_cursor:
+                        raise PaginationError(f"GET {endpoint}: has_more is true but the page gives no cursor")
+                    if next_cursor in seen_cursors:
+                        raise PaginationError(
+                            f"GET {endpoint}: cursor {next_cursor!r} repeated; stopping to avoid a loop"
+                        )
+                    seen_cursors.add(next_cursor)
+                    query: dict[str, ParamValue] = {**(params or {}), "after": next_cursor}
+                    pending = asyncio.ensure_future(self.get_json(template, path_params, query))
+                yield page
+        finally:
+            if pending is not None:
+                pending.cancel()
+                # Retrieve the outcome so an abandoned prefetch never logs "exception never retrieved".
+                with contextlib.suppress(BaseException):
+                    await pending
 
 
 def _last_object_id(data: list[Any]) -> str | None:
