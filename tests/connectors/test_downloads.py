@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fake_api import ADMIN_KEY, COMPLIANCE_KEY, WORKSPACE, FakeApi
 
 from openai_casb.config import load_settings
@@ -120,3 +122,11 @@ def test_transient_signed_url_error_is_retried(tmp_path: Path) -> None:
     result = fetch(api, ref("file-c4"), tmp_path)
     assert result.downloaded
     assert calls == 2
+
+
+def test_signed_url_query_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    result = fetch(FakeApi(), ref("file-c5", url="https://files.example/file-c5?sig=SIGNATURESECRET"), tmp_path)
+    assert result.downloaded
+    assert any("files.example" in r.getMessage() for r in caplog.records)
+    assert not any("SIGNATURESECRET" in r.getMessage() for r in caplog.records)

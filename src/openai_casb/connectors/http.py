@@ -45,6 +45,23 @@ def scrub(text: str, *secrets: SecretStr | None) -> str:
     return _KEY_LIKE.sub(lambda match: redact_key(match.group(0)), text)
 
 
+class _DropQueryStrings(logging.Filter):
+    """httpx logs every request URL at INFO; signed download URLs carry their signature in the
+    query string, so only scheme, host and path are let through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(
+                arg.copy_with(query=None, fragment=None) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+_httpx_log = logging.getLogger("httpx")
+if not any(isinstance(existing, _DropQueryStrings) for existing in _httpx_log.filters):
+    _httpx_log.addFilter(_DropQueryStrings())
+
+
 class GetOnlyTransport(httpx.AsyncBaseTransport):
     """Wraps a transport and refuses every method but GET before sending anything."""
 
