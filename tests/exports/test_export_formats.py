@@ -161,3 +161,31 @@ def test_event_fields_are_exactly_the_contract() -> None:
     assert all(tuple(json.loads(line)) == EVENT_FIELDS for line in golden)
     assert [json.loads(line)["EventType"] for line in golden] == ["detected", "hidden", "resolved", "detected",
                                                                   "detected"]  # fmt: skip
+
+
+def test_the_whole_catalog_renders_and_validates() -> None:
+    """One instance of every real finding type, through every format and both validators."""
+    from openai_casb.checks.registry import default_registry
+    from openai_casb.detections import AssetRef
+    from openai_casb.exports.model import ExportInstance
+    from openai_casb.exports.source import export_finding_type
+
+    findings = []
+    for index, check in enumerate(default_registry()):
+        finding_type = export_finding_type(check.metadata)
+        instance = ExportInstance(
+            instance_id=str(index), status="active", is_new=index % 2 == 0,
+            asset=AssetRef(finding_type.asset_kind, f"asset-{index}", name=f"asset {index}"),
+            evidence={"matched_profiles": ["PII"]} if finding_type.is_dlp else {"n": index},
+            first_detected=GPT_INSTANCE.first_detected, last_detected=GPT_INSTANCE.last_detected,
+        )  # fmt: skip
+        findings.append(ExportFinding(INTEGRATION, finding_type, finding_type.severity, (instance,)))
+    report = replace(sample_report(), findings=tuple(findings))
+    for format_name in RENDERERS:
+        assert render(report, format_name)
+    events = build_ocsf(report)
+    assert len(events) == len(findings) == 15
+    assert sum(1 for e in events if e["class_uid"] == 2006) == 3
+    for event in events:
+        (DataSecurityFinding if event["class_uid"] == 2006 else ComplianceFinding).model_validate(event)
+    jsonschema.validate(build_sarif(report), json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))

@@ -10,7 +10,6 @@ from openai_casb.exports.model import ExportFinding, ExportFindingType, ExportIn
 from openai_casb.exports.safety import ensure_no_plain_secrets
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-PROJECT_URI = "https://github.com/openai-casb/openai-casb"
 
 _LEVELS = {
     Severity.CRITICAL: "error",
@@ -108,7 +107,6 @@ def build_sarif(report: ExportReport) -> dict[str, Any]:
                     "driver": {
                         "name": "openai-casb",
                         "version": report.product_version,
-                        "informationUri": PROJECT_URI,
                         "properties": {"catalogVersion": report.catalog_version},
                         "rules": [_rule(finding_type) for finding_type in finding_types.values()],
                     }
