@@ -1,0 +1,105 @@
+"""A real `openai-casb scan` process SIGKILLed at several points: the database stays consistent,
+earlier results stand, the interrupted scan is marked so, and the next scan completes without
+duplicating anything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
+from openai_casb.emulator.server import RunningEmulator
+from openai_casb.store import InstanceStatus, ScanStatus, Store
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+ORG = (
+    "users=150,invites=20,projects=8,keys_per_project=3,admin_keys=4,gpts=30,"
+    "chatgpt_projects=6,conversations=300,files=80"
+)
+# Kill points, as fractions of how long an uninterrupted scan takes (start-up included).
+KILL_AT = (0.35, 0.5, 0.65, 0.8, 0.95)
+
+
+def scan_command(emulator: RunningEmulator, db: Path, config: Path) -> tuple[list[str], dict[str, str]]:
+    config.write_text(
+        "admin_requests_per_window = 10000\n"
+        "compliance_list_requests_per_window = 10000\n"
+        "compliance_object_requests_per_window = 10000\n"
+    )
+    env = {
+        **os.environ,
+        "OPENAI_ADMIN_KEY": emulator.admin_key,
+        "OPENAI_COMPLIANCE_KEY": emulator.compliance_key,
+        "OPENAI_ORG_ID": emulator.organization_id,
+        "CHATGPT_WORKSPACE_ID": emulator.workspace_id,
+        "OPENAI_ADMIN_BASE_URL": f"{emulator.base_url}/v1",
+        "CHATGPT_COMPLIANCE_BASE_URL": f"{emulator.base_url}/v1",
+        "OPENAI_CASB_POLICY": "",
+    }
+    command = [sys.executable, "-m", "openai_casb.cli", "scan", "--db", str(db), "--config", str(config), "--full"]
+    return command, env
+
+
+def instances(db: Path) -> list[tuple[str, str, str]]:
+    with Store.open(str(db)) as store:
+        return [(i.finding_type_id, i.asset_id, i.status) for i in store.list_instances(limit=100_000)]
+
+
+def test_scan_killed_at_any_point_leaves_a_consistent_database(tmp_path: Path) -> None:
+    org = generate_org(ORG, seed=5, now=NOW)
+    db = tmp_path / "kill.db"
+    with running_emulator(org, EmulatorConfig(rate_limit_scale=100, latency_ms=15)) as emulator:
+        command, env = scan_command(emulator, db, tmp_path / "casb.toml")
+        started = time.monotonic()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+        duration = time.monotonic() - started
+        assert done.returncode == 0, done.stderr[-2000:]
+        baseline = instances(db)
+        assert baseline
+
+        killed = 0
+        for fraction in KILL_AT:
+            child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(duration * fraction)
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL)
+                killed += 1
+            child.wait(timeout=60)
+            with sqlite3.connect(db) as raw:
+                assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert instances(db) == baseline, "a killed scan changed the previous results"
+        assert killed >= 3, "the scan finished before it could be killed; slow the emulator down"
+
+        final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert final.returncode == 0, final.stderr[-2000:]
+    with Store.open(str(db)) as store:
+        scans = store.list_scans(limit=100)
+        statuses = [s.status for s in scans]
+        # A kill during start-up leaves no scan; one after the commit leaves a complete one.
+        assert 2 <= statuses.count(ScanStatus.INTERRUPTED) <= killed
+        assert statuses.count(ScanStatus.COMPLETE) >= 2
+        assert ScanStatus.RUNNING not in statuses
+        after = store.list_instances(limit=100_000)
+    assert len(after) == len({(i.finding_type_id, i.asset_id) for i in after}), "duplicated instance"
+    assert sorted((i.finding_type_id, i.asset_id) for i in after) == sorted((t, a) for t, a, _ in baseline)
+    assert {i.status for i in after} == {InstanceStatus.ACTIVE}
+
+
+@pytest.mark.parametrize("flag", ["--fail-on"])
+def test_scan_cli_rejects_garbage_flags(flag: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "openai_casb.cli", "scan", "--db", str(tmp_path / "x.db"), flag, "catastrophic"],
+        env={**os.environ, "OPENAI_ADMIN_KEY": "sk-admin-test-0000000000000000"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 2
+    assert "unknown severity" in done.stderr
+    assert "Traceback" not in done.stderr
