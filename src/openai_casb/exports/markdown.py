@@ -61,6 +61,8 @@ def render_markdown(report: ExportReport) -> str:
     lines += [f"| {count.severity.label} | {count.count} |" for count in summary.by_severity]
     lines += ["", "| Group | Findings | Instances |", "|---|---|---|"]
     lines += [f"| {_cell(g.group)} | {g.findings} | {g.instances} |" for g in summary.by_group]
+    if not summary.by_group:
+        lines.append("| (none) | 0 | 0 |")
     lines += ["", "## Findings", ""]
     findings = report.ordered_findings()
     if not findings:
