@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from openai_casb.alerts.config import WebhookList
 from openai_casb.detections import Detection
 from openai_casb.dlp.settings import DlpSettings
 
@@ -114,6 +115,8 @@ class Policy(BaseModel):
     mutelist: tuple[MuteRule, ...] = ()
     # The DLP layer owns this schema (profiles, custom profiles, limits).
     dlp: DlpSettings = Field(default_factory=DlpSettings)
+    # Where lifecycle changes are sent after each scan (docs/webhooks.md); the alerts layer owns it.
+    webhooks: WebhookList = ()
 
     def mute_rule_for(self, detection: Detection, now: datetime) -> MuteRule | None:
         """The first unexpired rule that matches this detection, else None."""

@@ -7,6 +7,7 @@ conversations (and their files) were read completely.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from openai_casb.alerts.db_log import SqlDeliveryLog
+from openai_casb.alerts.notify import notify_webhooks
 from openai_casb.checks.evaluate import Evaluation, evaluate_file_scans, evaluate_inventory
 from openai_casb.checks.registry import CheckRegistry, default_registry
 from openai_casb.config import Settings
@@ -211,6 +214,8 @@ async def _scan(
         high_water_mark=result.conversations_high_water_mark if conversations_done else None,
         user_activity=_activity_to_store(result.conversation_activity) if conversations_done else None,
     )
+    if policy.webhooks:
+        await asyncio.to_thread(_notify, store, policy, integration.id, scan_id)
     all_types = frozenset(info.id for info in registry.infos())
     return ScanResult(
         integration=integration,
@@ -223,6 +228,17 @@ async def _scan(
         complete_type_ids=evaluation.complete_type_ids,
         not_evaluated_type_ids=all_types - evaluation.evaluated_type_ids,
     )
+
+
+def _notify(store: Store, policy: Policy, integration_id: int, scan_id: int) -> None:
+    """Send this scan's lifecycle changes to the policy's webhooks; a delivery failure never fails the scan."""
+    delivery_log = SqlDeliveryLog(store.engine)
+    delivery_log.create_table()
+    for result in notify_webhooks(
+        store, policy.webhooks, delivery_log, since_scan_id=scan_id - 1, integration_id=integration_id
+    ):
+        if result.status != "delivered":
+            log.warning("webhook %s: event %s not delivered: %s", result.destination, result.event_id, result.error)
 
 
 def _knowledge_files(inventory: Inventory) -> list[FileRef]:
