@@ -41,7 +41,7 @@ def _database_text(url: str) -> str:
     chunks: list[str] = []
     with engine.connect() as connection:
         for table in inspect(engine).get_table_names():
-            for row in connection.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608 - table names from the schema
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
                 chunks.append(repr(tuple(row)))
     engine.dispose()
     return "\n".join(chunks)
