@@ -36,7 +36,9 @@ def test_hyperscan_and_re2_give_identical_results(seed: int) -> None:
 
 
 @pytest.mark.parametrize("window", [3000, 20_000])
-def test_streaming_matches_whole_text_without_loss_or_double_count(window: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_streaming_matches_whole_text_without_loss_or_double_count(
+    window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(StreamMatcher, "WINDOW", window)
     text, labels = generate_corpus(seed=9, per_entry=8, negatives_per_kind=4, spacing=300)
     dlp = engine()
@@ -82,7 +84,9 @@ def test_results_hold_masked_samples_and_salted_hashes_only() -> None:
 
 
 def test_repeated_value_has_one_hash_whatever_its_separators() -> None:
-    (visa,) = engine().match(f"card {VISA} / card {VISA.replace(' ', '-')} / card {VISA.replace(' ', '')}").entry_matches
+    (visa,) = (
+        engine().match(f"card {VISA} / card {VISA.replace(' ', '-')} / card {VISA.replace(' ', '')}").entry_matches
+    )
     assert visa.count == 3
     assert len(visa.value_hashes) == 1
 
@@ -114,7 +118,9 @@ def test_weak_entries_need_a_keyword_at_default_confidence() -> None:
 
 def test_disabled_profiles_and_entries_are_not_matched() -> None:
     text = f"card {VISA} SSN 123-45-6788 AKIAIOSFODNN7EXAMPLF"
-    dlp = engine(profiles={FIN: ProfileSettings(enabled=False), SEC: ProfileSettings(entries={"AWS Access Key ID": False})})
+    dlp = engine(
+        profiles={FIN: ProfileSettings(enabled=False), SEC: ProfileSettings(entries={"AWS Access Key ID": False})}
+    )
     assert dlp.enabled_profiles == (IDS, SEC)
     assert [m.entry for m in dlp.match(text).entry_matches] == ["US Social Security Number"]
 
@@ -130,8 +136,11 @@ def test_non_ascii_text_keeps_offsets() -> None:
     text = f"Zahlung für Karte {VISA} — Größe ✓ SSN 123-45-6788 😀 AKIAIOSFODNN7EXAMPLF"
     dlp = engine()
     spans = {d.entry: text[d.start : d.end] for d in dlp.detections(text)}
-    assert spans == {"Visa Card Number": VISA, "US Social Security Number": "123-45-6788",
-                     "AWS Access Key ID": "AKIAIOSFODNN7EXAMPLF"}
+    assert spans == {
+        "Visa Card Number": VISA,
+        "US Social Security Number": "123-45-6788",
+        "AWS Access Key ID": "AKIAIOSFODNN7EXAMPLF",
+    }
 
 
 def test_empty_and_huge_lines() -> None:

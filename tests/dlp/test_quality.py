@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from quality.generator import POSITIVES, Label, generate_corpus
 
-from openai_casb.dlp.engine import DlpEngine, Detection
+from openai_casb.dlp.engine import Detection, DlpEngine
 from openai_casb.dlp.settings import DlpSettings
 
 
@@ -19,7 +19,10 @@ def score(labels: list[Label], detections: tuple[Detection, ...]) -> dict[str, t
     planted = Counter(entry for _, _, entry in expected)
     reported = Counter(entry for _, _, entry in found)
     return {
-        entry: (true_positive[entry] / reported[entry] if reported[entry] else 1.0, true_positive[entry] / planted[entry])
+        entry: (
+            true_positive[entry] / reported[entry] if reported[entry] else 1.0,
+            true_positive[entry] / planted[entry],
+        )
         for entry in sorted(set(planted) | set(reported), key=str)
     }
 

@@ -72,12 +72,12 @@ def _reject_unbounded(pattern: str) -> None:
         parsed = _parser.parse(pattern)
     except re.error as exc:
         raise ValueError(f"invalid regex: {exc}") from None
+    _walk(parsed.data if hasattr(parsed, "data") else list(parsed))
     if _max_width(parsed) >= MAX_MATCH_LENGTH + 1 or _max_width(parsed) >= _constants.MAXREPEAT:
         raise ValueError(
             f"regex may match more than {MAX_MATCH_LENGTH} characters; "
             "use bounded repeats like {1,64} instead of * or +"
         )
-    _walk(parsed.data if hasattr(parsed, "data") else list(parsed))
 
 
 def _walk(items: Any) -> None:

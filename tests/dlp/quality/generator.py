@@ -59,13 +59,25 @@ POSITIVES: tuple[Plant, ...] = (
     _p("Netherlands BSN", val.bsn, "BSN: {v}", "burgerservicenummer {v}"),
     _p("Poland PESEL", val.pesel, "PESEL {v}", "numer PESEL: {v}"),
     _p("Sweden Personnummer", val.personnummer, "personnummer {v}", "Personnummer: {v}"),
-    *(_p(entry, make, "{v}", "token = \"{v}\"", "export KEY={v}") for entry, make in val.SECRET_VALUES.items()),
-    Plant("AWS Secret Access Key", "AWS Secret Access Key", val.aws_secret,
-          ("aws_secret_access_key = {v}", "AWS_SECRET_ACCESS_KEY: \"{v}\"")),
-    Plant("Azure Storage Account Key", "Azure Storage Account Key", val.azure_key, ("storage_key: {v}", "AccountKey={v}")),
-    Plant("Azure Storage Connection String", "Azure Storage Connection String",
-          lambda r: f"DefaultEndpointsProtocol=https;AccountName=acct{r.randint(100, 999)};AccountKey="
-          f"{val.azure_key(r)};EndpointSuffix=core.windows.net", ("{v}", "conn = \"{v}\"")),
+    *(_p(entry, make, "{v}", 'token = "{v}"', "export KEY={v}") for entry, make in val.SECRET_VALUES.items()),
+    Plant(
+        "AWS Secret Access Key",
+        "AWS Secret Access Key",
+        val.aws_secret,
+        ("aws_secret_access_key = {v}", 'AWS_SECRET_ACCESS_KEY: "{v}"'),
+    ),
+    Plant(
+        "Azure Storage Account Key", "Azure Storage Account Key", val.azure_key, ("storage_key: {v}", "AccountKey={v}")
+    ),
+    Plant(
+        "Azure Storage Connection String",
+        "Azure Storage Connection String",
+        lambda r: (
+            f"DefaultEndpointsProtocol=https;AccountName=acct{r.randint(100, 999)};AccountKey="
+            f"{val.azure_key(r)};EndpointSuffix=core.windows.net"
+        ),
+        ("{v}", 'conn = "{v}"'),
+    ),
 )
 
 NEGATIVES: tuple[Plant, ...] = (
@@ -78,25 +90,90 @@ NEGATIVES: tuple[Plant, ...] = (
     Plant(None, "lookalike npm token", lambda r: "npm_" + val._chars(r, val._ALNUM, 36), ("token {v}",)),
     Plant(None, "sk- without T3BlbkFJ", lambda r: "sk-" + val._chars(r, val._ALNUM, 48), ("key {v}",)),
     Plant(None, "lowercase AKIA lookalike", lambda r: "AKIA" + val._chars(r, "abcdefghijklmnop", 16), ("{v}",)),
-    Plant(None, "version number", lambda r: f"{r.randint(1, 20)}.{r.randint(0, 30)}.{r.randint(0, 99)}",
-          ("version {v}", "release v{v}")),
-    Plant(None, "phone number", lambda r: f"+1 ({r.randint(200, 999)}) {r.randint(200, 999)}-{r.randint(0, 9999):04d}",
-          ("phone {v}", "call {v}")),
+    Plant(
+        None,
+        "version number",
+        lambda r: f"{r.randint(1, 20)}.{r.randint(0, 30)}.{r.randint(0, 99)}",
+        ("version {v}", "release v{v}"),
+    ),
+    Plant(
+        None,
+        "phone number",
+        lambda r: f"+1 ({r.randint(200, 999)}) {r.randint(200, 999)}-{r.randint(0, 9999):04d}",
+        ("phone {v}", "call {v}"),
+    ),
     Plant(None, "UK phone number", lambda r: f"020 {r.randint(7000, 8999)} {r.randint(0, 9999):04d}", ("tel {v}",)),
     Plant(None, "UUID", lambda r: str(uuid.UUID(int=r.getrandbits(128))), ("request {v}",)),
     Plant(None, "bare 9-digit reference", lambda r: val._digits(r, 9), ("ref {v}", "order {v}")),
     Plant(None, "bare 10-digit reference", lambda r: val._digits(r, 10), ("invoice {v}",)),
-    Plant(None, "JWT-like without alg", lambda r: "eyJ" + val._chars(r, val._URLSAFE, 30) + "." + val._chars(r, val._URLSAFE, 30)
-          + "." + val._chars(r, val._URLSAFE, 20), ("{v}",)),
+    Plant(
+        None,
+        "JWT-like without alg",
+        lambda r: (
+            "eyJ"
+            + val._chars(r, val._URLSAFE, 30)
+            + "."
+            + val._chars(r, val._URLSAFE, 30)
+            + "."
+            + val._chars(r, val._URLSAFE, 20)
+        ),
+        ("{v}",),
+    ),
 )
 
 # Neutral filler: none of these is a keyword of any entry.
-_WORDS = (
-    "the team reviewed project plan meeting notes quarter design update draft schedule budget office "
-    "report summary decision follow next week customer feedback product release roadmap launch "
-    "marketing analysis result goal metric growth strategy partner vendor contract review approve "
-    "document version change request support ticket issue resolve deploy server cluster backup"
-).split()
+_WORDS = [
+    "the",
+    "team",
+    "reviewed",
+    "project",
+    "plan",
+    "meeting",
+    "notes",
+    "quarter",
+    "design",
+    "update",
+    "draft",
+    "schedule",
+    "budget",
+    "office",
+    "report",
+    "summary",
+    "decision",
+    "follow",
+    "next",
+    "week",
+    "customer",
+    "feedback",
+    "product",
+    "release",
+    "roadmap",
+    "launch",
+    "marketing",
+    "analysis",
+    "result",
+    "goal",
+    "metric",
+    "growth",
+    "strategy",
+    "partner",
+    "vendor",
+    "contract",
+    "review",
+    "approve",
+    "document",
+    "version",
+    "change",
+    "request",
+    "support",
+    "ticket",
+    "issue",
+    "resolve",
+    "deploy",
+    "server",
+    "cluster",
+    "backup",
+]
 
 
 def filler(rng: random.Random, length: int) -> str:
@@ -131,8 +208,9 @@ def _items(rng: random.Random, per_entry: int, negatives_per_kind: int) -> list[
     return items
 
 
-def generate_corpus(seed: int = 0, per_entry: int = 100, negatives_per_kind: int = 50,
-                    spacing: int = 1100) -> tuple[str, list[Label]]:
+def generate_corpus(
+    seed: int = 0, per_entry: int = 100, negatives_per_kind: int = 50, spacing: int = 1100
+) -> tuple[str, list[Label]]:
     """Neutral text with `per_entry` valid values of every entry and hard negatives, all labelled."""
     rng = random.Random(seed)
     pieces: list[str] = []
@@ -149,8 +227,9 @@ def generate_corpus(seed: int = 0, per_entry: int = 100, negatives_per_kind: int
     return "".join(pieces), labels
 
 
-def plant_into(carrier: str, seed: int = 0, count: int = 50, spacing: int = 1100,
-               negatives: bool = True) -> tuple[str, list[Label]]:
+def plant_into(
+    carrier: str, seed: int = 0, count: int = 50, spacing: int = 1100, negatives: bool = True
+) -> tuple[str, list[Label]]:
     """Plant up to `count` labelled items into `carrier` at whitespace, `spacing` characters apart."""
     rng = random.Random(seed)
     pool = list(POSITIVES) + (list(NEGATIVES) if negatives else [])

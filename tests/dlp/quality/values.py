@@ -120,8 +120,12 @@ def itin(rng: Rng) -> str:
 
 def nino(rng: Rng) -> str:
     while True:
-        value = (rng.choice("ABCEGHJKLMNOPRSTWXYZ") + rng.choice("ABCEGHJKLMNPRSTWXYZ") + _digits(rng, 6)
-                 + rng.choice("ABCD"))
+        value = (
+            rng.choice("ABCEGHJKLMNOPRSTWXYZ")
+            + rng.choice("ABCEGHJKLMNPRSTWXYZ")
+            + _digits(rng, 6)
+            + rng.choice("ABCD")
+        )
         if v.uk_nino_ok(value):
             return f"{value[:2]} {value[2:4]} {value[4:6]} {value[6:8]} {value[8]}" if rng.random() < 0.5 else value
 
@@ -229,13 +233,26 @@ SECRET_VALUES: dict[str, Callable[[Rng], str]] = {
     "AWS Access Key ID": aws_id,
     "Google Cloud API Key": lambda r: "AIza" + _chars(r, _URLSAFE, 35),
     "GitHub Token": lambda r: _crc_token(r, r.choice(("ghp_", "gho_", "ghs_")), 30),
-    "OpenAI API Key": lambda r: (f"sk-{r.choice(('proj', 'svcacct', 'admin'))}-" + _chars(r, _URLSAFE, 74) + "T3BlbkFJ"
-                                 + _chars(r, _URLSAFE, 74)) if r.random() < 0.7
-    else "sk-" + _chars(r, _ALNUM, 20) + "T3BlbkFJ" + _chars(r, _ALNUM, 20),
+    "OpenAI API Key": lambda r: (
+        (
+            f"sk-{r.choice(('proj', 'svcacct', 'admin'))}-"
+            + _chars(r, _URLSAFE, 74)
+            + "T3BlbkFJ"
+            + _chars(r, _URLSAFE, 74)
+        )
+        if r.random() < 0.7
+        else "sk-" + _chars(r, _ALNUM, 20) + "T3BlbkFJ" + _chars(r, _ALNUM, 20)
+    ),
     "Anthropic API Key": lambda r: "sk-ant-api03-" + _chars(r, _URLSAFE, 93) + "AA",
     "Slack Token": lambda r: f"xoxb-{_digits(r, 12)}-{_digits(r, 13)}-" + _chars(r, _ALNUM, 24),
-    "Slack Webhook URL": lambda r: "https://hooks.slack.com/services/T" + _chars(r, string.ascii_uppercase, 8)
-    + "/B" + _chars(r, string.ascii_uppercase, 8) + "/" + _chars(r, _ALNUM, 24),
+    "Slack Webhook URL": lambda r: (
+        "https://hooks.slack.com/services/T"
+        + _chars(r, string.ascii_uppercase, 8)
+        + "/B"
+        + _chars(r, string.ascii_uppercase, 8)
+        + "/"
+        + _chars(r, _ALNUM, 24)
+    ),
     "Stripe Secret Key": lambda r: r.choice(("sk_live_", "rk_live_")) + _chars(r, _ALNUM, 24),
     "npm Token": lambda r: _crc_token(r, "npm_", 30),
     "PyPI Token": lambda r: "pypi-AgEIcHlwaS5vcmc" + _chars(r, _URLSAFE, 70),
