@@ -134,7 +134,12 @@ class DlpEngine:
         self._enabled_entries = enabled
         self._edm_sets = tuple((p, s) for p, s in edm_sets if (p, s.name) in enabled)
         self._threshold = {p.name: p.confidence.rank for p in profiles}
-        self._regexes = tuple(re2.compile(d.pattern) for d in self._detectors)
+        # Built-in patterns are simple and bounded: Python's re matches them inside a short segment
+        # with less call overhead. Custom (user) patterns always run on RE2, which cannot backtrack.
+        self._regexes: tuple[re.Pattern[str] | re2._Regexp, ...] = tuple(
+            re.compile(d.pattern) if not d.key.startswith("custom:") else re2.compile(d.pattern)
+            for d in self._detectors
+        )
         self._keywords = tuple(_keyword_regex(d.keywords) for d in self._detectors)
         self._extends = tuple(re.compile(d.extend) if d.extend else None for d in self._detectors)
         self._by_class: dict[str, tuple[int, ...]] = {}
