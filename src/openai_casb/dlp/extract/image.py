@@ -33,16 +33,19 @@ def extract_image(data: bytes, budget: Budget) -> TextChunks:
         raise NotScanned(
             f"image outside the OCR size window ({limits.ocr_min_bytes}-{limits.ocr_max_bytes} bytes)", cacheable=False
         )
+    # Under the worker's own timeout, so that tesseract is stopped by us rather than orphaned
+    # when the supervisor kills the worker.
+    timeout = limits.timeout_seconds * 0.8
     try:
         completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
             [binary, "stdin", "stdout"],
             input=data,
             capture_output=True,
-            timeout=limits.timeout_seconds,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise NotScanned(f"OCR timed out after {limits.timeout_seconds:g} s", cacheable=False) from None
+        raise NotScanned(f"OCR timed out after {timeout:g} s", cacheable=False) from None
     except OSError as error:
         raise NotScanned(f"OCR failed to start ({type(error).__name__})", cacheable=False) from None
     if completed.returncode != 0:
