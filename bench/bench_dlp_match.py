@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "dlp"))
 
-from quality.generator import Label, generate_corpus  # noqa: E402
+from quality.generator import Label, generate_corpus
 
-from openai_casb.dlp.detectors.search import HYPERSCAN_AVAILABLE  # noqa: E402
-from openai_casb.dlp.engine import DlpEngine  # noqa: E402
-from openai_casb.dlp.settings import DlpSettings  # noqa: E402
+from openai_casb.dlp.detectors.search import HYPERSCAN_AVAILABLE
+from openai_casb.dlp.engine import DlpEngine
+from openai_casb.dlp.settings import DlpSettings
 
 # Entries Presidio / detect-secrets have an equivalent for: ours -> theirs.
 PRESIDIO = {
@@ -60,7 +60,7 @@ DETECT_SECRETS = {
 
 
 def corpus(megabytes: float) -> tuple[str, list[Label]]:
-    per_entry = max(1, int(megabytes * 1_000_000 / 5_000 / 60))
+    per_entry = max(1, int(megabytes * 1_000_000 / 5_000 / 45))
     return generate_corpus(seed=2024, per_entry=per_entry, negatives_per_kind=per_entry // 2, spacing=5000)
 
 

@@ -75,7 +75,8 @@ DETECTORS: tuple[Detector, ...] = (
             + r"([A-Za-z0-9+/]{86}==)", _azure_key_ok, 0, segment="line", value_group=1),
     _secret("azure_connection_string", "Azure Storage Connection String",
             r"DefaultEndpointsProtocol=https?;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/]{86}=="
-            r"(?:;EndpointSuffix=[A-Za-z0-9]{1,20}(?:\.[A-Za-z0-9]{1,20}){0,5})?", _azure_connection_ok, 44, segment="line", max_length=300),
+            r"(?:;EndpointSuffix=[A-Za-z0-9]{1,20}(?:\.[A-Za-z0-9]{1,20}){0,5})?",
+            _azure_connection_ok, 44, segment="line", max_length=300),
     _secret("github_token", "GitHub Token", r"gh[pousr]_[A-Za-z0-9]{36}", _github_ok, 4),
     _secret("github_fine_grained", "GitHub Token", r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
             _entropy_at_least(3.5), 11),
