@@ -103,6 +103,8 @@ def test_zip_entries_keep_their_names_and_nested_zips_are_opened() -> None:
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "x.txt", Kind.IMAGE),
         (b'{"a": 1}', "x.json", Kind.JSON),
         (b"plain", None, Kind.TEXT),
+        (b"# Notes on the %PDF-1.7 header\n", "notes.md", Kind.TEXT),
+        (b"junk before the header\n" + pdf_bytes([["x"]]), "x.pdf", Kind.PDF),
         (bytes(range(256)) * 4, "x.txt", Kind.BINARY),
     ],
 )

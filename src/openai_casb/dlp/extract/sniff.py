@@ -50,7 +50,8 @@ _BOMS: tuple[bytes, ...] = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 def detect_kind(data: bytes, name: str | None = None) -> Kind:
     """The format of `data`, by magic bytes; `name` only picks the text flavour."""
     head = data[:16]
-    if head.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
+    if head.startswith(b"%PDF-") or (b"%PDF-" in data[:1024] and b"%%EOF" in data[-2048:]):
+        # Readers accept junk before the header; a text file merely mentioning %PDF- stays text.
         return Kind.PDF
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_flavour(data)
