@@ -127,6 +127,14 @@ def test_folders_are_walked_in_parallel_and_each_file_reported(tmp_path: Path) -
     assert results["missing.txt"].reason == "not a regular file"
 
 
+def test_scan_local_does_not_walk_folders(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(PLANTED)
+    with FileScanner(FakeEngine(), LIMITS, None, 1) as scanner:
+        result = scanner.scan_local(tmp_path)
+    assert result.status == "not_scanned"
+    assert result.reason == "not a regular file"
+
+
 def test_scan_files_keeps_each_file_ref(tmp_path: Path) -> None:
     paths = []
     for index in range(4):

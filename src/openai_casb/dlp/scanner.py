@@ -267,15 +267,17 @@ class FileScanner:
         raise RuntimeError("scanner returned no verdict")  # unreachable: one verdict per file
 
     def scan_local(self, path: Path) -> LocalFileResult:
-        """The verdict on one local file."""
-        for result in self.scan_tree([path]):
+        """The verdict on one local file (a folder is `not a regular file`: use `scan_tree`)."""
+        for result in self._local([path]):
             return result
-        return LocalFileResult(path=path, status="not_scanned", reason="no such file")
+        raise RuntimeError("scanner returned no verdict")  # unreachable: one verdict per path
 
     def scan_tree(self, paths: Iterable[Path]) -> Iterator[LocalFileResult]:
         """Verdicts for local files; folders are walked (symlinked folders are not followed)."""
-        items = ((path, path.name) for path in walk_files(paths))
-        for path, verdict in self._scan(items):
+        return self._local(walk_files(paths))
+
+    def _local(self, paths: Iterable[Path]) -> Iterator[LocalFileResult]:
+        for path, verdict in self._scan((path, path.name) for path in paths):
             yield LocalFileResult(
                 path=path,
                 status=verdict.status,
