@@ -86,6 +86,8 @@ def _table(results: list[LocalFileResult]) -> Table:
                 )
                 for m in result.matches
             )
+        if result.notes:
+            detail += "\n" + "\n".join(f"[dim]{escape(note)}[/dim]" for note in result.notes)
         status = "[green]scanned[/green]" if result.status == "scanned" else "[yellow]not scanned[/yellow]"
         table.add_row(escape(str(result.path)), status, escape(", ".join(result.matched_profiles)), detail)
     return table
@@ -126,6 +128,8 @@ def scan(
         engine = DlpEngine.from_settings(settings)
     except (PolicyError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
+    except Exception as error:  # e.g. a pattern the regex backend refuses: still the user's input
+        raise _fail(f"could not build the DLP engine from these settings ({type(error).__name__}: {error})") from None
     with FileScanner(engine, limits, MemoryVerdictCache(), workers) as scanner:
         results = sorted(scanner.scan_tree(paths), key=lambda r: str(r.path))
     if output is OutputFormat.JSON:
