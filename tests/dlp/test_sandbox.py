@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from openai_casb.dlp.sandbox import Sandbox, SandboxFailure
+from openai_casb.dlp.sandbox import Ready, Sandbox, SandboxFailure
 
 
 def _task(job: str) -> str:
@@ -31,7 +31,7 @@ def _task(job: str) -> str:
 
 def _outcomes(jobs: list[str], timeout: float = 2.0, workers: int = 2) -> dict[str, str | SandboxFailure]:
     with Sandbox(_task, workers=workers, timeout_seconds=timeout, memory_mb=128) as pool:
-        return dict(pool.map(jobs))
+        return {item[0]: item[1] for item in pool.map(jobs) if not isinstance(item, Ready)}
 
 
 def test_every_failure_kind_loses_only_its_own_job() -> None:
@@ -71,6 +71,18 @@ def test_abandoned_iteration_kills_busy_workers() -> None:
         next(results)
         results.close()
         assert not any(w.busy for w in pool._workers)
+
+
+def test_ready_items_pass_through_in_turn_without_a_worker() -> None:
+    with Sandbox(_task, workers=1, timeout_seconds=5, memory_mb=128) as pool:
+        items = list(pool.map([Ready("cached-1"), "a", Ready("cached-2")]))
+        assert items[0] == Ready("cached-1")
+        assert Ready("cached-2") in items
+        assert any(isinstance(i, tuple) and i[0] == "a" for i in items)
+        assert len(items) == 3
+    with Sandbox(_task, workers=1, timeout_seconds=5, memory_mb=128) as pool:
+        assert list(pool.map([Ready(1), Ready(2)])) == [Ready(1), Ready(2)]
+        assert pool._workers == []  # nothing to run: no worker started
 
 
 def test_worker_count_must_be_positive() -> None:

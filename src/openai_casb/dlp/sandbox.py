@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
+Value = TypeVar("Value")
 
 _MB = 1024 * 1024
 
@@ -36,6 +37,13 @@ class SandboxFailure:
     """A job that produced no result; `reason` is fit to show a person."""
 
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ready(Generic[Value]):
+    """Something decided without a worker (a cache hit): `map` hands it back in turn, at once."""
+
+    value: Value
 
 
 @dataclass(slots=True)
@@ -147,12 +155,14 @@ class Sandbox(Generic[Job, Result]):
         self._workers.remove(worker)
 
     def run(self, job: Job) -> Result | SandboxFailure:
-        for _job, outcome in self.map([job]):
-            return outcome
+        jobs: list[Job | Ready[None]] = [job]
+        for item in self.map(jobs):
+            if not isinstance(item, Ready):
+                return item[1]
         raise RuntimeError("sandbox returned no outcome")  # unreachable: map yields once per job
 
-    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Result | SandboxFailure]]:
-        """(job, result or failure) for every job, in completion order."""
+    def map(self, jobs: Iterable[Job | Ready[Value]]) -> Iterator[tuple[Job, Result | SandboxFailure] | Ready[Value]]:
+        """(job, result or failure) for every job, in completion order; `Ready` items pass straight through."""
         pending = iter(jobs)
         exhausted = False
         try:
@@ -163,7 +173,10 @@ class Sandbox(Generic[Job, Result]):
                     except StopIteration:
                         exhausted = True
                         break
-                    self._dispatch(job)
+                    if isinstance(job, Ready):
+                        yield job
+                    else:
+                        self._dispatch(job)
                 busy = [w for w in self._workers if w.busy]
                 if not busy:
                     return

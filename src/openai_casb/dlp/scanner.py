@@ -17,7 +17,7 @@ from openai_casb.dlp.cache import VerdictCache, cache_key
 from openai_casb.dlp.extract.base import Budget, NotScanned, TextChunks
 from openai_casb.dlp.extract.dispatch import extract_file
 from openai_casb.dlp.extract.limits import ExtractionLimits
-from openai_casb.dlp.sandbox import Sandbox, SandboxFailure
+from openai_casb.dlp.sandbox import Ready, Sandbox, SandboxFailure
 from openai_casb.inventory.model import AssetKind, EntryMatch, FileRef, FileScan
 
 # (file bytes, file name, limits, budget) -> text chunks; replaceable so tests can inject hostile parsers.
@@ -211,24 +211,25 @@ class FileScanner:
         return sha, size
 
     def _scan(self, items: Iterable[tuple[Path, str | None]]) -> Iterator[tuple[Path, _Verdict]]:
-        """Verdicts for (path, name) pairs, in completion order."""
+        """Verdicts for (path, name) pairs, in completion order; cache hits come back at once."""
         known: dict[int, tuple[Path, str, int]] = {}
 
-        def jobs() -> Iterator[_Job]:
+        def jobs() -> Iterator[_Job | Ready[tuple[Path, _Verdict]]]:
             for sequence, (path, name) in enumerate(items):
                 prepared = self._prepare(path)
                 if isinstance(prepared, _Verdict):
-                    ready.append((path, prepared))
+                    yield Ready((path, prepared))
                     continue
                 sha, size = prepared
                 known[sequence] = (path, sha, size)
                 self.extractions += 1
                 yield sequence, str(path), name
 
-        ready: list[tuple[Path, _Verdict]] = []
-        for (sequence, _path, _name), outcome in self._pool().map(jobs()):
-            while ready:
-                yield ready.pop(0)
+        for item in self._pool().map(jobs()):
+            if isinstance(item, Ready):
+                yield item.value
+                continue
+            (sequence, _path, _name), outcome = item
             path, sha, size = known.pop(sequence)
             if isinstance(outcome, SandboxFailure):
                 yield path, _not_scanned(outcome.reason, size, sha)
@@ -236,8 +237,6 @@ class FileScanner:
             if outcome.pop("cacheable", False) and self.cache is not None:
                 self.cache.put(cache_key(sha, self.engine.profile_set_digest), outcome)
             yield path, _from_dict(outcome, size, sha, cached=False)
-        while ready:
-            yield ready.pop(0)
 
     def scan_files(self, files: Iterable[tuple[Path, FileRef]]) -> Iterator[FileScan]:
         """FileScans for downloaded workspace files, in completion order."""
