@@ -92,3 +92,18 @@ def test_table_output_and_config_errors(emu: Any) -> None:
     assert result.exit_code == 2
     assert "not an http(s) URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_unreachable_api_is_broken_not_a_traceback(emu: Any) -> None:
+    from openai_casb.emulator.server import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    result = CliRunner().invoke(
+        app,
+        ["check", "--format", "json", "--admin-base-url", dead, "--compliance-base-url", dead],
+        env=env_for(emu),
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert statuses(report)["Admin API key"] == "broken"
+    assert "unreachable" in json.dumps(report)

@@ -55,7 +55,10 @@ async def _admin_checks(settings: Settings, admin: ApiClient) -> list[HealthChec
         checks.append(HealthCheck("Admin API key", "healthy", f"{settings.admin_base_url} answered"))
     except ApiError as exc:
         status: HealthStatus = "missing scope" if exc.status == 403 else "broken"
-        reason = "admin key rejected" if exc.unauthorized else "Admin API error"
+        if exc.status is None:
+            reason = "Admin API unreachable"
+        else:
+            reason = "admin key rejected" if exc.unauthorized else "Admin API error"
         checks.append(HealthCheck("Admin API key", status, f"{reason}: {exc}"))
         return checks  # nothing else on the Admin API can work
     except ConnectorError as exc:
@@ -97,7 +100,8 @@ async def _compliance_checks(settings: Settings, compliance: ApiClient) -> list[
             return [HealthCheck("Workspace", "broken", f"workspace {settings.workspace_id} not found: {exc}")]
         if exc.status == 403:
             return [HealthCheck("Compliance API read scope", "missing scope", f"key lacks the `read` scope: {exc}")]
-        return [HealthCheck("Compliance API read scope", "broken", str(exc))]
+        prefix = "Compliance API unreachable: " if exc.status is None else ""
+        return [HealthCheck("Compliance API read scope", "broken", f"{prefix}{exc}")]
     except ConnectorError as exc:
         return [HealthCheck("Compliance API read scope", "broken", f"Compliance API unreachable: {exc}")]
     checks = [
@@ -128,6 +132,8 @@ async def check_integration(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, sleep: Sleep = asyncio.sleep
 ) -> list[HealthCheck]:
     """Every credential and scope, in display order. Never raises for an API answer."""
+    # A health check should answer quickly: a couple of retries show a flaky link, more only delay.
+    settings = settings.model_copy(update={"max_retries": min(settings.max_retries, 2)})
     async with open_clients(settings, transport=transport, sleep=sleep) as clients:
         jobs = [_admin_checks(settings, clients.admin)]
         if clients.compliance is not None:
