@@ -119,3 +119,36 @@ def test_logs_source_gives_the_same_inventory(baseline: tuple[CrawlResult, list[
     assert via_logs.conversations_read_from == "logs"
     assert canonical(via_logs.inventory) == canonical(clean_result.inventory)
     assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
+
+
+def test_files_download_from_emulator(tmp_path: Any) -> None:
+    from openai_casb.connectors.downloads import make_downloader
+    from openai_casb.connectors.session import open_clients
+
+    org = generate_org(SPEC, seed=7, now=NOW)
+    with running_emulator(org, EmulatorConfig()) as emu:
+        settings = emulator_settings(emu)
+        files: list[FileRef] = []
+
+        async def on_file(ref: FileRef) -> None:
+            files.append(ref)
+
+        async def go() -> list[Any]:
+            result = await crawl(settings, now=NOW, on_file=on_file)
+            refs = [f for g in result.inventory.gpts for f in g.files] + files
+            # Without the listed URL too: the endpoint's 307 must be followed without the key.
+            refs += [dataclasses.replace(f, download_url=None) for f in refs]
+            async with open_clients(settings) as clients:
+                downloader = make_downloader(settings, clients)
+                return [await downloader.download(ref, tmp_path) for ref in refs]
+
+        results = asyncio.run(go())
+        stats = emu.stats()
+    assert results
+    assert {r.status for r in results} <= {"downloaded", "expired"}
+    assert any(r.downloaded for r in results)
+    for r in results:
+        if r.downloaded:
+            assert r.path is not None
+            assert r.path.stat().st_size == r.size_bytes
+    assert any("files" in endpoint for endpoint in stats["requests"])
