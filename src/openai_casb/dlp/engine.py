@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
 import re2
 
 from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
+from openai_casb.dlp.detectors.base import MIN_DIGITS
 from openai_casb.dlp.detectors.custom import build_custom_detectors
 from openai_casb.dlp.detectors.search import make_search
 from openai_casb.dlp.edm import EdmSet
@@ -50,14 +53,11 @@ class Detection:
     confidence: Confidence
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    start: int
-    end: int
-    order: int  # detector index; EDM sets come after the detectors
-    entry: str
-    confidence: int
-    digest: str | None = None  # EDM: the salted hash of the matched value
+# A candidate detection, kept as a plain tuple (one is built per validated hit):
+# (start, end, order, entry, confidence rank, EDM digest or None); order is the detector's
+# index, EDM sets come after the detectors.
+_Candidate = tuple[int, int, int, str, int, str | None]
+_BY_SPAN = operator.itemgetter(0, 1)
 
 
 def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
@@ -67,16 +67,77 @@ def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
     return re2.compile(f"(?i)(?:^|[^a-z0-9])(?:{words})(?:[^a-z0-9]|$)")
 
 
-def _boundary(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
-
-
 def _continues(text: str, start: int, end: int) -> bool:
     """True when a grouped number goes on with the same separator (`4111 1111 1111` of a longer run)."""
-    separators = {ch for ch in text[start:end] if not ch.isdigit()}
-    after = end + 1 < len(text) and text[end] in separators and text[end + 1].isdigit()
-    before = start >= 2 and text[start - 1] in separators and text[start - 2].isdigit()
-    return after or before
+    if end + 1 < len(text):
+        after = text[end]
+        if after in " .-" and text[end + 1].isdigit() and after in text[start:end]:
+            return True
+    if start >= 2:
+        before = text[start - 1]
+        if before in " .-" and text[start - 2].isdigit() and before in text[start:end]:
+            return True
+    return False
+
+
+# Bounded work on huge digit runs (number tables, "1234 5678 9012 ..." over 250 KB). A value
+# has non-alphanumeric characters on both sides, so it never holds part of a digit group longer
+# than any value; and it never spans two groups of a stretch with one separator kind longer than
+# any value, as its own separator would continue it on one side (see `_continues`). Cutting runs
+# there drops nothing that could be detected and leaves one piece per group at most.
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+
+
+def _cut_digit_run(text: str, start: int, end: int, longest: int) -> list[tuple[int, int]]:
+    """Pieces of a digit segment that can hold values; pieces too short for any are dropped."""
+    groups = [m.span() for m in _DIGIT_GROUP.finditer(text, start, end)]
+    dead: list[tuple[int, int]] = [g for g in groups if g[1] - g[0] > longest]
+    first = 0  # first group of the current single-separator stretch
+    for index in range(1, len(groups) + 1):
+        change = False
+        if index < len(groups):
+            gap_start, gap_end = groups[index - 1][1], groups[index][0]
+            if gap_end == gap_start + 1:
+                if index - 1 == first or text[gap_start] == text[groups[first][1]]:
+                    continue
+                change = True  # another separator: the group between belongs to both stretches
+        if groups[index - 1][1] - groups[first][0] > longest:
+            dead.extend((g[1], g[1] + 1) for g in groups[first : index - 1])
+        first = index - 1 if change else index
+    dead.sort()
+    pieces: list[tuple[int, int]] = []
+    position = start
+    for dead_start, dead_end in dead:
+        pieces.append((position, dead_start))
+        position = max(position, dead_end)
+    pieces.append((position, end))
+    return [(s, e) for s, e in pieces if e - s >= MIN_DIGITS]
+
+
+class _Batch:
+    """Segments joined by a character outside their class, so that each detector's regex runs
+    once over all of them (no match can cross the joint) instead of once per segment."""
+
+    __slots__ = ("joined", "offsets", "starts")
+
+    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        if len(spans) == 1 and spans[0] == (0, len(text)):
+            self.joined, self.starts, self.offsets = text, [0], [0]
+            return
+        starts: list[int] = []
+        offsets: list[int] = []
+        position = 0
+        for start, end in spans:
+            starts.append(position)
+            offsets.append(start - position)
+            position += end - start + 1
+        self.joined = "\n".join([text[start:end] for start, end in spans])
+        self.starts = starts
+        self.offsets = offsets
+
+    def offset_at(self, position: int) -> int:
+        """What to add to a position of the joined text to get the position in the text."""
+        return self.offsets[bisect_right(self.starts, position) - 1]
 
 
 class _Tally:
@@ -147,7 +208,13 @@ class DlpEngine:
             self._by_class[detector.segment] = (*self._by_class.get(detector.segment, ()), index)
         searchable = tuple(i for i, d in enumerate(self._detectors) if d.ascii_only)
         self._always_run = tuple(i for i, d in enumerate(self._detectors) if not d.ascii_only)
-        patterns: dict[int, tuple[str, ...]] = {i: (self._detectors[i].pattern,) for i in searchable}
+        self._searched_by_class = {
+            c: tuple(i for i in indexes if i not in self._always_run) for c, indexes in self._by_class.items()
+        }
+        self._longest_digit_value = max(
+            (d.max_length for d in self._detectors if d.segment == "digits"), default=MIN_DIGITS
+        )
+        patterns: dict[int, tuple[str, ...]] = {i: (self._detectors[i].fast_pattern,) for i in searchable}
         self._search = make_search(backend, self._detectors, searchable, patterns)
         self.backend: str = self._search.name
         self.max_match_length = max((d.max_length for d in self._detectors), default=0)
@@ -203,49 +270,76 @@ class DlpEngine:
         positions: list[Detection] | None = None,
     ) -> None:
         """Add detections of `text` starting in [accept_from, accept_to) to the tally (or to `positions`)."""
-        for candidate in self._resolve(self._candidates(text)):
-            if not accept_from <= candidate.start < accept_to:
+        detectors = self._detectors
+        for start, end, order, entry, rank, edm_digest in self._resolve(self._candidates(text)):
+            if not accept_from <= start < accept_to:
                 continue
-            if candidate.order < len(self._detectors):
-                detector = self._detectors[candidate.order]
+            if order < len(detectors):
+                detector = detectors[order]
                 profile = detector.profile
-                value = text[candidate.start : candidate.end]
+                value = text[start:end]
                 masked = detector.mask(value)
                 digest = hashlib.sha256(f"{self._salt}\x00{detector.normalize(value)}".encode()).hexdigest()
             else:
-                profile = self._edm_sets[candidate.order - len(self._detectors)][0]
-                masked = mask_value(text[candidate.start : candidate.end])
-                digest = candidate.digest or ""
+                profile = self._edm_sets[order - len(detectors)][0]
+                masked = mask_value(text[start:end])
+                digest = edm_digest or ""
             if positions is not None:
-                confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[candidate.confidence]
-                positions.append(Detection(candidate.start, candidate.end, profile, candidate.entry, confidence))
+                confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[rank]
+                positions.append(Detection(start, end, profile, entry, confidence))
             if tally is not None:
-                tally.add(profile, candidate.entry, masked, digest)
+                tally.add(profile, entry, masked, digest)
 
     def _candidates(self, text: str) -> list[_Candidate]:
         found: list[_Candidate] = []
+        class_spans: dict[str, list[tuple[int, int]]] = {}
+        detector_spans: dict[int, list[tuple[int, int]]] = {}
         for segment in self._search.segments(text):
-            indexes = self._by_class.get(segment.segment_class, ())
-            for index in indexes:
-                if segment.detectors is None or index in segment.detectors:
-                    self._match_detector(text, index, segment.start, segment.end, found)
+            if segment.detectors is None:
+                class_spans.setdefault(segment.segment_class, []).append((segment.start, segment.end))
+            else:
+                for index in segment.detectors:
+                    detector_spans.setdefault(index, []).append((segment.start, segment.end))
+        for segment_class, spans in class_spans.items():
+            if segment_class == "digits":
+                spans = self._digit_pieces(text, spans)
+            if spans:
+                batch = _Batch(text, spans)
+                for index in self._searched_by_class.get(segment_class, ()):
+                    self._match_detector(text, index, batch, found)
+        for index, spans in detector_spans.items():
+            self._match_detector(text, index, _Batch(text, spans), found)
         for index in self._always_run:
-            self._match_detector(text, index, 0, len(text), found)
+            self._match_detector(text, index, _Batch(text, [(0, len(text))]), found)
         for offset, (_profile, edm) in enumerate(self._edm_sets):
             order = len(self._detectors) + offset
             for start, end, digest in edm.find(text):
-                found.append(_Candidate(start, end, order, edm.name, Confidence.HIGH.rank, digest))
+                found.append((start, end, order, edm.name, Confidence.HIGH.rank, digest))
         return found
 
-    def _match_detector(self, text: str, index: int, start: int, end: int, found: list[_Candidate]) -> None:
+    def _digit_pieces(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        longest = self._longest_digit_value
+        pieces: list[tuple[int, int]] = []
+        for start, end in spans:
+            if end - start > 4 * longest:
+                pieces.extend(_cut_digit_run(text, start, end, longest))
+            else:
+                pieces.append((start, end))
+        return pieces
+
+    def _match_detector(self, text: str, index: int, batch: _Batch, found: list[_Candidate]) -> None:
         detector = self._detectors[index]
-        segment = text[start:end]
-        for match in self._regexes[index].finditer(segment):
-            value_start, value_end = match.span(detector.value_group)
+        group = detector.value_group
+        extend = self._extends[index]
+        keywords = self._keywords[index]
+        threshold = self._threshold[detector.profile]
+        for match in self._regexes[index].finditer(batch.joined):
+            value_start, value_end = match.span(group)
             if value_start < 0:
                 continue
-            value_start, value_end = start + value_start, start + value_end
-            extend = self._extends[index]
+            offset = batch.offset_at(value_start)
+            value_start += offset
+            value_end += offset
             if extend is not None:
                 tail = extend.match(text, value_end, value_start + detector.max_length)
                 if tail is None:
@@ -257,25 +351,32 @@ class DlpEngine:
             value_start, value_end, entry = hit
             if (detector.profile, entry) not in self._enabled_entries:
                 continue
-            rank = self._confidence_of(self._keywords[index], text, value_start, value_end, detector.base.rank)
+            rank = self._confidence_of(keywords, text, value_start, value_end, detector.base.rank)
             # Below the profile's threshold a detection neither counts nor hides another one.
-            if rank >= self._threshold[detector.profile]:
-                found.append(_Candidate(value_start, value_end, index, entry, rank))
+            if rank >= threshold:
+                found.append((value_start, value_end, index, entry, rank, None))
 
     @staticmethod
     def _validate(text: str, detector: Detector, start: int, end: int) -> tuple[int, int, str] | None:
         """Boundaries and validator; a too-long match may be cut back at its separators (card groups)."""
-        ends = [end]
-        if detector.trim:
-            ends += [start + i for i in range(end - start - 1, 0, -1) if text[start + i] in detector.trim]
-        for candidate_end in ends:
-            if _boundary(text, start, candidate_end) and not (
-                detector.segment == "digits" and _continues(text, start, candidate_end)
+        digits = detector.segment == "digits"
+        if start > 0 and text[start - 1].isalnum():
+            return None
+        candidate_end = end
+        while True:
+            if (candidate_end >= len(text) or not text[candidate_end].isalnum()) and not (
+                digits and _continues(text, start, candidate_end)
             ):
                 entry = detector.classify(text[start:candidate_end])
                 if entry is not None:
                     return start, candidate_end, entry
-        return None
+            if not detector.trim:
+                return None
+            candidate_end -= 1
+            while candidate_end > start and text[candidate_end] not in detector.trim:
+                candidate_end -= 1
+            if candidate_end <= start:
+                return None
 
     def _confidence_of(self, keywords: re2._Regexp | None, text: str, start: int, end: int, base: int) -> int:
         if keywords is None or base >= Confidence.HIGH.rank:
@@ -286,25 +387,33 @@ class DlpEngine:
     @staticmethod
     def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:
         """Drop detections overlapping a longer (then more confident, then earlier-defined) one."""
-        candidates.sort(key=lambda c: (c.start, c.end))
+        candidates.sort(key=_BY_SPAN)
         kept: list[_Candidate] = []
         cluster: list[_Candidate] = []
         cluster_end = -1
-        for candidate in [*candidates, None]:
-            if candidate is not None and candidate.start < cluster_end:
+        for candidate in candidates:
+            if candidate[0] < cluster_end:
                 cluster.append(candidate)
-                cluster_end = max(cluster_end, candidate.end)
+                cluster_end = max(cluster_end, candidate[1])
                 continue
             if cluster:
-                chosen: list[_Candidate] = []
-                for c in sorted(cluster, key=lambda c: (c.start - c.end, -c.confidence, c.order, c.start)):
-                    if all(c.end <= k.start or k.end <= c.start for k in chosen):
-                        chosen.append(c)
-                kept.extend(sorted(chosen, key=lambda c: c.start))
-            if candidate is not None:
-                cluster = [candidate]
-                cluster_end = candidate.end
+                kept.extend(_choose(cluster))
+            cluster = [candidate]
+            cluster_end = candidate[1]
+        if cluster:
+            kept.extend(_choose(cluster))
         return kept
+
+
+def _choose(cluster: list[_Candidate]) -> list[_Candidate]:
+    """The non-overlapping detections of a cluster: longer, then more confident, then defined first."""
+    if len(cluster) == 1:
+        return cluster
+    chosen: list[_Candidate] = []
+    for c in sorted(cluster, key=lambda c: (c[0] - c[1], -c[4], c[2], c[0])):
+        if all(c[1] <= k[0] or k[1] <= c[0] for k in chosen):
+            chosen.append(c)
+    return sorted(chosen, key=_BY_SPAN)
 
 
 class StreamMatcher:

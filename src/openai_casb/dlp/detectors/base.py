@@ -23,6 +23,22 @@ SEGMENT_ALPHABETS: dict[str, str] = {
     "all": r"[\s\S]",
 }
 
+# How a segment grows from a hit, when not by its alphabet: a "digits" segment is a chain of
+# digits joined by single separators, as every digit detector matches within one ("12  34" is two).
+SEGMENT_RUNS: dict[str, str] = {"digits": r"(?:[0-9]|[ .\-](?=[0-9]))*"}
+
+# Minimum digits of every "digits" detector's match; the class prefilter relies on it (tested).
+MIN_DIGITS = 9
+
+# One literal-free pattern per class standing in for all of the class's detectors in the fast
+# scan: it must match inside every segment that holds a match of any of them. For "digits": the
+# start of a chain of 9+ digits joined by single separators (every digit detector matches such a
+# chain). Anchoring on the chain's start reports one hit per chain instead of one per detector
+# and end offset, and keeps Hyperscan's automaton small.
+CLASS_PREFILTERS: dict[str, str] = {
+    "digits": rf"(?:^|^[ .\-]|[^0-9][ .\-]|[^0-9 .\-])[0-9](?:[ .\-]?[0-9]){{{MIN_DIGITS - 1}}}",
+}
+
 
 def mask_secret(prefix_length: int) -> Callable[[str], str]:
     """Keep a secret's public prefix (its kind) and nothing else: `ghp_****…`."""
@@ -63,6 +79,14 @@ class Detector:
     # Built-in only: a Python regex continuing the value from the end of the match, for values
     # longer than RE2's repeat limit (PEM bodies, JWT payloads). No match there: no detection.
     extend: str | None = None
+    # Built-in only: what the fast scan looks for instead of `pattern`, when a shorter form is
+    # implied by every match (`...T3BlbkFJ[...]{20}` for `...T3BlbkFJ[...]{20,200}`). Long
+    # variable tails make Hyperscan report one end offset per possible length; this reports one.
+    scan_pattern: str | None = None
+
+    @property
+    def fast_pattern(self) -> str:
+        return self.scan_pattern or self.pattern
 
 
 def single_entry(entry: str, check: Callable[[str], bool]) -> Callable[[str], str | None]:

@@ -33,6 +33,7 @@ DETECTORS: tuple[Detector, ...] = (
         entries=("IBAN",),
         pattern=r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
         segment="alnum",
+        scan_pattern=r"[A-Z]{2}[0-9]{2}",
         classify=single_entry("IBAN", v.iban_ok),
         keywords=("iban", "bank", "account", "bic", "swift", "transfer", "payment"),
         base=Confidence.HIGH,

@@ -26,7 +26,7 @@ DETECTORS: tuple[Detector, ...] = (
             ("itin", "taxpayer", "tax id", "tin", "irs"), Confidence.MEDIUM),
     Detector(
         key="uk_nino", profile=PROFILE, entries=("UK National Insurance Number",),
-        pattern=r"[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]", segment="alnum",
+        pattern=r"[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]", scan_pattern=r"[A-Z]{2} ?[0-9]{2}", segment="alnum",
         classify=single_entry("UK National Insurance Number", v.uk_nino_ok),
         keywords=("national insurance", "nino", "ni number", "ni no", "insurance number"),
         base=Confidence.MEDIUM, max_length=13,
@@ -43,7 +43,7 @@ DETECTORS: tuple[Detector, ...] = (
             ("cpf", "cadastro de pessoas", "pessoa fisica", "contribuinte")),
     Detector(
         key="es_dni", profile=PROFILE, entries=("Spain DNI/NIE",),
-        pattern=r"[0-9XYZ][0-9]{7}\-?[A-Z]", segment="alnum",
+        pattern=r"[0-9XYZ][0-9]{7}\-?[A-Z]", scan_pattern=r"[0-9]{7}\-?[A-Z]", segment="alnum",
         classify=single_entry("Spain DNI/NIE", v.es_dni_ok),
         keywords=("dni", "nie", "nif", "documento nacional", "identidad", "extranjero"),
         base=Confidence.MEDIUM, max_length=10,

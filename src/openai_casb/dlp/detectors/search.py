@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import re2
 
-from openai_casb.dlp.detectors.base import SEGMENT_ALPHABETS, Detector
+from openai_casb.dlp.detectors.base import CLASS_PREFILTERS, SEGMENT_ALPHABETS, SEGMENT_RUNS, Detector
 
 hyperscan: Any
 try:  # x86_64 Linux wheels only; RE2 is the portable path
@@ -42,18 +42,25 @@ class SegmentSearch(Protocol):
     def segments(self, text: str) -> list[Segment]: ...
 
 
+ANY_DETECTOR = -1  # a hit of a class prefilter: every detector of the class may match there
+
+
 def _run_patterns() -> dict[str, re.Pattern[bytes]]:
-    return {name: re.compile(alphabet.encode() + b"*") for name, alphabet in SEGMENT_ALPHABETS.items()}
+    runs = {name: SEGMENT_RUNS.get(name, alphabet + "*") for name, alphabet in SEGMENT_ALPHABETS.items()}
+    return {name: re.compile(run.encode()) for name, run in runs.items()}
 
 
 class _Expander:
-    """Grows a position into the maximal run of its segment class (C-speed regex both ways)."""
+    """Grows a position into the maximal run of its segment class (C-speed regex both ways).
+
+    Backwards, the run is matched on a reversed window before the position that doubles until
+    the run stops inside it: the cost follows the run's length, not the text's.
+    """
 
     _runs = _run_patterns()
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self._reversed: bytes | None = None
 
     def around(self, segment_class: str, position: int) -> tuple[int, int]:
         data = self.data
@@ -64,15 +71,15 @@ class _Expander:
             return data.rfind(b"\n", 0, position) + 1, len(data) if line_end < 0 else line_end
         run = self._runs[segment_class]
         forward = run.match(data, position)
-        if self._reversed is None:
-            self._reversed = data[::-1]
-        mirror = len(data) - 1 - position
-        backward = run.match(self._reversed, mirror)
         assert forward is not None  # `*` always matches
-        assert backward is not None
-        end = forward.end()
-        start = position - (backward.end() - mirror) + 1
-        return start, end
+        width = 64
+        while True:
+            low = max(0, position + 1 - width)
+            backward = run.match(data[low : position + 1][::-1])
+            assert backward is not None
+            if backward.end() < position + 1 - low or low == 0:
+                return position + 1 - backward.end(), forward.end()
+            width *= 4
 
 
 def _collect(hits: list[tuple[str, int, int]], expander: _Expander, track: bool) -> list[Segment]:
@@ -85,7 +92,8 @@ def _collect(hits: list[tuple[str, int, int]], expander: _Expander, track: bool)
             start, end = expander.around(segment_class, position)
             current = segments.get((segment_class, start))
             if current is None:
-                current = Segment(segment_class, start, end, set() if track else None)
+                tracked = track and detector != ANY_DETECTOR
+                current = Segment(segment_class, start, end, set() if tracked else None)
                 segments[(segment_class, start)] = current
             last[segment_class] = current
         if current.detectors is not None:
@@ -97,6 +105,27 @@ def encode(text: str) -> bytes:
     return text.encode("ascii", "replace")
 
 
+def _scan_expressions(
+    detectors: tuple[Detector, ...], indexes: tuple[int, ...], patterns: dict[int, tuple[str, ...]]
+) -> list[tuple[str, str, int]]:
+    """(class, expression, detector or ANY_DETECTOR) for the fast scan.
+
+    A class with a prefilter is searched by it alone, in place of its detectors' patterns.
+    """
+    expressions: list[tuple[str, str, int]] = []
+    prefiltered: set[str] = set()
+    for index in indexes:
+        segment_class = detectors[index].segment
+        prefilter = CLASS_PREFILTERS.get(segment_class)
+        if prefilter is not None:
+            if segment_class not in prefiltered:
+                prefiltered.add(segment_class)
+                expressions.append((segment_class, prefilter, ANY_DETECTOR))
+            continue
+        expressions.extend((segment_class, pattern, index) for pattern in patterns[index])
+    return expressions
+
+
 class HyperscanSearch:
     """All detectors in one Hyperscan block-mode database; matches reported by end offset."""
 
@@ -105,30 +134,31 @@ class HyperscanSearch:
     def __init__(self, detectors: tuple[Detector, ...], indexes: tuple[int, ...], patterns: dict[int, tuple[str, ...]]):
         if hyperscan is None:
             raise RuntimeError("hyperscan is not installed on this platform")
-        self._class_of = {i: detectors[i].segment for i in indexes}
-        expressions: list[bytes] = []
-        ids: list[int] = []
-        for index in indexes:
-            for pattern in patterns[index]:
-                expressions.append(pattern.encode())
-                ids.append(index)
+        expressions = _scan_expressions(detectors, indexes, patterns)
+        # Hyperscan ids are unsigned: expression i reports id i, mapped back to (class, detector).
+        self._reports = [(segment_class, detector) for segment_class, _, detector in expressions]
         self._database: Any = None
         if expressions:
             self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self._database.compile(expressions=expressions, ids=ids, elements=len(expressions),
+            self._database.compile(expressions=[e.encode() for _, e, _ in expressions],
+                                   ids=list(range(len(expressions))), elements=len(expressions),
                                    flags=[0] * len(expressions))
 
     def segments(self, text: str) -> list[Segment]:
         if self._database is None or not text:
             return []
         data = encode(text)
-        hits: list[tuple[str, int, int]] = []
-        class_of = self._class_of
+        ends: list[int] = []
+        ids: list[int] = []
+        add_end, add_id = ends.append, ids.append
 
-        def on_match(detector: int, _from: int, to: int, _flags: int, _context: object) -> None:
-            hits.append((class_of[detector], to - 1, detector))
+        def on_match(report: int, _from: int, to: int, _flags: int, _context: object) -> None:
+            add_end(to)
+            add_id(report)
 
         self._database.scan(data, match_event_handler=on_match)
+        reports = self._reports
+        hits = [(reports[i][0], end - 1, reports[i][1]) for i, end in zip(ids, ends, strict=True)]
         return _collect(hits, _Expander(data), track=True)
 
 
@@ -139,8 +169,8 @@ class Re2Search:
 
     def __init__(self, detectors: tuple[Detector, ...], indexes: tuple[int, ...], patterns: dict[int, tuple[str, ...]]):
         by_class: dict[str, list[str]] = {}
-        for index in indexes:
-            by_class.setdefault(detectors[index].segment, []).extend(f"(?:{p})" for p in patterns[index])
+        for segment_class, expression, _ in _scan_expressions(detectors, indexes, patterns):
+            by_class.setdefault(segment_class, []).append(f"(?:{expression})")
         options = re2.Options()
         options.max_mem = 256 << 20
         self._combined = {c: re2.compile("|".join(p).encode(), options) for c, p in by_class.items()}
@@ -151,7 +181,9 @@ class Re2Search:
         data = encode(text)
         hits: list[tuple[str, int, int]] = []
         for segment_class, combined in self._combined.items():
-            hits.extend((segment_class, m.start(), -1) for m in combined.finditer(data))
+            # The end of a match is inside the segment (a prefilter's start may be the character
+            # before it); a class's matches never span two segments.
+            hits.extend((segment_class, m.end() - 1, -1) for m in combined.finditer(data))
         hits.sort(key=lambda h: h[1])
         return _collect(hits, _Expander(data), track=False)
 
