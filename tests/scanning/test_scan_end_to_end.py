@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +125,22 @@ def test_scan_without_a_workspace_evaluates_admin_findings_only(generated: Org, 
     assert skipped <= result.not_evaluated_type_ids
     assert oracle.T["admin_key_not_rotated"] in result.evaluated_type_ids
     assert {t for t, _ in stored(store)} & skipped == set()
+
+
+def test_full_rescan_downloads_no_file_it_has_already_judged(generated: Org, tmp_path: Path) -> None:
+    def downloads(stats: dict[str, Any]) -> int:
+        return sum(n for endpoint, n in stats["requests"].items() if "files" in endpoint)
+
+    store = Store.open(str(tmp_path / "files.db"))
+    with running_emulator(generated, EmulatorConfig(rate_limit_scale=100)) as emulator:
+        request = ScanRequest(settings=settings_for_emulator(emulator), policy=Policy(), full=True)
+        first = asyncio.run(run_scan(store, request, now=NOW))
+        after_first = downloads(emulator.stats())
+        second = asyncio.run(run_scan(store, request, now=NOW))
+        after_second = downloads(emulator.stats())
+    assert after_first > 0
+    # Only files whose outcome a later scan may change are fetched again (images while OCR is unavailable).
+    retryable = sum(n for reason, n in first.dlp.not_scanned_reasons.items() if not reason.startswith("file expired"))
+    assert after_second - after_first == retryable, "a file judged for good was downloaded again"
+    assert {f.file.file_id for f in second.dlp.matched} == {f.file.file_id for f in first.dlp.matched}
+    assert second.summary.resolved == 0

@@ -26,6 +26,8 @@ from openai_casb.inventory.model import AssetKind, FileRef, FileScan, Source, So
 # reason is final (an expired upload) rather than a failure that a later scan may get past.
 Fetched = tuple[Path, None, None] | tuple[None, str, bool]
 Fetch = Callable[[FileRef, Path], Awaitable[Fetched]]
+# A verdict already known for this file (same file id, same profiles), so it need not be downloaded.
+Known = Callable[[FileRef], FileScan | None]
 
 SOURCE_OF_KIND = {
     AssetKind.CONVERSATION_FILE: Source.CONVERSATION_FILES,
@@ -102,11 +104,15 @@ class DlpPipeline:
         *,
         downloaders: int = 4,
         progress: FileProgress | None = None,
+        known: Known | None = None,
+        remember: Callable[[FileScan], None] | None = None,
     ) -> None:
         self._scanner = scanner
         self._fetch = fetch
         self._downloaders = max(1, downloaders)
         self._progress = progress
+        self._known = known
+        self._remember = remember
         self.outcome = DlpOutcome()
         self._files: asyncio.Queue[FileRef | None] = asyncio.Queue(maxsize=self._downloaders * 4)
         self._to_scan: queue.Queue[tuple[Path, FileRef] | object] = queue.Queue(maxsize=scanner.workers * 2 + 2)
@@ -140,9 +146,16 @@ class DlpPipeline:
     async def _download_loop(self) -> None:
         assert self._workdir is not None
         while (file := await self._files.get()) is not None:
+            known = self._known(file) if self._known is not None else None
+            if known is not None:
+                self._record(known, transient=False)
+                continue
             path, reason, final = await self._fetch(file, self._workdir)
             if path is None:
-                self._record(FileScan(file=file, status="not_scanned", reason=reason), transient=not final)
+                outcome = FileScan(file=file, status="not_scanned", reason=reason)
+                if final and self._remember is not None:
+                    self._remember(outcome)  # an expired upload never comes back
+                self._record(outcome, transient=not final)
                 continue
             await asyncio.to_thread(self._to_scan.put, (path, file))
 
@@ -163,6 +176,8 @@ class DlpPipeline:
             self._record(scan, transient=False)
 
     def _record(self, scan: FileScan, transient: bool) -> None:
+        if self._remember is not None and scan.status == "scanned":
+            self._remember(scan)
         with self._lock:
             self.outcome.record(scan, transient_failure=transient)
         if self._progress is not None:

@@ -30,6 +30,7 @@ from openai_casb.inventory.model import FileRef, Inventory, Source, SourceReport
 from openai_casb.policy import Policy
 from openai_casb.redaction import redact_key
 from openai_casb.scanning.fetch import Downloader
+from openai_casb.scanning.file_cache import FileVerdicts
 from openai_casb.scanning.pipeline import SOURCE_OF_KIND, DlpOutcome, DlpPipeline, FileProgress
 from openai_casb.store import MuteKey, MuteRule, ScanStatus, ScanSummary, Store
 from openai_casb.store.records import Integration
@@ -176,8 +177,10 @@ async def _scan(
             limits = ExtractionLimits.from_mapping(policy.dlp.limits)
             scanner = stack.enter_context(FileScanner(engine, limits, StoreVerdictCache(store), request.dlp_workers))
             downloader = await stack.enter_async_context(Downloader(settings, max_bytes=limits.max_file_bytes))
+            verdicts = FileVerdicts(store, engine.profile_set_digest)
             pipeline = await stack.enter_async_context(
-                DlpPipeline(scanner, downloader.fetch, downloaders=request.downloaders, progress=progress)
+                DlpPipeline(scanner, downloader.fetch, downloaders=request.downloaders, progress=progress,
+                            known=verdicts.known, remember=verdicts.remember)
             )
         on_file = pipeline.submit if pipeline is not None else None
         result = await crawl(
