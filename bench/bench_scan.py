@@ -1,6 +1,6 @@
 """Whole-scan benchmark (issue 9): a full scan, then a re-scan after 1% of the organization changed.
 
-    .venv/bin/python bench/bench_scan.py                       # 50,000 users, 5,000 GPTs, 100,000 conversations, 20,000 files
+    .venv/bin/python bench/bench_scan.py     # 50,000 users, 5,000 GPTs, 100,000 conversations, 20,000 files
     .venv/bin/python bench/bench_scan.py --users 5000 --gpts 500 --conversations 10000 --files 2000   # quicker
 
 The emulator serves the generated org with latency from its own process; `openai-casb scan` runs as
@@ -103,8 +103,9 @@ def serve(spec: str, seed: int, changed: float, config: EmulatorConfig, ready: A
 
 def run_scan(args: argparse.Namespace, spec: str, changed: float, db: Path, workdir: Path) -> dict[str, Any]:
     scale = args.rate_scale
-    config = EmulatorConfig(admin_key="sk-admin-bench-000000000000000000000000", compliance_key="sk-proj-bench-0000000000",
-                            admin_rate_per_min=ADMIN_QUOTA, rate_limit_scale=scale, latency_ms=args.latency_ms)
+    config = EmulatorConfig(admin_key="sk-admin-bench-000000000000000000000000",
+                            compliance_key="sk-proj-bench-0000000000", admin_rate_per_min=ADMIN_QUOTA,
+                            rate_limit_scale=scale, latency_ms=args.latency_ms)
     ctx = multiprocessing.get_context("fork")
     ready, stop = ctx.Queue(), ctx.Event()
     server = ctx.Process(target=serve, args=(spec, args.seed, changed, config, ready, stop), daemon=True)
@@ -178,7 +179,7 @@ def main() -> None:
     org = generate_org(spec, seed=args.seed)
     needed = minimum_pages(org, 100, 500)
     floor = wall_floor(full["by_template"], int(ADMIN_QUOTA * args.rate_scale), args.latency_ms / 1000,
-                       args.projects) / 1  # quotas already scaled
+                       args.projects)
     print(f"org: {spec}; latency {args.latency_ms} ms; quotas x{args.rate_scale:g}")
     print(f"{'':34}{'full scan':>14}{'re-scan (1%)':>16}{'ratio':>10}")
     rows = [("API requests", full["api_requests"], again["api_requests"]),
@@ -189,8 +190,9 @@ def main() -> None:
     for name, a, b in rows:
         ratio = f"{b / a:.1%}" if a else "-"
         print(f"{name:34}{a:>14,.1f}{b:>16,.1f}{ratio:>10}")
-    print(f"full scan: requests / minimum pages = {full['api_requests']} / {needed} = {full['api_requests'] / needed:.3f}")
-    print(f"full scan: wall / quota floor = {full['wall']:.1f} s / {floor:.1f} s = {full['wall'] / max(floor, 1e-9):.2f}")
+    requests = full["api_requests"]
+    print(f"full scan: requests / minimum pages = {requests} / {needed} = {requests / needed:.3f}")
+    print(f"full scan: wall / quota floor = {full['wall']:.1f} s / {floor:.1f} s = {full['wall'] / floor:.2f}")
     print("\nlast lines of the re-scan's own summary:\n" + "\n".join(again["output"].splitlines()[-12:]))
 
 
