@@ -58,6 +58,7 @@ class Detection:
 # index, EDM sets come after the detectors.
 _Candidate = tuple[int, int, int, str, int, str | None]
 _BY_SPAN = operator.itemgetter(0, 1)
+_HIGH = Confidence.HIGH.rank
 
 
 def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
@@ -140,6 +141,18 @@ class _Batch:
         return self.offsets[bisect_right(self.starts, position) - 1]
 
 
+def _exact_regex(detector: Detector) -> re.Pattern[str] | re2._Regexp:
+    """The regex run inside segments. Built-in patterns run on Python's re, bounded by
+    alphanumeric look-arounds when the match is the value: a value needs non-alphanumeric
+    characters on both sides anyway, and without them every 9 digits of a 12-digit group would be
+    a match to reject in Python. Custom (user) patterns always run on RE2, which cannot backtrack."""
+    if detector.key.startswith("custom:"):
+        return re2.compile(detector.pattern)
+    if detector.value_group or detector.extend:
+        return re.compile(detector.pattern)
+    return re.compile(f"(?<![A-Za-z0-9])(?:{detector.pattern})(?![A-Za-z0-9])")
+
+
 class _Tally:
     """Counts, masked samples and hashes per (profile, entry); never the values."""
 
@@ -197,10 +210,7 @@ class DlpEngine:
         self._threshold = {p.name: p.confidence.rank for p in profiles}
         # Built-in patterns are simple and bounded: Python's re matches them inside a short segment
         # with less call overhead. Custom (user) patterns always run on RE2, which cannot backtrack.
-        self._regexes: tuple[re.Pattern[str] | re2._Regexp, ...] = tuple(
-            re.compile(d.pattern) if not d.key.startswith("custom:") else re2.compile(d.pattern)
-            for d in self._detectors
-        )
+        self._regexes = tuple(_exact_regex(d) for d in self._detectors)
         self._keywords = tuple(_keyword_regex(d.keywords) for d in self._detectors)
         self._extends = tuple(re.compile(d.extend) if d.extend else None for d in self._detectors)
         self._by_class: dict[str, tuple[int, ...]] = {}
@@ -292,22 +302,15 @@ class DlpEngine:
 
     def _candidates(self, text: str) -> list[_Candidate]:
         found: list[_Candidate] = []
-        class_spans: dict[str, list[tuple[int, int]]] = {}
-        detector_spans: dict[int, list[tuple[int, int]]] = {}
-        for segment in self._search.segments(text):
-            if segment.detectors is None:
-                class_spans.setdefault(segment.segment_class, []).append((segment.start, segment.end))
-            else:
-                for index in segment.detectors:
-                    detector_spans.setdefault(index, []).append((segment.start, segment.end))
-        for segment_class, spans in class_spans.items():
+        segments = self._search.segments(text)
+        for segment_class, spans in segments.by_class.items():
             if segment_class == "digits":
                 spans = self._digit_pieces(text, spans)
             if spans:
                 batch = _Batch(text, spans)
                 for index in self._searched_by_class.get(segment_class, ()):
                     self._match_detector(text, index, batch, found)
-        for index, spans in detector_spans.items():
+        for index, spans in segments.by_detector.items():
             self._match_detector(text, index, _Batch(text, spans), found)
         for index in self._always_run:
             self._match_detector(text, index, _Batch(text, [(0, len(text))]), found)
@@ -333,6 +336,7 @@ class DlpEngine:
         extend = self._extends[index]
         keywords = self._keywords[index]
         threshold = self._threshold[detector.profile]
+        base = detector.base.rank
         for match in self._regexes[index].finditer(batch.joined):
             value_start, value_end = match.span(group)
             if value_start < 0:
@@ -351,7 +355,7 @@ class DlpEngine:
             value_start, value_end, entry = hit
             if (detector.profile, entry) not in self._enabled_entries:
                 continue
-            rank = self._confidence_of(keywords, text, value_start, value_end, detector.base.rank)
+            rank = base if keywords is None else self._confidence_of(keywords, text, value_start, value_end, base)
             # Below the profile's threshold a detection neither counts nor hides another one.
             if rank >= threshold:
                 found.append((value_start, value_end, index, entry, rank, None))
@@ -378,11 +382,12 @@ class DlpEngine:
             if candidate_end <= start:
                 return None
 
-    def _confidence_of(self, keywords: re2._Regexp | None, text: str, start: int, end: int, base: int) -> int:
-        if keywords is None or base >= Confidence.HIGH.rank:
+    @staticmethod
+    def _confidence_of(keywords: re2._Regexp, text: str, start: int, end: int, base: int) -> int:
+        if base >= _HIGH:
             return base
         window = text[max(0, start - KEYWORD_WINDOW) : end + KEYWORD_WINDOW]
-        return Confidence.HIGH.rank if keywords.search(window) else base
+        return _HIGH if keywords.search(window) else base
 
     @staticmethod
     def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:

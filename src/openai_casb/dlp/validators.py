@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import string
 import zlib
+from collections import Counter
 
 _DIGITS = frozenset(string.digits)
 
@@ -322,14 +324,10 @@ def base62_crc_ok(token: str, prefix_length: int) -> bool:
 
 
 def shannon_entropy(value: str) -> float:
-    import math
-
     if not value:
         return 0.0
-    counts: dict[str, int] = {}
-    for ch in value:
-        counts[ch] = counts.get(ch, 0) + 1
-    return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
+    size = len(value)
+    return -sum(c / size * math.log2(c / size) for c in Counter(value).values())
 
 
 def jwt_ok(value: str) -> bool:

@@ -28,21 +28,26 @@ except ImportError:  # pragma: no cover - depends on the platform
 HYPERSCAN_AVAILABLE = hyperscan is not None
 
 
+Span = tuple[int, int]
+
+
 @dataclass(slots=True)
-class Segment:
-    segment_class: str
-    start: int
-    end: int
-    detectors: set[int] | None = field(default=None)  # None: run every detector of the class
+class Segments:
+    """Where the exact step runs: spans where every detector of a class may match, and spans
+    where only one detector may (Hyperscan says which); both in text order, without repeats."""
+
+    by_class: dict[str, list[Span]] = field(default_factory=dict)
+    by_detector: dict[int, list[Span]] = field(default_factory=dict)
 
 
 class SegmentSearch(Protocol):
     name: str
 
-    def segments(self, text: str) -> list[Segment]: ...
+    def segments(self, text: str) -> Segments: ...
 
 
-ANY_DETECTOR = -1  # a hit of a class prefilter: every detector of the class may match there
+ANY_DETECTOR = -1  # a hit of a class prefilter (or of RE2's class alternation): run them all
+_CHAIN_TAIL = re.compile(rb"(?:[0-9]|[ .\-](?=[0-9]))*")
 
 
 def _run_patterns() -> dict[str, re.Pattern[bytes]]:
@@ -50,19 +55,42 @@ def _run_patterns() -> dict[str, re.Pattern[bytes]]:
     return {name: re.compile(run.encode()) for name, run in runs.items()}
 
 
-class _Expander:
-    """Grows a position into the maximal run of its segment class (C-speed regex both ways).
+class _Collector:
+    """Turns (class, detector, match start or -1, match end) hits into segments.
 
-    Backwards, the run is matched on a reversed window before the position that doubles until
-    the run stops inside it: the cost follows the run's length, not the text's.
+    A prefilter's match starts at most two characters before its chain (its left context), so a
+    chain is found from the match itself; other hits are grown into the maximal run of their
+    class around the match's last character (C-speed regex both ways).
     """
 
     _runs = _run_patterns()
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.found = Segments()
+        self._last: dict[str, Span] = {}
+        self._last_of: dict[int, Span] = {}
 
-    def around(self, segment_class: str, position: int) -> tuple[int, int]:
+    def chain(self, segment_class: str, start: int, end: int) -> None:
+        data = self.data
+        while not 48 <= data[start] <= 57:  # skip the left context (at most 2 characters)
+            start += 1
+        tail = _CHAIN_TAIL.match(data, end)
+        assert tail is not None  # `*` always matches
+        self.found.by_class.setdefault(segment_class, []).append((start, tail.end()))
+
+    def hit(self, segment_class: str, detector: int, position: int) -> None:
+        span = self._last.get(segment_class)
+        if span is None or not span[0] <= position < span[1]:
+            span = self._around(segment_class, position)
+            self._last[segment_class] = span
+            if detector == ANY_DETECTOR:
+                self.found.by_class.setdefault(segment_class, []).append(span)
+        if detector != ANY_DETECTOR and self._last_of.get(detector) != span:
+            self._last_of[detector] = span
+            self.found.by_detector.setdefault(detector, []).append(span)
+
+    def _around(self, segment_class: str, position: int) -> Span:
         data = self.data
         if segment_class == "all":
             return 0, len(data)
@@ -72,6 +100,8 @@ class _Expander:
         run = self._runs[segment_class]
         forward = run.match(data, position)
         assert forward is not None  # `*` always matches
+        # Backwards on a reversed window that grows until the run stops inside it: the cost
+        # follows the run's length, not the text's.
         width = 64
         while True:
             low = max(0, position + 1 - width)
@@ -80,25 +110,6 @@ class _Expander:
             if backward.end() < position + 1 - low or low == 0:
                 return position + 1 - backward.end(), forward.end()
             width *= 4
-
-
-def _collect(hits: list[tuple[str, int, int]], expander: _Expander, track: bool) -> list[Segment]:
-    """Turn (class, position, detector) hits into distinct segments."""
-    segments: dict[tuple[str, int], Segment] = {}
-    last: dict[str, Segment] = {}
-    for segment_class, position, detector in hits:
-        current = last.get(segment_class)
-        if current is None or not current.start <= position < current.end:
-            start, end = expander.around(segment_class, position)
-            current = segments.get((segment_class, start))
-            if current is None:
-                tracked = track and detector != ANY_DETECTOR
-                current = Segment(segment_class, start, end, set() if tracked else None)
-                segments[(segment_class, start)] = current
-            last[segment_class] = current
-        if current.detectors is not None:
-            current.detectors.add(detector)
-    return sorted(segments.values(), key=lambda s: (s.start, s.segment_class))
 
 
 def encode(text: str) -> bytes:
@@ -127,7 +138,8 @@ def _scan_expressions(
 
 
 class HyperscanSearch:
-    """All detectors in one Hyperscan block-mode database; matches reported by end offset."""
+    """All detectors in one Hyperscan block-mode database; matches reported by end offset
+    (and by start offset for class prefilters, which are small enough for Hyperscan's SOM)."""
 
     name = "hyperscan"
 
@@ -140,26 +152,30 @@ class HyperscanSearch:
         self._database: Any = None
         if expressions:
             self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            flags = [hyperscan.HS_FLAG_SOM_LEFTMOST if d == ANY_DETECTOR else 0 for _, _, d in expressions]
             self._database.compile(expressions=[e.encode() for _, e, _ in expressions],
-                                   ids=list(range(len(expressions))), elements=len(expressions),
-                                   flags=[0] * len(expressions))
+                                   ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
 
-    def segments(self, text: str) -> list[Segment]:
+    def segments(self, text: str) -> Segments:
         if self._database is None or not text:
-            return []
+            return Segments()
         data = encode(text)
-        ends: list[int] = []
-        ids: list[int] = []
-        add_end, add_id = ends.append, ids.append
+        hits: list[tuple[int, int, int]] = []
+        add = hits.append
 
-        def on_match(report: int, _from: int, to: int, _flags: int, _context: object) -> None:
-            add_end(to)
-            add_id(report)
+        def on_match(report: int, start: int, end: int, _flags: int, _context: object) -> None:
+            add((report, start, end))
 
         self._database.scan(data, match_event_handler=on_match)
+        collector = _Collector(data)
         reports = self._reports
-        hits = [(reports[i][0], end - 1, reports[i][1]) for i, end in zip(ids, ends, strict=True)]
-        return _collect(hits, _Expander(data), track=True)
+        for report, start, end in hits:
+            segment_class, detector = reports[report]
+            if detector == ANY_DETECTOR:
+                collector.chain(segment_class, start, end)
+            else:
+                collector.hit(segment_class, detector, end - 1)
+        return collector.found
 
 
 class Re2Search:
@@ -175,17 +191,20 @@ class Re2Search:
         options.max_mem = 256 << 20
         self._combined = {c: re2.compile("|".join(p).encode(), options) for c, p in by_class.items()}
 
-    def segments(self, text: str) -> list[Segment]:
+    def segments(self, text: str) -> Segments:
         if not text:
-            return []
+            return Segments()
         data = encode(text)
-        hits: list[tuple[str, int, int]] = []
+        collector = _Collector(data)
         for segment_class, combined in self._combined.items():
-            # The end of a match is inside the segment (a prefilter's start may be the character
-            # before it); a class's matches never span two segments.
-            hits.extend((segment_class, m.end() - 1, -1) for m in combined.finditer(data))
-        hits.sort(key=lambda h: h[1])
-        return _collect(hits, _Expander(data), track=False)
+            if segment_class in CLASS_PREFILTERS:
+                for match in combined.finditer(data):
+                    collector.chain(segment_class, match.start(), match.end())
+            else:
+                # The end of a match is inside its segment; a class's matches never span two.
+                for match in combined.finditer(data):
+                    collector.hit(segment_class, ANY_DETECTOR, match.end() - 1)
+        return collector.found
 
 
 def make_search(backend: str, detectors: tuple[Detector, ...], indexes: tuple[int, ...],
