@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +107,3 @@ def config_entries(obj: JsonObject) -> list[Any]:
         source = source.get("data")
     return list(source) if isinstance(source, list) else []
 
-
-def deep_copy(obj: JsonObject) -> JsonObject:
-    return copy.deepcopy(obj)
