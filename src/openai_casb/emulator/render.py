@@ -106,4 +106,3 @@ def config_entries(obj: JsonObject) -> list[Any]:
     if isinstance(source, dict):
         source = source.get("data")
     return list(source) if isinstance(source, list) else []
-
