@@ -22,6 +22,7 @@ from openai_casb.inventory.model import (
     Gpt,
     GptTool,
     Inventory,
+    Person,
     Source,
     SourceReport,
     SourceState,
@@ -64,9 +65,11 @@ def test_failed_source_is_evaluated_but_not_complete() -> None:
     states[Source.GPTS] = "failed"
     states[Source.CONVERSATIONS] = "failed"
     result = evaluate_inventory(default_registry(), inventory(states), Policy())
-    for type_id in (project_key_unused.METADATA.id, gpt_custom_actions.METADATA.id, inactive_user.METADATA.id):
+    for type_id in (project_key_unused.METADATA.id, gpt_custom_actions.METADATA.id):
         assert type_id in result.evaluated_type_ids
         assert type_id not in result.complete_type_ids
+    # An optional activity source that failed would make active people look inactive.
+    assert inactive_user.METADATA.id not in result.evaluated_type_ids
     assert {d.finding_type_id for d in result.detections} == {
         admin_key_not_rotated.METADATA.id,
         gpt_custom_actions.METADATA.id,
@@ -105,3 +108,17 @@ def test_rule_breaking_the_contract_fails_loudly() -> None:
         evaluate_inventory(CheckRegistry([_rule_emitting([wrong_type])]), inventory(states), Policy())
     with pytest.raises(CheckContractError, match="two detections"):
         evaluate_inventory(CheckRegistry([_rule_emitting([same_twice, same_twice])]), inventory(states), Policy())
+
+
+def test_incomplete_activity_signal_reports_no_inactive_user() -> None:
+    """Audit logs cut short must not turn a person whose only recent signal is a login into a finding."""
+    person = Person(asset_id="user-1", email="a@example.com", name="A", org_user_id="user-1",
+                    added_at=NOW - timedelta(days=400), last_login_at=None)
+    states: dict[Source, SourceState] = dict.fromkeys(ADMIN_SOURCES, "complete")
+    complete = Inventory(now=NOW, sources=reports(states), persons=[person])
+    assert [d.asset.id for d in evaluate_inventory(default_registry(), complete, Policy()).detections] == ["user-1"]
+    states[Source.ADMIN_AUDIT_LOGS] = "partial"
+    cut_short = Inventory(now=NOW, sources=reports(states), persons=[person])
+    result = evaluate_inventory(default_registry(), cut_short, Policy())
+    assert result.detections == []
+    assert inactive_user.METADATA.id not in result.evaluated_type_ids

@@ -38,7 +38,15 @@ class Evaluation:
 
 
 def is_evaluated(check: Check, inventory: Inventory) -> bool:
-    return all(inventory.state(source) != "skipped" for source in check.metadata.sources)
+    """Required sources not skipped, and optional sources either complete or skipped.
+
+    An optional source read only partly (say, audit logs cut short) would make its signal look
+    absent, and a rule such as "inactive user" would then report people who are in fact active:
+    such a type is not evaluated in that scan, and its instances stand as they were.
+    """
+    meta = check.metadata
+    required = all(inventory.state(source) != "skipped" for source in meta.sources)
+    return required and all(inventory.state(source) in ("complete", "skipped") for source in meta.optional_sources)
 
 
 def is_complete(check: Check, inventory: Inventory) -> bool:

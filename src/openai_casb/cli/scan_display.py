@@ -89,7 +89,9 @@ def print_summary(console: Console, store: Store, result: ScanResult, registry: 
     skipped = sorted(registry.get(type_id).metadata.name for type_id in result.not_evaluated_type_ids)
     if skipped:
         reasons = sorted({r.reason for r in result.sources.values() if r.state == "skipped" and r.reason})
-        console.print(f"[dim]Not evaluated ({'; '.join(reasons) or 'sources skipped'}): {', '.join(skipped)}[/]")
+        if incomplete:
+            reasons.append("a source they read was incomplete")
+        console.print(f"[dim]Not evaluated in this scan ({'; '.join(reasons)}): {', '.join(skipped)}[/]")
     if result.dlp.scanned.total() or result.dlp.not_scanned.total():
         console.print(
             f"DLP: {result.dlp.scanned.total():,} files scanned ({result.dlp.bytes_scanned / 1e6:,.1f} MB), "
