@@ -337,7 +337,18 @@ class DlpEngine:
         keywords = self._keywords[index]
         threshold = self._threshold[detector.profile]
         base = detector.base.rank
-        for match in self._regexes[index].finditer(batch.joined):
+        regex, joined = self._regexes[index], batch.joined
+        # Built-in patterns: a match that does not validate must not hide a value starting inside
+        # it ("5123-4111 1111 1111 1111" holds a card after the dash), so the search goes on from
+        # its next character. User patterns keep RE2's non-overlapping matches.
+        retry = isinstance(regex, re.Pattern)
+        matches = iter(()) if retry else regex.finditer(joined)
+        position = 0
+        while True:
+            match = regex.search(joined, position) if retry else next(matches, None)
+            if match is None:
+                break
+            position = match.start() + 1
             value_start, value_end = match.span(group)
             if value_start < 0:
                 continue
@@ -353,6 +364,7 @@ class DlpEngine:
             if hit is None:
                 continue
             value_start, value_end, entry = hit
+            position = max(position, min(match.end(), value_end - offset))
             if (detector.profile, entry) not in self._enabled_entries:
                 continue
             rank = base if keywords is None else self._confidence_of(keywords, text, value_start, value_end, base)
