@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_crawl import wall_floor  # the quota-floor arithmetic, shared with the crawl benchmark
 
 from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
 from openai_casb.emulator.org import Org
@@ -139,6 +138,21 @@ def run_scan(args: argparse.Namespace, spec: str, changed: float, db: Path, work
             "downloads": sum(v for k, v in stats["requests"].items() if "_files" in k), "output": output}
 
 
+def quota_floor(by_template: dict[str, int], scale: float, latency_s: float, projects: int) -> float:
+    """The least time the quotas (as scaled) and the page chains allow: per endpoint template, the longer
+    of (ceil(requests / quota) - 1) * 60 s and its chain of sequential pages times the latency."""
+    floor = 0.0
+    for endpoint, count in by_template.items():
+        template = endpoint.split(" ", 1)[1]
+        if template.startswith("/v1/organization"):
+            quota = ADMIN_QUOTA
+        else:
+            quota = OBJECT_QUOTA if template.rstrip("/").endswith("}") else LIST_QUOTA
+        chain = count / projects if "{project_id}" in template else count
+        floor = max(floor, (math.ceil(count / (quota * scale)) - 1) * 60.0, chain * latency_s)
+    return floor
+
+
 def minimum_pages(org: Org, page: int, conversation_page: int, lookback_days: int = 400) -> int:
     """Pages a complete crawl cannot do without, from the org's own sizes."""
     def pages(count: int, size: int) -> int:
@@ -178,8 +192,7 @@ def main() -> None:
         again = run_scan(args, spec, args.changed, db, workdir)
     org = generate_org(spec, seed=args.seed)
     needed = minimum_pages(org, 100, 500)
-    floor = wall_floor(full["by_template"], int(ADMIN_QUOTA * args.rate_scale), args.latency_ms / 1000,
-                       args.projects)
+    floor = quota_floor(full["by_template"], args.rate_scale, args.latency_ms / 1000, args.projects)
     print(f"org: {spec}; latency {args.latency_ms} ms; quotas x{args.rate_scale:g}")
     print(f"{'':34}{'full scan':>14}{'re-scan (1%)':>16}{'ratio':>10}")
     rows = [("API requests", full["api_requests"], again["api_requests"]),
