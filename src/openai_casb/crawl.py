@@ -23,6 +23,7 @@ from openai_casb.connectors.errors import ApiError, ConnectorError
 from openai_casb.connectors.http import Sleep
 from openai_casb.connectors.models import admin as am
 from openai_casb.connectors.models import compliance as cm
+from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.readers import AdminReader, ComplianceReader
 from openai_casb.connectors.session import Clients, open_clients
 from openai_casb.inventory import collect
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ConversationsSource = Literal["auto", "conversations", "logs"]
+# The two halves of a crawl, which distributed workers may read apart and merge.
+SourceGroup = Literal["admin", "compliance"]
+ALL_GROUPS: frozenset[SourceGroup] = frozenset({"admin", "compliance"})
+ADMIN_SOURCES = (
+    Source.ADMIN_USERS, Source.ADMIN_INVITES, Source.ADMIN_API_KEYS, Source.ADMIN_PROJECTS,
+    Source.ADMIN_PROJECT_API_KEYS, Source.ADMIN_AUDIT_LOGS,
+)
+COMPLIANCE_SOURCES = (Source.WORKSPACE_USERS, Source.GPTS, Source.CHATGPT_PROJECTS, Source.CONVERSATIONS)
 FileHandler = Callable[[FileRef], Awaitable[None]]
 NO_WORKSPACE = "no workspace configured"
 # Statuses with which a workspace says "the stateful /conversations route is not here".
@@ -56,6 +65,10 @@ class CrawlResult:
     conversation_activity: collect.LastSeen
     conversations_read_from: Literal["conversations", "logs"] | None = None
     requests: int = 0
+    # What `inventory.persons` was built from, so that crawls of separate groups can be merged.
+    org_users: list[am.OrgUser] = field(default_factory=list)
+    workspace_users: list[cm.WorkspaceUser] = field(default_factory=list)
+    login_activity: collect.LastSeen = field(default_factory=collect.LastSeen)
 
 
 class _SourceFailed(Exception):
@@ -360,23 +373,36 @@ async def crawl(
     conversation_activity_baseline: collect.LastSeen | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     sleep: Sleep = asyncio.sleep,
+    groups: frozenset[SourceGroup] = ALL_GROUPS,
+    limiter: RollingWindowLimiter | None = None,
 ) -> CrawlResult:
     """Read both APIs into an Inventory. Never raises for an API failure: each source says how it went.
 
     In incremental mode (`conversations_since` set) only conversations updated since then are read;
     give the stored per-user activity as `conversation_activity_baseline` so that persons' last
     conversation stays correct (see docs/connectors.md).
+
+    `groups` reads only some halves (the others are reported skipped); `limiter` replaces the
+    in-process quota limiter (distributed workers share one).
     """
     inventory = Inventory(now=now, organization_id=settings.org_id, workspace_id=settings.workspace_id)
-    async with open_clients(settings, transport=transport, sleep=sleep) as clients:
+    async with open_clients(settings, transport=transport, sleep=sleep, limiter=limiter) as clients:
         state = _Crawl(settings=settings, clients=clients, now=now, progress=progress, on_file=on_file)
         if conversation_activity_baseline is not None:
             state.conversations.merge(conversation_activity_baseline)
-        jobs = [_admin_sources(state, inventory)]
-        if settings.has_workspace:
+        jobs = []
+        if "admin" in groups:
+            jobs.append(_admin_sources(state, inventory))
+        else:
+            for source in ADMIN_SOURCES:
+                state.report(source, "skipped", None, "not read by this crawl")
+        if "compliance" not in groups:
+            for source in COMPLIANCE_SOURCES:
+                state.report(source, "skipped", None, "not read by this crawl")
+        elif settings.has_workspace:
             jobs.append(_compliance_sources(state, inventory, conversations_since, conversations_source))
         else:
-            for source in (Source.WORKSPACE_USERS, Source.GPTS, Source.CHATGPT_PROJECTS, Source.CONVERSATIONS):
+            for source in COMPLIANCE_SOURCES:
                 state.report(source, "skipped", None, NO_WORKSPACE)
         await asyncio.gather(*jobs)
         requests = clients.requests
@@ -391,4 +417,7 @@ async def crawl(
         conversation_activity=state.conversations,
         conversations_read_from=state.conversations_read_from,
         requests=requests,
+        org_users=state.org_users,
+        workspace_users=state.workspace_users,
+        login_activity=state.logins,
     )

@@ -60,9 +60,13 @@ def open_clients(
     transport: httpx.AsyncBaseTransport | None = None,
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
+    limiter: RollingWindowLimiter | None = None,
 ) -> Clients:
-    """Clients for both APIs. `transport` and `sleep` are for tests (httpx.MockTransport, no waiting)."""
-    limiter = RollingWindowLimiter(
+    """Clients for both APIs. `transport` and `sleep` are for tests (httpx.MockTransport, no waiting).
+
+    `limiter` replaces the in-process quota limiter, e.g. with one shared by several worker processes.
+    """
+    limiter = limiter or RollingWindowLimiter(
         settings.rate_window_seconds, margin_seconds=settings.rate_margin_seconds, sleep=sleep
     )
     policy = retry_policy(settings)

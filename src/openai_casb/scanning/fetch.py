@@ -6,6 +6,7 @@ from pathlib import Path
 
 from openai_casb.config import Settings
 from openai_casb.connectors.downloads import FileDownloader, make_downloader
+from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.session import Clients, open_clients
 from openai_casb.inventory.model import FileRef
 from openai_casb.scanning.pipeline import Fetched
@@ -17,14 +18,15 @@ _FINAL = frozenset({"expired", "not_found", "too_large"})
 class Downloader:
     """`async with Downloader(settings) as d:` then `await d.fetch(file, folder)`."""
 
-    def __init__(self, settings: Settings, *, max_bytes: int) -> None:
+    def __init__(self, settings: Settings, *, max_bytes: int, limiter: RollingWindowLimiter | None = None) -> None:
         self._settings = settings
+        self._limiter = limiter
         self._max_bytes = max_bytes
         self._clients: Clients | None = None
         self._downloader: FileDownloader | None = None
 
     async def __aenter__(self) -> Downloader:
-        self._clients = open_clients(self._settings)
+        self._clients = open_clients(self._settings, limiter=self._limiter)
         self._downloader = make_downloader(self._settings, self._clients)
         return self
 
