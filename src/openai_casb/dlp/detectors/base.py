@@ -27,17 +27,19 @@ SEGMENT_ALPHABETS: dict[str, str] = {
 # digits joined by single separators, as every digit detector matches within one ("12  34" is two).
 SEGMENT_RUNS: dict[str, str] = {"digits": r"(?:[0-9]|[ .\-](?=[0-9]))*"}
 
-# Minimum digits of every "digits" detector's match; the class prefilter relies on it (tested).
+# Minimum length of every "digits" detector's match (tested): shorter pieces are never searched.
 MIN_DIGITS = 9
 
-# One literal-free pattern per class standing in for all of the class's detectors in the fast
-# scan: it must match inside every segment that holds a match of any of them. For "digits": the
-# start of a chain of 9+ digits joined by single separators (every digit detector matches such a
-# chain). Anchoring on the chain's start reports one hit per chain instead of one per detector
-# and end offset, and keeps Hyperscan's automaton small.
-CLASS_PREFILTERS: dict[str, str] = {
-    "digits": rf"(?:^|^[ .\-]|[^0-9][ .\-]|[^0-9 .\-])[0-9](?:[ .\-]?[0-9]){{{MIN_DIGITS - 1}}}",
-}
+# Classes whose detectors the fast scan looks for as one union, aligned on a value's start: a
+# value has a non-alphanumeric character (or the text's start) before it, so every detection
+# lies in a segment holding such an aligned match, while most digit chains of ordinary text
+# ("48213 92841") hold none. One expression instead of one per detector keeps Hyperscan's
+# reports and the Python work per segment to one per candidate chain.
+ALIGNED_CLASSES = frozenset({"digits"})
+
+
+def aligned_union(patterns: list[str]) -> str:
+    return "(?:^|[^A-Za-z0-9])(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
 def mask_secret(prefix_length: int) -> Callable[[str], str]:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import re2
 
-from openai_casb.dlp.detectors.base import CLASS_PREFILTERS, SEGMENT_ALPHABETS, SEGMENT_RUNS, Detector
+from openai_casb.dlp.detectors.base import ALIGNED_CLASSES, SEGMENT_ALPHABETS, SEGMENT_RUNS, Detector, aligned_union
 
 hyperscan: Any
 try:  # x86_64 Linux wheels only; RE2 is the portable path
@@ -46,8 +46,7 @@ class SegmentSearch(Protocol):
     def segments(self, text: str) -> Segments: ...
 
 
-ANY_DETECTOR = -1  # a hit of a class prefilter (or of RE2's class alternation): run them all
-_CHAIN_TAIL = re.compile(rb"(?:[0-9]|[ .\-](?=[0-9]))*")
+ANY_DETECTOR = -1  # a hit of a class union (or of RE2's class alternation): run them all
 
 
 def _run_patterns() -> dict[str, re.Pattern[bytes]]:
@@ -56,12 +55,8 @@ def _run_patterns() -> dict[str, re.Pattern[bytes]]:
 
 
 class _Collector:
-    """Turns (class, detector, match start or -1, match end) hits into segments.
-
-    A prefilter's match starts at most two characters before its chain (its left context), so a
-    chain is found from the match itself; other hits are grown into the maximal run of their
-    class around the match's last character (C-speed regex both ways).
-    """
+    """Turns (class, detector, position) hits into segments: the maximal run of the class around
+    the position, grown with C-speed regexes both ways."""
 
     _runs = _run_patterns()
 
@@ -70,14 +65,6 @@ class _Collector:
         self.found = Segments()
         self._last: dict[str, Span] = {}
         self._last_of: dict[int, Span] = {}
-
-    def chain(self, segment_class: str, start: int, end: int) -> None:
-        data = self.data
-        while not 48 <= data[start] <= 57:  # skip the left context (at most 2 characters)
-            start += 1
-        tail = _CHAIN_TAIL.match(data, end)
-        assert tail is not None  # `*` always matches
-        self.found.by_class.setdefault(segment_class, []).append((start, tail.end()))
 
     def hit(self, segment_class: str, detector: int, position: int) -> None:
         span = self._last.get(segment_class)
@@ -119,27 +106,22 @@ def encode(text: str) -> bytes:
 def _scan_expressions(
     detectors: tuple[Detector, ...], indexes: tuple[int, ...], patterns: dict[int, tuple[str, ...]]
 ) -> list[tuple[str, str, int]]:
-    """(class, expression, detector or ANY_DETECTOR) for the fast scan.
-
-    A class with a prefilter is searched by it alone, in place of its detectors' patterns.
-    """
+    """(class, expression, detector or ANY_DETECTOR) for the fast scan; an aligned class is
+    searched by the aligned union of its detectors' patterns (see ALIGNED_CLASSES)."""
     expressions: list[tuple[str, str, int]] = []
-    prefiltered: set[str] = set()
+    unions: dict[str, list[str]] = {}
     for index in indexes:
         segment_class = detectors[index].segment
-        prefilter = CLASS_PREFILTERS.get(segment_class)
-        if prefilter is not None:
-            if segment_class not in prefiltered:
-                prefiltered.add(segment_class)
-                expressions.append((segment_class, prefilter, ANY_DETECTOR))
-            continue
-        expressions.extend((segment_class, pattern, index) for pattern in patterns[index])
+        if segment_class in ALIGNED_CLASSES:
+            unions.setdefault(segment_class, []).extend(patterns[index])
+        else:
+            expressions.extend((segment_class, pattern, index) for pattern in patterns[index])
+    expressions.extend((segment_class, aligned_union(union), ANY_DETECTOR) for segment_class, union in unions.items())
     return expressions
 
 
 class HyperscanSearch:
-    """All detectors in one Hyperscan block-mode database; matches reported by end offset
-    (and by start offset for class prefilters, which are small enough for Hyperscan's SOM)."""
+    """All detectors in one Hyperscan block-mode database; matches reported by end offset."""
 
     name = "hyperscan"
 
@@ -152,29 +134,26 @@ class HyperscanSearch:
         self._database: Any = None
         if expressions:
             self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            flags = [hyperscan.HS_FLAG_SOM_LEFTMOST if d == ANY_DETECTOR else 0 for _, _, d in expressions]
             self._database.compile(expressions=[e.encode() for _, e, _ in expressions],
-                                   ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+                                   ids=list(range(len(expressions))), elements=len(expressions),
+                                   flags=[0] * len(expressions))
 
     def segments(self, text: str) -> Segments:
         if self._database is None or not text:
             return Segments()
         data = encode(text)
-        hits: list[tuple[int, int, int]] = []
+        hits: list[tuple[int, int]] = []
         add = hits.append
 
-        def on_match(report: int, start: int, end: int, _flags: int, _context: object) -> None:
-            add((report, start, end))
+        def on_match(report: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            add((report, end))
 
         self._database.scan(data, match_event_handler=on_match)
         collector = _Collector(data)
         reports = self._reports
-        for report, start, end in hits:
+        for report, end in hits:
             segment_class, detector = reports[report]
-            if detector == ANY_DETECTOR:
-                collector.chain(segment_class, start, end)
-            else:
-                collector.hit(segment_class, detector, end - 1)
+            collector.hit(segment_class, detector, end - 1)
         return collector.found
 
 
@@ -197,13 +176,9 @@ class Re2Search:
         data = encode(text)
         collector = _Collector(data)
         for segment_class, combined in self._combined.items():
-            if segment_class in CLASS_PREFILTERS:
-                for match in combined.finditer(data):
-                    collector.chain(segment_class, match.start(), match.end())
-            else:
-                # The end of a match is inside its segment; a class's matches never span two.
-                for match in combined.finditer(data):
-                    collector.hit(segment_class, ANY_DETECTOR, match.end() - 1)
+            # The end of a match is inside its segment; a class's matches never span two.
+            for match in combined.finditer(data):
+                collector.hit(segment_class, ANY_DETECTOR, match.end() - 1)
         return collector.found
 
 
