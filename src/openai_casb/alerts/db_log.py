@@ -1,8 +1,7 @@
 """A delivery log in the database, so that idempotency survives restarts and spans workers.
 
-The table is declared here on its own MetaData. Its Alembic migration is not shipped yet: the
-store's schema test compares migrations with the store's models, so adding the table needs the
-store's owner (see docs/webhooks.md, "Delivery log"). Until then `create_table` makes it.
+The table is declared here on its own MetaData; the store's migration 0004_webhook_deliveries
+creates it with the rest of the schema. `create_table` remains for a log kept in another database.
 """
 
 from __future__ import annotations

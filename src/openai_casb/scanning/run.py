@@ -235,8 +235,7 @@ async def _scan(
 
 def _notify(store: Store, policy: Policy, integration_id: int, scan_id: int) -> None:
     """Send this scan's lifecycle changes to the policy's webhooks; a delivery failure never fails the scan."""
-    delivery_log = SqlDeliveryLog(store.engine)
-    delivery_log.create_table()
+    delivery_log = SqlDeliveryLog(store.engine)  # its table comes with the store's migrations
     for result in notify_webhooks(
         store, policy.webhooks, delivery_log, since_scan_id=scan_id - 1, integration_id=integration_id
     ):
