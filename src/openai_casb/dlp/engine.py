@@ -21,7 +21,7 @@ import re2
 from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
 from openai_casb.dlp.detectors.base import MIN_DIGITS
 from openai_casb.dlp.detectors.custom import build_custom_detectors
-from openai_casb.dlp.detectors.search import make_search
+from openai_casb.dlp.detectors.search import encode, make_search
 from openai_casb.dlp.edm import EdmSet
 from openai_casb.dlp.profiles import Profile, resolve_custom, resolve_predefined
 from openai_casb.dlp.settings import Confidence, DlpSettings, installation_salt
@@ -62,10 +62,13 @@ _HIGH = Confidence.HIGH.rank
 
 
 def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
+    """ASCII keywords are searched in the encoded text (bytes), which spares RE2 a UTF-8
+    conversion per search; a non-ASCII letter is `?` there, a non-alphanumeric as in the text."""
     if not keywords:
         return None
     words = "|".join(re2.escape(k.lower()) for k in sorted(keywords, key=len, reverse=True))
-    return re2.compile(f"(?i)(?:^|[^a-z0-9])(?:{words})(?:[^a-z0-9]|$)")
+    pattern = f"(?i)(?:^|[^a-z0-9])(?:{words})(?:[^a-z0-9]|$)"
+    return re2.compile(pattern.encode() if pattern.isascii() else pattern)
 
 
 def _continues(text: str, start: int, end: int) -> bool:
@@ -302,18 +305,19 @@ class DlpEngine:
 
     def _candidates(self, text: str) -> list[_Candidate]:
         found: list[_Candidate] = []
-        segments = self._search.segments(text)
+        data = encode(text)
+        segments = self._search.segments(data)
         for segment_class, spans in segments.by_class.items():
             if segment_class == "digits":
                 spans = self._digit_pieces(text, spans)
             if spans:
                 batch = _Batch(text, spans)
                 for index in self._searched_by_class.get(segment_class, ()):
-                    self._match_detector(text, index, batch, found)
+                    self._match_detector(text, data, index, batch, found)
         for index, spans in segments.by_detector.items():
-            self._match_detector(text, index, _Batch(text, spans), found)
+            self._match_detector(text, data, index, _Batch(text, spans), found)
         for index in self._always_run:
-            self._match_detector(text, index, _Batch(text, [(0, len(text))]), found)
+            self._match_detector(text, data, index, _Batch(text, [(0, len(text))]), found)
         for offset, (_profile, edm) in enumerate(self._edm_sets):
             order = len(self._detectors) + offset
             for start, end, digest in edm.find(text):
@@ -330,7 +334,7 @@ class DlpEngine:
                 pieces.append((start, end))
         return pieces
 
-    def _match_detector(self, text: str, index: int, batch: _Batch, found: list[_Candidate]) -> None:
+    def _match_detector(self, text: str, data: bytes, index: int, batch: _Batch, found: list[_Candidate]) -> None:
         detector = self._detectors[index]
         group = detector.value_group
         extend = self._extends[index]
@@ -367,7 +371,7 @@ class DlpEngine:
             position = max(position, min(match.end(), value_end - offset))
             if (detector.profile, entry) not in self._enabled_entries:
                 continue
-            rank = base if keywords is None else self._confidence_of(keywords, text, value_start, value_end, base)
+            rank = base if keywords is None else self._confidence_of(keywords, text, data, value_start, value_end, base)
             # Below the profile's threshold a detection neither counts nor hides another one.
             if rank >= threshold:
                 found.append((value_start, value_end, index, entry, rank, None))
@@ -395,10 +399,11 @@ class DlpEngine:
                 return None
 
     @staticmethod
-    def _confidence_of(keywords: re2._Regexp, text: str, start: int, end: int, base: int) -> int:
+    def _confidence_of(keywords: re2._Regexp, text: str, data: bytes, start: int, end: int, base: int) -> int:
         if base >= _HIGH:
             return base
-        window = text[max(0, start - KEYWORD_WINDOW) : end + KEYWORD_WINDOW]
+        source: str | bytes = data if isinstance(keywords.pattern, bytes) else text
+        window = source[max(0, start - KEYWORD_WINDOW) : end + KEYWORD_WINDOW]
         return _HIGH if keywords.search(window) else base
 
     @staticmethod

@@ -20,6 +20,7 @@ DETECTORS: tuple[Detector, ...] = (
         entries=v.CARD_ENTRIES,
         # 13-19 digits from a brand's first digit, optionally grouped by spaces or dashes.
         pattern=r"[2-68][0-9]{3}(?:[ \-]?[0-9]){9,15}",
+        scan_pattern=r"[2-68][0-9]{3}(?:[ \-]?[0-9]){9}",  # one report per start, not one per length
         segment="digits",
         classify=v.card_entry,
         keywords=CARD_KEYWORDS,

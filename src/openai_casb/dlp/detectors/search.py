@@ -43,7 +43,8 @@ class Segments:
 class SegmentSearch(Protocol):
     name: str
 
-    def segments(self, text: str) -> Segments: ...
+    def segments(self, data: bytes) -> Segments:
+        """Segments of `data`, the text as `encode` gives it (one byte per character)."""
 
 
 ANY_DETECTOR = -1  # a hit of a class union (or of RE2's class alternation): run them all
@@ -138,10 +139,9 @@ class HyperscanSearch:
                                    ids=list(range(len(expressions))), elements=len(expressions),
                                    flags=[0] * len(expressions))
 
-    def segments(self, text: str) -> Segments:
-        if self._database is None or not text:
+    def segments(self, data: bytes) -> Segments:
+        if self._database is None or not data:
             return Segments()
-        data = encode(text)
         hits: list[tuple[int, int]] = []
         add = hits.append
 
@@ -170,10 +170,9 @@ class Re2Search:
         options.max_mem = 256 << 20
         self._combined = {c: re2.compile("|".join(p).encode(), options) for c, p in by_class.items()}
 
-    def segments(self, text: str) -> Segments:
-        if not text:
+    def segments(self, data: bytes) -> Segments:
+        if not data:
             return Segments()
-        data = encode(text)
         collector = _Collector(data)
         for segment_class, combined in self._combined.items():
             # The end of a match is inside its segment; a class's matches never span two.
