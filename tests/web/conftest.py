@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sys
 import threading
@@ -70,17 +71,39 @@ class WebEnv:
         return client
 
 
+@dataclass(frozen=True)
+class Template:
+    """A seeded database with users and tokens, built once and copied for each test (scrypt and seeding are slow)."""
+
+    path: Path
+    seeded: Seeded
+    admin_token: str
+    viewer_token: str
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = tmp_path_factory.mktemp("web-template") / "web.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        seeded = seed(store)
+        ctx = WebContext(store=store, secret=SECRET, launcher=FakeLauncher(store), secure_cookies=False)
+        ctx.accounts.create_user("alice", Role.ADMIN, ADMIN_PASSWORD)
+        ctx.accounts.create_user("victor", Role.VIEWER, VIEWER_PASSWORD)
+        _info, admin_token = ctx.accounts.create_token(Role.ADMIN, "tests admin")
+        _info, viewer_token = ctx.accounts.create_token(Role.VIEWER, "tests viewer")
+    return Template(path, seeded, admin_token, viewer_token)
+
+
 @pytest.fixture
-def web(tmp_path: Path) -> Iterator[WebEnv]:
+def web(tmp_path: Path, template: Template) -> Iterator[WebEnv]:
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{template.path}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, tmp_path / f"web.db{suffix}")
     store = Store.open(f"sqlite:///{tmp_path / 'web.db'}")
-    seeded = seed(store)
     launcher = FakeLauncher(store)
     ctx = WebContext(store=store, secret=SECRET, launcher=launcher, secure_cookies=False)
-    ctx.accounts.create_user("alice", Role.ADMIN, ADMIN_PASSWORD)
-    ctx.accounts.create_user("victor", Role.VIEWER, VIEWER_PASSWORD)
-    _info, admin_token = ctx.accounts.create_token(Role.ADMIN, "tests admin")
-    _info, viewer_token = ctx.accounts.create_token(Role.VIEWER, "tests viewer")
-    yield WebEnv(store, ctx, create_app(ctx), seeded, launcher, admin_token, viewer_token)
+    yield WebEnv(store, ctx, create_app(ctx), template.seeded, launcher, template.admin_token, template.viewer_token)
     launcher.release.set()
     store.close()
 

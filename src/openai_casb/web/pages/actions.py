@@ -13,20 +13,18 @@ from openai_casb.detections import Severity
 from openai_casb.store import NotFoundError, StoreError
 from openai_casb.web.accounts import Principal
 from openai_casb.web.context import context_of
-from openai_casb.web.pages.render import page_user, render
+from openai_casb.web.pages.render import PageAdmin, PageUser, render
 from openai_casb.web.scan_launcher import ScanUnavailableError
-from openai_casb.web.sessions import clear_session, csrf_ok, new_csrf_token, read_session, write_session
+from openai_casb.web.sessions import SessionData, clear_session, csrf_ok, new_csrf_token, read_session, write_session
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=200)]
 
 
-def _admin_with_csrf(request: Request, token: str) -> Principal:
-    user, session = page_user(request)
+def _checked(admin: tuple[Principal, SessionData], token: str) -> Principal:
+    user, session = admin
     if not csrf_ok(session, token):
         raise HTTPException(403, "the form expired or did not come from this site; reload the page and retry")
-    if not user.is_admin:
-        raise HTTPException(403, "only admins can do this")
     return user
 
 
@@ -63,8 +61,8 @@ def login(request: Request, csrf: Csrf, username: Annotated[str, Form(max_length
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Csrf) -> Response:
-    _user, session = page_user(request)
+def logout(request: Request, found: PageUser, csrf: Csrf) -> Response:
+    _user, session = found
     if not csrf_ok(session, csrf):
         raise HTTPException(403, "the form expired; reload the page and retry")
     redirect = RedirectResponse("/login", status_code=303)
@@ -73,16 +71,16 @@ def logout(request: Request, csrf: Csrf) -> Response:
 
 
 @router.post("/instances/{instance_id}/hide")
-def hide(request: Request, instance_id: int, csrf: Csrf,
+def hide(request: Request, admin: PageAdmin, instance_id: int, csrf: Csrf,
          reason: Annotated[str, Form(max_length=2000)]) -> Response:
-    user = _admin_with_csrf(request, csrf)
+    user = _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.hide(instance_id, reason, user.name))
     return RedirectResponse(f"/instances/{instance_id}", 303)
 
 
 @router.post("/instances/{instance_id}/unhide")
-def unhide(request: Request, instance_id: int, csrf: Csrf) -> Response:
-    user = _admin_with_csrf(request, csrf)
+def unhide(request: Request, admin: PageAdmin, instance_id: int, csrf: Csrf) -> Response:
+    user = _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.unhide(instance_id, user.name))
     return RedirectResponse(f"/instances/{instance_id}", 303)
 
@@ -91,24 +89,25 @@ Next = Annotated[str | None, Form(max_length=500)]
 
 
 @router.post("/findings/{integration_id}/{type_id}/ignore")
-def ignore(request: Request, integration_id: int, type_id: str, csrf: Csrf, next: Next = None) -> Response:
-    _admin_with_csrf(request, csrf)
+def ignore(request: Request, admin: PageAdmin, integration_id: int, type_id: str, csrf: Csrf,
+           next: Next = None) -> Response:
+    _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.ignore_type(integration_id, type_id))
     return _back(next, f"/findings/{integration_id}/{type_id}")
 
 
 @router.post("/findings/{integration_id}/{type_id}/unignore")
-def unignore(request: Request, integration_id: int, type_id: str, csrf: Csrf,
+def unignore(request: Request, admin: PageAdmin, integration_id: int, type_id: str, csrf: Csrf,
              next: Next = None) -> Response:
-    _admin_with_csrf(request, csrf)
+    _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.unignore_type(integration_id, type_id))
     return _back(next, f"/findings/{integration_id}/{type_id}")
 
 
 @router.post("/findings/{integration_id}/{type_id}/severity")
-def severity(request: Request, integration_id: int, type_id: str, csrf: Csrf,
+def severity(request: Request, admin: PageAdmin, integration_id: int, type_id: str, csrf: Csrf,
              level: Annotated[str, Form(max_length=20)]) -> Response:
-    _admin_with_csrf(request, csrf)
+    _checked(admin, csrf)
     try:
         parsed = Severity.parse(level) if level != "default" else None
     except ValueError as exc:
@@ -118,8 +117,8 @@ def severity(request: Request, integration_id: int, type_id: str, csrf: Csrf,
 
 
 @router.post("/integrations/{integration_id}/scan")
-def trigger_scan(request: Request, integration_id: int, csrf: Csrf) -> Response:
-    _admin_with_csrf(request, csrf)
+def trigger_scan(request: Request, admin: PageAdmin, integration_id: int, csrf: Csrf) -> Response:
+    _checked(admin, csrf)
     ctx = context_of(request)
     try:
         integration = ctx.store.get_integration(integration_id)

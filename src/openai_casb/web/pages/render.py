@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -44,6 +44,17 @@ def page_user(request: Request) -> tuple[Principal, SessionData]:
     if found is None:
         raise LoginRequired
     return found
+
+
+def page_admin(found: Annotated[tuple[Principal, SessionData], Depends(page_user)]) -> tuple[Principal, SessionData]:
+    if not found[0].is_admin:
+        raise HTTPException(403, "only admins can do this")
+    return found
+
+
+# Dependencies, so that they refuse a request before its form or query is even validated.
+PageUser = Annotated[tuple[Principal, SessionData], Depends(page_user)]
+PageAdmin = Annotated[tuple[Principal, SessionData], Depends(page_admin)]
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:

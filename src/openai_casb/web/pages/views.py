@@ -14,7 +14,7 @@ from openai_casb.web.api.convert import finding_type_out, scan_out
 from openai_casb.web.api.inventory import enabled_profiles
 from openai_casb.web.context import context_of
 from openai_casb.web.pages.charts import trend_chart
-from openai_casb.web.pages.render import page_user, render
+from openai_casb.web.pages.render import PageUser, render
 from openai_casb.web.queries import InstanceQuery
 
 router = APIRouter(include_in_schema=False)
@@ -28,8 +28,7 @@ def _page_number(page: int) -> int:
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request) -> HTMLResponse:
-    page_user(request)
+def overview(request: Request, _user: PageUser) -> HTMLResponse:
     ctx = context_of(request)
     summary = ctx.queries.overview()
     scans = list(reversed(ctx.store.list_scans(limit=30)))
@@ -41,7 +40,6 @@ def overview(request: Request) -> HTMLResponse:
 def _instance_list(request: Request, template: str, title: str, statuses: tuple[InstanceStatus, ...],
                    severity: list[str], type_id: str | None, group: str | None, integration: int | None,
                    q: str | None, page: int, **extra: Any) -> HTMLResponse:
-    page_user(request)
     ctx = context_of(request)
     try:
         severities = tuple(Severity.parse(s) for s in severity if s)
@@ -61,7 +59,7 @@ def _instance_list(request: Request, template: str, title: str, statuses: tuple[
 
 
 @router.get("/findings", response_class=HTMLResponse)
-def findings(request: Request, severity: Annotated[list[str], Query()] = [],  # noqa: B006
+def findings(request: Request, _user: PageUser, severity: Annotated[list[str], Query()] = [],  # noqa: B006
              type: Text = None, group: Text = None,
              integration: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
              status: Annotated[list[InstanceStatus], Query()] = [],  # noqa: B006
@@ -72,21 +70,20 @@ def findings(request: Request, severity: Annotated[list[str], Query()] = [],  # 
 
 
 @router.get("/hidden", response_class=HTMLResponse)
-def hidden(request: Request, q: Text = None, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def hidden(request: Request, _user: PageUser, q: Text = None, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     return _instance_list(request, "findings.html", "Hidden instances", (InstanceStatus.HIDDEN,), [], None, None,
                           None, q, page, base="/hidden")
 
 
 @router.get("/dlp", response_class=HTMLResponse)
-def dlp(request: Request, q: Text = None, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def dlp(request: Request, _user: PageUser, q: Text = None, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     return _instance_list(request, "dlp.html", "DLP results", (InstanceStatus.ACTIVE,), [], None, DLP_GROUP, None, q,
                           page, base="/dlp", profiles=enabled_profiles(request))
 
 
 @router.get("/findings/{integration_id}/{type_id}", response_class=HTMLResponse)
-def finding_detail(request: Request, integration_id: int, type_id: str,
+def finding_detail(request: Request, _user: PageUser, integration_id: int, type_id: str,
                    page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    page_user(request)
     ctx = context_of(request)
     check = ctx.registry.resolve(type_id)
     if check is None:
@@ -106,8 +103,7 @@ def finding_detail(request: Request, integration_id: int, type_id: str,
 
 
 @router.get("/instances/{instance_id}", response_class=HTMLResponse)
-def instance_detail(request: Request, instance_id: int) -> HTMLResponse:
-    page_user(request)
+def instance_detail(request: Request, _user: PageUser, instance_id: int) -> HTMLResponse:
     ctx = context_of(request)
     try:
         detail = ctx.store.get_instance(instance_id)
@@ -119,16 +115,14 @@ def instance_detail(request: Request, instance_id: int) -> HTMLResponse:
 
 
 @router.get("/ignored", response_class=HTMLResponse)
-def ignored(request: Request) -> HTMLResponse:
-    page_user(request)
+def ignored(request: Request, _user: PageUser) -> HTMLResponse:
     rows = context_of(request).queries.findings(finding_status=FindingStatus.IGNORED)
     return render(request, "ignored.html", rows=rows)
 
 
 @router.get("/assets", response_class=HTMLResponse)
-def assets(request: Request, kind: Text = None, q: Text = None,
+def assets(request: Request, _user: PageUser, kind: Text = None, q: Text = None,
            page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    page_user(request)
     ctx = context_of(request)
     page = _page_number(page)
     rows, total = ctx.queries.assets(kind or None, q, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -137,8 +131,7 @@ def assets(request: Request, kind: Text = None, q: Text = None,
 
 
 @router.get("/scans", response_class=HTMLResponse)
-def scans(request: Request, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    page_user(request)
+def scans(request: Request, _user: PageUser, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     ctx = context_of(request)
     page = _page_number(page)
     records = ctx.store.list_scans(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -148,8 +141,7 @@ def scans(request: Request, page: Annotated[int, Query(ge=1)] = 1) -> HTMLRespon
 
 
 @router.get("/scans/{scan_id}/progress.json", response_class=JSONResponse)
-def scan_progress(request: Request, scan_id: int) -> JSONResponse:
-    page_user(request)
+def scan_progress(request: Request, _user: PageUser, scan_id: int) -> JSONResponse:
     ctx = context_of(request)
     scan = ctx.queries.scan(scan_id)
     if scan is None:
@@ -158,8 +150,7 @@ def scan_progress(request: Request, scan_id: int) -> JSONResponse:
 
 
 @router.get("/integrations", response_class=HTMLResponse)
-def integrations(request: Request) -> HTMLResponse:
-    page_user(request)
+def integrations(request: Request, _user: PageUser) -> HTMLResponse:
     ctx = context_of(request)
     latest = ctx.queries.latest_scans()
     rows = [(i, latest.get(i.id)) for i in ctx.store.integrations()]
