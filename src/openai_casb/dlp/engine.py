@@ -31,7 +31,7 @@ from openai_casb.redaction import mask_value
 KEYWORD_WINDOW = 1000  # characters before and after a detection searched for its keywords
 MAX_SAMPLES = 3
 MAX_HASHES = 20
-ENGINE_VERSION = "1"  # bump when detection changes so cached verdicts are recomputed
+ENGINE_VERSION = "2"  # bump when detection changes so cached verdicts are recomputed
 
 Backend = Literal["auto", "hyperscan", "re2"]
 
