@@ -23,7 +23,7 @@ class ScheduleRow(DistributedBase):
 
 
 class ScanJobRow(DistributedBase):
-    """A scan split across workers: its stage moves crawl -> dlp -> finalizing -> done, each step claimed once."""
+    """A scan split across workers: its stage moves running -> finalizing -> done; finalizing is claimed by one task."""
 
     __tablename__ = "distributed_scan_jobs"
     scan_id: Mapped[int] = mapped_column(Integer, ForeignKey("scans.id"), primary_key=True)
@@ -32,6 +32,7 @@ class ScanJobRow(DistributedBase):
     stage: Mapped[str] = mapped_column(String(16), nullable=False)
     crawl_parts: Mapped[str] = mapped_column(String(64), nullable=False)  # "admin,compliance"
     batches: Mapped[int | None] = mapped_column(Integer)
+    finalizer: Mapped[str | None] = mapped_column(String(64))  # the Celery task id that claimed finalizing
     full: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     now: Mapped[float] = mapped_column(Float, nullable=False)  # the scan's clock, as a POSIX time
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

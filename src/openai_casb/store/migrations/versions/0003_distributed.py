@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(16), nullable=False),
         sa.Column("crawl_parts", sa.String(64), nullable=False),
         sa.Column("batches", sa.Integer()),
+        sa.Column("finalizer", sa.String(64)),
         sa.Column("full", sa.Boolean(), nullable=False),
         sa.Column("now", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,129 @@
+"""The last task of a distributed scan: merge the parts, evaluate the checks, `store.finish_scan` once.
+
+It reuses scanning.run's pieces so that a distributed scan concludes exactly what a single-process
+scan of the same data concludes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.orm import Session
+
+from openai_casb.checks.evaluate import evaluate_file_scans, evaluate_inventory
+from openai_casb.checks.registry import default_registry
+from openai_casb.crawl import ADMIN_SOURCES
+from openai_casb.distributed import jobs
+from openai_casb.distributed.codec import CrawlPart, load_crawl_part, load_outcome, merge_outcomes
+from openai_casb.distributed.locks import release_scan_lock
+from openai_casb.distributed.work import Runtime, dlp_engine
+from openai_casb.inventory import collect
+from openai_casb.inventory.model import Inventory, Source
+from openai_casb.scanning.run import (
+    _activity_to_store,
+    _mute_rules,
+    _notify,
+    _set_dlp_sources,
+    _status,
+    _summarise_errors,
+)
+from openai_casb.store import ScanStatus
+from openai_casb.store.schema import ScanRow
+
+log = logging.getLogger(__name__)
+
+
+def merge_parts(parts: dict[str, CrawlPart], now_inventory: Inventory) -> CrawlPart:
+    """One inventory from the admin and compliance crawls; persons are joined across both, as in one crawl."""
+    admin, compliance = parts.get("admin"), parts.get("compliance")
+    if compliance is None and admin is not None:
+        return admin  # the admin part read everything (no workspace)
+    inventory = now_inventory
+    conversations = collect.LastSeen()
+    merged = CrawlPart(inventory=inventory, conversations=conversations)
+    for group, part in parts.items():
+        owned = {s for s in part.inventory.sources if (s in ADMIN_SOURCES) == (group == "admin")}
+        inventory.sources.update({s: part.inventory.sources[s] for s in owned})
+        merged.org_users.extend(part.org_users)
+        merged.workspace_users.extend(part.workspace_users)
+        merged.logins.merge(part.logins)
+        merged.requests += part.requests
+    if admin is not None:
+        inventory.admin_api_keys = admin.inventory.admin_api_keys
+        inventory.project_api_keys = admin.inventory.project_api_keys
+        inventory.invites = admin.inventory.invites
+    if compliance is not None:
+        inventory.gpts = compliance.inventory.gpts
+        inventory.chatgpt_projects = compliance.inventory.chatgpt_projects
+        conversations.merge(compliance.conversations)
+        merged.high_water_mark = compliance.high_water_mark
+    inventory.persons = collect.persons(merged.org_users, merged.workspace_users, merged.logins, conversations)
+    return merged
+
+
+def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
+    """Conclude the scan once. `claimant` identifies the task (a redelivered task keeps it)."""
+    engine = rt.store.engine
+    job = jobs.get_job(engine, scan_id)
+    if job is None or job.stage == jobs.DONE:
+        return
+    if _scan_status(rt, scan_id) != ScanStatus.RUNNING:
+        _cleanup(rt, job)  # concluded before a crash that left the clean-up undone
+        return
+    if not jobs.claim_finalizing(engine, scan_id, claimant):
+        return
+    parts = {key.removeprefix("crawl:"): load_crawl_part(text)
+             for key, text in jobs.parts_with_prefix(engine, scan_id, "crawl:").items()}
+    dlp = merge_outcomes([load_outcome(text) for text in jobs.parts_with_prefix(engine, scan_id, "dlp:").values()])
+    integration = rt.store.get_integration(job.integration_id)
+    merged = merge_parts(parts, Inventory(now=job.now, organization_id=integration.organization_id,
+                                          workspace_id=integration.workspace_id))
+    inventory = merged.inventory
+    engine_enabled = bool(dlp_engine(rt.policy).enabled_profiles)
+    incremental = not job.full and rt.store.last_high_water_mark(job.integration_id) is not None
+    _set_dlp_sources(inventory, dlp, engine_enabled, incremental=incremental)
+    registry = default_registry()
+    evaluation = evaluate_inventory(registry, inventory, rt.policy).merged(
+        evaluate_file_scans(registry, inventory, dlp.matched, rt.policy)
+    )
+    conversations_done = inventory.complete([Source.CONVERSATIONS]) and (
+        not engine_enabled or dlp.failed[Source.CONVERSATION_FILES] == 0
+    )
+    rt.store.finish_scan(
+        scan_id,
+        detections=evaluation.detections,
+        mute_rules=_mute_rules(rt.policy, evaluation.detections, job.now),
+        evaluated_type_ids=evaluation.evaluated_type_ids,
+        complete_type_ids=evaluation.complete_type_ids,
+        source_reports=list(inventory.sources.values()),
+        status=_status(inventory.sources),
+        errors=_summarise_errors(inventory.sources, dlp),
+        high_water_mark=merged.high_water_mark if conversations_done else None,
+        user_activity=_activity_to_store(merged.conversations) if conversations_done else None,
+    )
+    if rt.policy.webhooks:
+        asyncio.run(asyncio.to_thread(_notify, rt.store, rt.policy, job.integration_id, scan_id))
+    _cleanup(rt, job)
+
+
+def _scan_status(rt: Runtime, scan_id: int) -> str | None:
+    with Session(rt.store.engine) as session:
+        row = session.get(ScanRow, scan_id)
+        return str(row.status) if row is not None else None
+
+
+def _cleanup(rt: Runtime, job: jobs.ScanJob) -> None:
+    jobs.drop_parts(rt.store.engine, job.scan_id)
+    jobs.set_stage(rt.store.engine, job.scan_id, jobs.DONE)
+    release_scan_lock(rt.redis, job.integration_id, job.lock_token)
+
+
+def fail_job(rt: Runtime, scan_id: int, reason: str) -> None:
+    """A task failed for good (not a lost worker): record it on the scan and free the integration."""
+    job = jobs.get_job(rt.store.engine, scan_id)
+    if job is None or job.stage == jobs.DONE:
+        return
+    if _scan_status(rt, scan_id) == ScanStatus.RUNNING:
+        rt.store.fail_scan(scan_id, reason[:500])
+    _cleanup(rt, job)

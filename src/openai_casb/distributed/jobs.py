@@ -1,0 +1,116 @@
+"""The database side of a distributed scan: its job row, its parts, and stage changes claimed exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from openai_casb.distributed.models import ScanJobRow, ScanPartRow
+
+RUNNING, FINALIZING, DONE = "running", "finalizing", "done"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanJob:
+    scan_id: int
+    integration_id: int
+    lock_token: str
+    stage: str
+    crawl_parts: tuple[str, ...]
+    batches: int | None
+    full: bool
+    now: datetime
+
+
+def _job(row: ScanJobRow) -> ScanJob:
+    return ScanJob(
+        scan_id=row.scan_id,
+        integration_id=row.integration_id,
+        lock_token=row.lock_token,
+        stage=row.stage,
+        crawl_parts=tuple(p for p in row.crawl_parts.split(",") if p),
+        batches=row.batches,
+        full=row.full,
+        now=datetime.fromtimestamp(row.now, UTC),
+    )
+
+
+def create_job(engine: Engine, scan_id: int, integration_id: int, lock_token: str, crawl_parts: tuple[str, ...],
+               *, full: bool, now: datetime) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(ScanJobRow(
+            scan_id=scan_id, integration_id=integration_id, lock_token=lock_token, stage=RUNNING,
+            crawl_parts=",".join(crawl_parts), batches=None, full=full, now=now.timestamp(),
+            updated_at=datetime.now(UTC),
+        ))
+
+
+def get_job(engine: Engine, scan_id: int) -> ScanJob | None:
+    with Session(engine) as session:
+        row = session.get(ScanJobRow, scan_id)
+        return _job(row) if row is not None else None
+
+
+def jobs_in_stage(engine: Engine, *stages: str) -> list[ScanJob]:
+    with Session(engine) as session:
+        return [_job(r) for r in session.scalars(select(ScanJobRow).where(ScanJobRow.stage.in_(stages)))]
+
+
+def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:
+    """Insert the parts that are not there yet, in one transaction (a redelivered task adds nothing)."""
+    if not parts:
+        return
+    rows = [{"scan_id": scan_id, "part_id": part_id, "payload": payload} for part_id, payload in parts.items()]
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(ScanPartRow).values(rows).on_conflict_do_nothing(
+        index_elements=[ScanPartRow.scan_id, ScanPartRow.part_id]
+    )
+    with Session(engine) as session, session.begin():
+        session.execute(statement)
+
+
+def get_part(engine: Engine, scan_id: int, part_id: str) -> str | None:
+    with Session(engine) as session:
+        row = session.get(ScanPartRow, (scan_id, part_id))
+        return row.payload if row is not None else None
+
+
+def parts_with_prefix(engine: Engine, scan_id: int, prefix: str) -> dict[str, str]:
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(ScanPartRow).where(ScanPartRow.scan_id == scan_id, ScanPartRow.part_id.startswith(prefix))
+        )
+        return {row.part_id: row.payload for row in rows}
+
+
+def claim_finalizing(engine: Engine, scan_id: int, claimant: str) -> bool:
+    """True for exactly one finalizer of a scan, however many race; again for the same claimant
+    (a redelivered task keeps its id), so a finalizer killed midway is retried, never doubled."""
+    with Session(engine) as session, session.begin():
+        result = session.execute(
+            update(ScanJobRow)
+            .where(
+                ScanJobRow.scan_id == scan_id,
+                or_(ScanJobRow.stage == RUNNING,
+                    and_(ScanJobRow.stage == FINALIZING, ScanJobRow.finalizer == claimant)),
+            )
+            .values(stage=FINALIZING, finalizer=claimant, updated_at=datetime.now(UTC))
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def set_stage(engine: Engine, scan_id: int, stage: str) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(ScanJobRow).where(ScanJobRow.scan_id == scan_id).values(stage=stage, updated_at=datetime.now(UTC))
+        )
+
+
+def drop_parts(engine: Engine, scan_id: int) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ScanPartRow).where(ScanPartRow.scan_id == scan_id))

@@ -1,0 +1,140 @@
+"""Settings of the distributed mode (environment only) and where workers find integrations' credentials.
+
+Credentials never travel through the broker: a task names a scan, and the worker that runs it
+looks the integration's credentials up itself (docs/distributed.md, "Credentials").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from openai_casb.config import ConfigError, Settings, load_settings
+from openai_casb.scanning.run import integration_name
+from openai_casb.store import Integration, Store, default_url
+
+log = logging.getLogger(__name__)
+
+BROKER_ENV = "OPENAI_CASB_BROKER_URL"
+REDIS_ENV = "OPENAI_CASB_REDIS_URL"  # locks and shared quotas; defaults to the broker's Redis
+INTEGRATIONS_ENV = "OPENAI_CASB_INTEGRATIONS"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_INTERVAL_HOURS = 12.0  # ChatGPT keeps chat uploads 48 hours: several chances to read each
+
+_NUMBERS: dict[str, tuple[str, float, float]] = {
+    # env -> (field, default, minimum)
+    "OPENAI_CASB_LOCK_TTL_SECONDS": ("lock_ttl_seconds", 300.0, 3.0),
+    "OPENAI_CASB_DLP_BATCH_FILES": ("dlp_batch_files", 50, 1),
+    "OPENAI_CASB_VISIBILITY_TIMEOUT_SECONDS": ("visibility_timeout_seconds", 3600.0, 5.0),
+    "OPENAI_CASB_SCHEDULER_TICK_SECONDS": ("tick_seconds", 60.0, 1.0),
+    "OPENAI_CASB_SCAN_INTERVAL_HOURS": ("default_interval_hours", DEFAULT_INTERVAL_HOURS, 0.01),
+}
+
+
+class DistributedConfigError(ValueError):
+    """The distributed settings are invalid, or an integration has no credentials. Safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class DistributedSettings:
+    broker_url: str = DEFAULT_BROKER_URL
+    redis_url: str = DEFAULT_BROKER_URL
+    db_url: str = ""
+    lock_ttl_seconds: float = 300.0
+    dlp_batch_files: int = 50
+    visibility_timeout_seconds: float = 3600.0
+    tick_seconds: float = 60.0
+    default_interval_hours: float = DEFAULT_INTERVAL_HOURS
+    integration_configs: tuple[Path, ...] = ()
+
+
+def load_distributed_settings(env: Mapping[str, str] | None = None) -> DistributedSettings:
+    environment = os.environ if env is None else env
+    broker = environment.get(BROKER_ENV, "").strip() or DEFAULT_BROKER_URL
+    values: dict[str, float | int] = {}
+    for name, (field, default, minimum) in _NUMBERS.items():
+        text = environment.get(name, "").strip()
+        if not text:
+            values[field] = default
+            continue
+        try:
+            number = int(text) if isinstance(default, int) else float(text)
+        except ValueError:
+            raise DistributedConfigError(f"{name} must be a number, not {text!r}") from None
+        if number < minimum:
+            raise DistributedConfigError(f"{name} must be at least {minimum:g}")
+        values[field] = number
+    configs = tuple(Path(p) for p in environment.get(INTEGRATIONS_ENV, "").split(os.pathsep) if p.strip())
+    return DistributedSettings(
+        broker_url=broker,
+        redis_url=environment.get(REDIS_ENV, "").strip() or broker,
+        db_url=environment.get("OPENAI_CASB_DB", "").strip() or default_url(),
+        lock_ttl_seconds=float(values["lock_ttl_seconds"]),
+        dlp_batch_files=int(values["dlp_batch_files"]),
+        visibility_timeout_seconds=float(values["visibility_timeout_seconds"]),
+        tick_seconds=float(values["tick_seconds"]),
+        default_interval_hours=float(values["default_interval_hours"]),
+        integration_configs=configs,
+    )
+
+
+def configured_settings(config: DistributedSettings) -> list[Settings]:
+    """The integrations this process can scan: each file of OPENAI_CASB_INTEGRATIONS, else the usual env/config."""
+    if config.integration_configs:
+        found = []
+        for path in config.integration_configs:
+            try:
+                found.append(load_settings(config_file=path, env={}))
+            except ConfigError as exc:
+                raise DistributedConfigError(f"{INTEGRATIONS_ENV}: {exc}") from None
+        return found
+    try:
+        return [load_settings()]
+    except ConfigError:
+        return []  # no credentials in the environment: only stored (web) credentials remain
+
+
+def register_configured(store: Store, config: DistributedSettings) -> list[Integration]:
+    """Make sure every configured integration exists in the store (so it can be scheduled and triggered)."""
+    return [
+        store.ensure_integration(s.org_id, s.workspace_id, integration_name(s)) for s in configured_settings(config)
+    ]
+
+
+def settings_for(store: Store, integration: Integration, config: DistributedSettings) -> Settings:
+    """Credentials of `integration` for this worker: its config, else credentials stored by the web UI."""
+    for settings in configured_settings(config):
+        if (settings.org_id or None, settings.workspace_id or None) == (
+            integration.organization_id,
+            integration.workspace_id,
+        ):
+            return settings
+    stored = _web_credentials(store, integration)
+    if stored is not None:
+        return stored
+    raise DistributedConfigError(
+        f"no credentials for integration {integration.id} ({integration.display_name}) on this worker: "
+        f"list its config file in {INTEGRATIONS_ENV} or store them in the web UI"
+    )
+
+
+def _web_credentials(store: Store, integration: Integration) -> Settings | None:
+    """Encrypted credentials saved through the web UI, when that layer and its secret are available."""
+    try:
+        from openai_casb.web.accounts import Accounts
+        from openai_casb.web.keys import CredentialCipher, load_secret
+        from openai_casb.web.scan_launcher import settings_from_credentials
+    except ImportError:
+        return None
+    try:
+        accounts = Accounts(store)
+        if integration.id not in accounts.integrations_with_credentials():
+            return None
+        document = accounts.load_credentials(integration.id, CredentialCipher(load_secret()))
+        return settings_from_credentials(integration, document) if document is not None else None
+    except Exception as exc:  # an optional source of credentials: any failure means "none stored"
+        log.warning("stored credentials of integration %s unusable: %s", integration.id, type(exc).__name__)
+        return None

@@ -1,0 +1,229 @@
+"""What the Celery tasks do, without Celery: trigger, crawl one source group, scan one DLP batch, advance.
+
+Every step is idempotent. A part's result is inserted once, keyed by (scan id, part id); a step
+that finds its result already stored only advances the scan. Advancing dispatches whatever may run
+next (duplicates are harmless, they find their result stored); the finalizer (finalize.py) is
+claimed exactly once. See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Protocol
+
+from redis import Redis
+
+from openai_casb.checks.registry import default_registry
+from openai_casb.config import Settings
+from openai_casb.crawl import ALL_GROUPS, SourceGroup, crawl
+from openai_casb.distributed import jobs, schedule
+from openai_casb.distributed.codec import (
+    CrawlPart,
+    dump_crawl_part,
+    dump_files,
+    dump_outcome,
+    load_crawl_part,
+    load_files,
+)
+from openai_casb.distributed.locks import acquire_scan_lock, heartbeat, release_scan_lock
+from openai_casb.distributed.ratelimit import shared_limiter
+from openai_casb.distributed.settings import DistributedSettings, settings_for
+from openai_casb.dlp.engine import DlpEngine
+from openai_casb.dlp.extract.limits import ExtractionLimits
+from openai_casb.dlp.scanner import FileScanner
+from openai_casb.inventory.model import FileRef
+from openai_casb.policy import Policy
+from openai_casb.scanning.fetch import Downloader
+from openai_casb.scanning.file_cache import FileVerdicts
+from openai_casb.scanning.pipeline import DlpOutcome, DlpPipeline
+from openai_casb.scanning.run import StoreVerdictCache, _activity_from_store, _knowledge_files
+from openai_casb.store import Store
+
+log = logging.getLogger(__name__)
+
+GROUPS: tuple[SourceGroup, ...] = ("admin", "compliance")
+
+
+class Dispatch(Protocol):
+    """Enqueues the next tasks (Celery in production, a plain queue in unit tests)."""
+
+    def crawl_part(self, scan_id: int, group: str) -> None: ...
+
+    def dlp_batch(self, scan_id: int, batch: int) -> None: ...
+
+    def finalize(self, scan_id: int) -> None: ...
+
+
+@dataclass(slots=True)
+class Runtime:
+    store: Store
+    redis: Redis
+    config: DistributedSettings
+    policy: Policy
+    dispatch: Dispatch
+
+
+@lru_cache(maxsize=4)
+def _engine(policy_json: str) -> DlpEngine:
+    """Built once per worker process and policy (compiling the patterns is the slow part)."""
+    return DlpEngine.from_settings(Policy.model_validate_json(policy_json).dlp)
+
+
+def dlp_engine(policy: Policy) -> DlpEngine:
+    return _engine(policy.model_dump_json())
+
+
+def crawl_part_id(group: str) -> str:
+    return f"crawl:{group}"
+
+
+def files_part_id(batch: int) -> str:
+    return f"files:{batch:06d}"
+
+
+def dlp_part_id(batch: int) -> str:
+    return f"dlp:{batch:06d}"
+
+
+def trigger_scan(rt: Runtime, integration_id: int, *, full: bool = False, now: datetime | None = None) -> int:
+    """Start a scan of one integration on the workers and return its scan id at once.
+
+    Raises ScanAlreadyRunningError when a scan of it is running (on any worker).
+    """
+    now = now or datetime.now(UTC)
+    integration = rt.store.get_integration(integration_id)
+    token = acquire_scan_lock(rt.redis, integration_id, rt.config.lock_ttl_seconds)
+    try:
+        rt.store.sync_finding_types(default_registry().infos())
+        scan_id = rt.store.begin_scan(integration_id, now)
+        parts = GROUPS if integration.workspace_id else ("admin",)
+        jobs.create_job(rt.store.engine, scan_id, integration_id, token, parts, full=full, now=now)
+    except BaseException:
+        release_scan_lock(rt.redis, integration_id, token)
+        raise
+    schedule.mark_started(rt.store.engine, integration_id, now)
+    for group in parts:
+        rt.dispatch.crawl_part(scan_id, group)
+    return scan_id
+
+
+def _job_or_none(rt: Runtime, scan_id: int) -> jobs.ScanJob | None:
+    job = jobs.get_job(rt.store.engine, scan_id)
+    if job is None:
+        log.warning("scan %s has no distributed job; task dropped", scan_id)
+    return job
+
+
+def run_crawl_part(rt: Runtime, scan_id: int, group: str) -> None:
+    job = _job_or_none(rt, scan_id)
+    if job is None or group not in job.crawl_parts or job.stage != jobs.RUNNING:
+        return
+    if jobs.get_part(rt.store.engine, scan_id, crawl_part_id(group)) is None:
+        with heartbeat(rt.redis, job.integration_id, job.lock_token, rt.config.lock_ttl_seconds):
+            integration = rt.store.get_integration(job.integration_id)
+            settings = settings_for(rt.store, integration, rt.config)
+            # Alone, the admin part reads everything (a workspace-less integration reports its sources skipped).
+            chosen: SourceGroup = "admin" if group == "admin" else "compliance"
+            groups = ALL_GROUPS if len(job.crawl_parts) == 1 else frozenset({chosen})
+            part, files = asyncio.run(_crawl(rt, job, settings, groups))
+            batches = [files[i:i + rt.config.dlp_batch_files] for i in range(0, len(files), rt.config.dlp_batch_files)]
+            part.batches = len(batches)
+            payloads = {files_part_id(n): dump_files(batch) for n, batch in enumerate(batches)}
+            payloads[crawl_part_id(group)] = dump_crawl_part(part)
+            jobs.put_parts(rt.store.engine, scan_id, payloads)  # the crawl part and its batches together
+    advance(rt, scan_id, after_crawl=True)
+
+
+async def _crawl(
+    rt: Runtime, job: jobs.ScanJob, settings: Settings, groups: frozenset[SourceGroup]
+) -> tuple[CrawlPart, list[FileRef]]:
+    since = baseline = None
+    if "compliance" in groups and not job.full:
+        since = rt.store.last_high_water_mark(job.integration_id)
+        if since is not None:
+            baseline = _activity_from_store(rt.store.user_activity(job.integration_id))
+    collect_files = "compliance" in groups and bool(dlp_engine(rt.policy).enabled_profiles) and settings.has_workspace
+    files: list[FileRef] = []
+
+    async def on_file(ref: FileRef) -> None:
+        files.append(ref)
+
+    limiter = shared_limiter(rt.config.redis_url, settings)
+    try:
+        result = await crawl(
+            settings, now=job.now, conversations_since=since, on_file=on_file if collect_files else None,
+            conversation_activity_baseline=baseline, groups=groups, limiter=limiter,
+        )
+    finally:
+        await limiter.aclose()
+    if collect_files:
+        files.extend(_knowledge_files(result.inventory))
+    part = CrawlPart(
+        inventory=result.inventory,
+        org_users=result.org_users,
+        workspace_users=result.workspace_users,
+        logins=result.login_activity,
+        conversations=result.conversation_activity,
+        high_water_mark=result.conversations_high_water_mark,
+        requests=result.requests,
+    )
+    return part, files
+
+
+def run_dlp_batch(rt: Runtime, scan_id: int, batch: int) -> None:
+    job = _job_or_none(rt, scan_id)
+    if job is None or job.stage != jobs.RUNNING:
+        return
+    engine = rt.store.engine
+    if jobs.get_part(engine, scan_id, dlp_part_id(batch)) is None:
+        listed = jobs.get_part(engine, scan_id, files_part_id(batch))
+        if listed is None:
+            log.warning("scan %s has no DLP batch %s; task dropped", scan_id, batch)
+            return
+        with heartbeat(rt.redis, job.integration_id, job.lock_token, rt.config.lock_ttl_seconds):
+            settings = settings_for(rt.store, rt.store.get_integration(job.integration_id), rt.config)
+            outcome = asyncio.run(_scan_files(rt, settings, load_files(listed)))
+            jobs.put_parts(engine, scan_id, {dlp_part_id(batch): dump_outcome(outcome)})
+    advance(rt, scan_id, after_crawl=False)
+
+
+async def _scan_files(rt: Runtime, settings: Settings, files: list[FileRef]) -> DlpOutcome:
+    engine = dlp_engine(rt.policy)
+    limits = ExtractionLimits.from_mapping(rt.policy.dlp.limits)
+    limiter = shared_limiter(rt.config.redis_url, settings)
+    try:
+        with FileScanner(engine, limits, StoreVerdictCache(rt.store), 1) as scanner:
+            async with Downloader(settings, max_bytes=limits.max_file_bytes, limiter=limiter) as downloader:
+                verdicts = FileVerdicts(rt.store, engine.profile_set_digest)
+                async with DlpPipeline(scanner, downloader.fetch, known=verdicts.known,
+                                       remember=verdicts.remember) as pipeline:
+                    for file in files:
+                        await pipeline.submit(file)
+                return pipeline.outcome
+    finally:
+        await limiter.aclose()
+
+
+def advance(rt: Runtime, scan_id: int, *, after_crawl: bool) -> None:
+    """Dispatch what may run now. Safe to call any number of times from any worker."""
+    engine = rt.store.engine
+    job = jobs.get_job(engine, scan_id)
+    if job is None or job.stage != jobs.RUNNING:
+        return
+    crawled = jobs.parts_with_prefix(engine, scan_id, "crawl:")
+    if len(crawled) < len(job.crawl_parts):
+        return
+    batches = sum(load_crawl_part(text).batches for text in crawled.values())
+    done = set(jobs.parts_with_prefix(engine, scan_id, "dlp:"))
+    missing = [n for n in range(batches) if dlp_part_id(n) not in done]
+    if not missing:
+        rt.dispatch.finalize(scan_id)
+    elif after_crawl:
+        # The crawl that completes the set starts the DLP batches (two finishing at once may both
+        # do it: a duplicate batch finds its result stored and only advances).
+        for n in missing:
+            rt.dispatch.dlp_batch(scan_id, n)
