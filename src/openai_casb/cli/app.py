@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tokens_cmd",
     "scan_cmd",
     "demo_cmd",
+    "worker_cmd",
 )
 
 
