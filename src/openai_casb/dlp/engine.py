@@ -165,14 +165,20 @@ class _Tally:
         self._samples: dict[tuple[str, str], list[str]] = {}
         self._hashes: dict[tuple[str, str], list[str]] = {}
 
-    def add(self, profile: str, entry: str, masked: str, digest: str) -> None:
+    def wants(self, profile: str, entry: str) -> tuple[bool, bool]:
+        """Whether a new detection's (masked sample, hash) could still be kept: past the limits
+        neither is computed, which spares a mask and a SHA-256 per detection on busy files."""
+        key = (profile, entry)
+        return len(self._samples.get(key, ())) < MAX_SAMPLES, len(self._hashes.get(key, ())) < MAX_HASHES
+
+    def add(self, profile: str, entry: str, masked: str | None, digest: str | None) -> None:
         key = (profile, entry)
         self._counts[key] = self._counts.get(key, 0) + 1
         samples = self._samples.setdefault(key, [])
-        if len(samples) < MAX_SAMPLES and masked not in samples:
+        if masked is not None and len(samples) < MAX_SAMPLES and masked not in samples:
             samples.append(masked)
         hashes = self._hashes.setdefault(key, [])
-        if len(hashes) < MAX_HASHES and digest not in hashes:
+        if digest is not None and len(hashes) < MAX_HASHES and digest not in hashes:
             hashes.append(digest)
 
     def result(self) -> MatchResult:
@@ -287,21 +293,24 @@ class DlpEngine:
         for start, end, order, entry, rank, edm_digest in self._resolve(self._candidates(text)):
             if not accept_from <= start < accept_to:
                 continue
-            if order < len(detectors):
-                detector = detectors[order]
-                profile = detector.profile
-                value = text[start:end]
-                masked = detector.mask(value)
-                digest = hashlib.sha256(f"{self._salt}\x00{detector.normalize(value)}".encode()).hexdigest()
-            else:
-                profile = self._edm_sets[order - len(detectors)][0]
-                masked = mask_value(text[start:end])
-                digest = edm_digest or ""
+            profile = detectors[order].profile if order < len(detectors) else self._edm_sets[order - len(detectors)][0]
             if positions is not None:
                 confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[rank]
                 positions.append(Detection(start, end, profile, entry, confidence))
-            if tally is not None:
-                tally.add(profile, entry, masked, digest)
+            if tally is None:
+                continue
+            want_sample, want_hash = tally.wants(profile, entry)
+            masked = digest = None
+            if order < len(detectors):
+                detector = detectors[order]
+                value = text[start:end]
+                masked = detector.mask(value) if want_sample else None
+                if want_hash:
+                    digest = hashlib.sha256(f"{self._salt}\x00{detector.normalize(value)}".encode()).hexdigest()
+            else:
+                masked = mask_value(text[start:end]) if want_sample else None
+                digest = edm_digest or ""
+            tally.add(profile, entry, masked, digest)
 
     def _candidates(self, text: str) -> list[_Candidate]:
         found: list[_Candidate] = []
