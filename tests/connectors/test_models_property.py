@@ -135,7 +135,7 @@ def test_valid_examples_parse(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_objects_parse_or_fail_with_a_validation_error(name: str, data: st.DataObject) -> None:
     example, parse = EXAMPLES[name]

@@ -14,6 +14,12 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+# Years 1 to 9999, what a datetime can hold: anything outside is a corrupt value, refused here so
+# that it fails validation instead of crashing the conversion to datetime later.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
 def _to_epoch(value: Any) -> float | None:
     """Integer seconds (Admin), float seconds (Compliance) or ISO-8601 (Logs Platform) -> float seconds."""
     if value is None or value == "":
@@ -21,18 +27,25 @@ def _to_epoch(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ValueError("a timestamp cannot be a boolean")
     if isinstance(value, int | float):
-        return float(value)
+        return _in_range(float(value))
     if isinstance(value, str):
         try:
-            return float(value)
-        except ValueError:
-            pass
+            return _in_range(float(value))
+        except ValueError as error:
+            if "out of range" in str(error):
+                raise
         text = value.strip().replace("Z", "+00:00")
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return parsed.timestamp()
+        return _in_range(parsed.timestamp())
     raise ValueError(f"not a timestamp: {type(value).__name__}")
+
+
+def _in_range(epoch: float) -> float:
+    if not _EARLIEST <= epoch <= _LATEST:  # also refuses inf and nan
+        raise ValueError("timestamp out of range")
+    return epoch
 
 
 Epoch = Annotated[float | None, BeforeValidator(_to_epoch)]
