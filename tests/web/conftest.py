@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from openai_casb.store import Integration, Store
+from openai_casb.store import Integration, Store, StoreError
 from openai_casb.web.accounts import Role
 from openai_casb.web.app import create_app
 from openai_casb.web.context import WebContext
@@ -47,7 +47,11 @@ class FakeLauncher:
         def finish() -> None:
             self.release.wait(30)
             ids = [t.id for t in self.store.finding_types()]
-            self.store.finish_scan(scan_id, detections=detections(1), evaluated_type_ids=ids, complete_type_ids=ids)
+            try:
+                self.store.finish_scan(scan_id, detections=detections(1), evaluated_type_ids=ids,
+                                       complete_type_ids=ids)
+            except StoreError:  # a later scan of the same integration interrupted this one, as the store does
+                return
             progress.update(scan_id, "finished", 13, 13)
 
         threading.Thread(target=finish, daemon=True).start()
