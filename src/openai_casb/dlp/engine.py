@@ -1,7 +1,8 @@
 """The DLP matching engine: every entry of every enabled profile in one pass over the text.
 
 Pipeline: a backend (Hyperscan, else RE2) finds the segments holding a hit; each detector of
-the segment's class is matched exactly inside it (RE2), cut to non-alphanumeric boundaries and
+the segment's class is matched exactly inside them (Python re for built-in patterns, RE2 for user
+patterns; once per class over the segments joined), cut to non-alphanumeric boundaries and
 validated; keywords nearby raise confidence; overlapping detections are resolved (longer, then
 more confident, then predefined order wins); only masked samples and salted hashes leave.
 """
@@ -12,7 +13,6 @@ import hashlib
 import json
 import operator
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +21,7 @@ import re2
 from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
 from openai_casb.dlp.detectors.base import MIN_DIGITS
 from openai_casb.dlp.detectors.custom import build_custom_detectors
+from openai_casb.dlp.detectors.pieces import Batch, continues, cut_digit_run
 from openai_casb.dlp.detectors.search import encode, make_search
 from openai_casb.dlp.edm import EdmSet
 from openai_casb.dlp.profiles import Profile, resolve_custom, resolve_predefined
@@ -69,79 +70,6 @@ def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
     words = "|".join(re2.escape(k.lower()) for k in sorted(keywords, key=len, reverse=True))
     pattern = f"(?i)(?:^|[^a-z0-9])(?:{words})(?:[^a-z0-9]|$)"
     return re2.compile(pattern.encode() if pattern.isascii() else pattern)
-
-
-def _continues(text: str, start: int, end: int) -> bool:
-    """True when a grouped number goes on with the same separator (`4111 1111 1111` of a longer run)."""
-    if end + 1 < len(text):
-        after = text[end]
-        if after in " .-" and text[end + 1].isdigit() and after in text[start:end]:
-            return True
-    if start >= 2:
-        before = text[start - 1]
-        if before in " .-" and text[start - 2].isdigit() and before in text[start:end]:
-            return True
-    return False
-
-
-# Bounded work on huge digit runs (number tables, "1234 5678 9012 ..." over 250 KB). A value
-# has non-alphanumeric characters on both sides, so it never holds part of a digit group longer
-# than any value; and it never spans two groups of a stretch with one separator kind longer than
-# any value, as its own separator would continue it on one side (see `_continues`). Cutting runs
-# there drops nothing that could be detected and leaves one piece per group at most.
-_DIGIT_GROUP = re.compile(r"[0-9]+")
-
-
-def _cut_digit_run(text: str, start: int, end: int, longest: int) -> list[tuple[int, int]]:
-    """Pieces of a digit segment that can hold values; pieces too short for any are dropped."""
-    groups = [m.span() for m in _DIGIT_GROUP.finditer(text, start, end)]
-    dead: list[tuple[int, int]] = [g for g in groups if g[1] - g[0] > longest]
-    first = 0  # first group of the current single-separator stretch
-    for index in range(1, len(groups) + 1):
-        change = False
-        if index < len(groups):
-            gap_start, gap_end = groups[index - 1][1], groups[index][0]
-            if gap_end == gap_start + 1:
-                if index - 1 == first or text[gap_start] == text[groups[first][1]]:
-                    continue
-                change = True  # another separator: the group between belongs to both stretches
-        if groups[index - 1][1] - groups[first][0] > longest:
-            dead.extend((g[1], g[1] + 1) for g in groups[first : index - 1])
-        first = index - 1 if change else index
-    dead.sort()
-    pieces: list[tuple[int, int]] = []
-    position = start
-    for dead_start, dead_end in dead:
-        pieces.append((position, dead_start))
-        position = max(position, dead_end)
-    pieces.append((position, end))
-    return [(s, e) for s, e in pieces if e - s >= MIN_DIGITS]
-
-
-class _Batch:
-    """Segments joined by a character outside their class, so that each detector's regex runs
-    once over all of them (no match can cross the joint) instead of once per segment."""
-
-    __slots__ = ("joined", "offsets", "starts")
-
-    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
-        if len(spans) == 1 and spans[0] == (0, len(text)):
-            self.joined, self.starts, self.offsets = text, [0], [0]
-            return
-        starts: list[int] = []
-        offsets: list[int] = []
-        position = 0
-        for start, end in spans:
-            starts.append(position)
-            offsets.append(start - position)
-            position += end - start + 1
-        self.joined = "\n".join([text[start:end] for start, end in spans])
-        self.starts = starts
-        self.offsets = offsets
-
-    def offset_at(self, position: int) -> int:
-        """What to add to a position of the joined text to get the position in the text."""
-        return self.offsets[bisect_right(self.starts, position) - 1]
 
 
 def _exact_regex(detector: Detector) -> re.Pattern[str] | re2._Regexp:
@@ -320,13 +248,13 @@ class DlpEngine:
             if segment_class == "digits":
                 spans = self._digit_pieces(text, spans)
             if spans:
-                batch = _Batch(text, spans)
+                batch = Batch(text, spans)
                 for index in self._searched_by_class.get(segment_class, ()):
                     self._match_detector(text, data, index, batch, found)
         for index, spans in segments.by_detector.items():
-            self._match_detector(text, data, index, _Batch(text, spans), found)
+            self._match_detector(text, data, index, Batch(text, spans), found)
         for index in self._always_run:
-            self._match_detector(text, data, index, _Batch(text, [(0, len(text))]), found)
+            self._match_detector(text, data, index, Batch(text, [(0, len(text))]), found)
         for offset, (_profile, edm) in enumerate(self._edm_sets):
             order = len(self._detectors) + offset
             for start, end, digest in edm.find(text):
@@ -338,12 +266,12 @@ class DlpEngine:
         pieces: list[tuple[int, int]] = []
         for start, end in spans:
             if end - start > 4 * longest:
-                pieces.extend(_cut_digit_run(text, start, end, longest))
+                pieces.extend(cut_digit_run(text, start, end, longest))
             else:
                 pieces.append((start, end))
         return pieces
 
-    def _match_detector(self, text: str, data: bytes, index: int, batch: _Batch, found: list[_Candidate]) -> None:
+    def _match_detector(self, text: str, data: bytes, index: int, batch: Batch, found: list[_Candidate]) -> None:
         detector = self._detectors[index]
         group = detector.value_group
         extend = self._extends[index]
@@ -394,7 +322,7 @@ class DlpEngine:
         candidate_end = end
         while True:
             if (candidate_end >= len(text) or not text[candidate_end].isalnum()) and not (
-                digits and _continues(text, start, candidate_end)
+                digits and continues(text, start, candidate_end)
             ):
                 entry = detector.classify(text[start:candidate_end])
                 if entry is not None:

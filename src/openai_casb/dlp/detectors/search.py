@@ -2,7 +2,9 @@
 
 Both backends only answer "which segments of which class contain a match of some detector";
 the exact matching inside a segment is done by the engine, identically for both. A backend
-reports every segment that contains a match, so both give the same result (tested).
+reports every segment that contains a match, so both give the same result (tested). What they
+search for is cheaper than the detectors' patterns but implied by them: a detector's
+`scan_pattern`, and for the digit class one union aligned on a value's start (ALIGNED_CLASSES).
 
 Text is searched as `text.encode("ascii", "replace")`: one byte per character, so byte offsets
 are character offsets. Built-in patterns are ASCII; detectors that are not go through
