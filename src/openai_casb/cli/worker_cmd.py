@@ -46,8 +46,8 @@ def _open_store(db: str | None) -> Store:
 
 
 def worker(
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Worker processes.")] = 1,
-    pool: Annotated[str, typer.Option("--pool", help="prefork (default), solo or threads.")] = "prefork",
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Tasks at once (threads pool).")] = 1,
+    pool: Annotated[str, typer.Option("--pool", help="solo (default: one task at a time) or threads.")] = "solo",
     loglevel: Annotated[str, typer.Option("--loglevel", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
     hostname: Annotated[str | None, typer.Option("--hostname", "-n", help="Worker name.")] = None,
 ) -> None:
@@ -56,8 +56,10 @@ def worker(
     Broker: $OPENAI_CASB_BROKER_URL (default redis://127.0.0.1:6379/0); database: $OPENAI_CASB_DB;
     credentials: the config files in $OPENAI_CASB_INTEGRATIONS, or those stored in the web UI.
     """
-    if pool not in ("prefork", "solo", "threads"):
-        raise _fail(f"--pool must be prefork, solo or threads, not {pool!r}")
+    # Not prefork: its pool processes are daemonic, and the DLP sandbox must fork processes of its own.
+    # Scale out with more worker processes (one per core) instead.
+    if pool not in ("solo", "threads"):
+        raise _fail(f"--pool must be solo or threads, not {pool!r}")
     app = _celery_app()
     from openai_casb.distributed.celery_app import QUEUE
 
