@@ -67,6 +67,21 @@ class InstanceQuery:
             )
         return conditions
 
+    def count_query(self) -> Select[Any]:
+        """`count(*)` joining only the tables the filters touch: a status-only count reads one index."""
+        needs_type = bool(self.severities or self.group or (self.search or "").strip())
+        needs_finding = needs_type or self.integration_id is not None or bool(self.finding_type_id) \
+            or self.finding_status is not None
+        needs_asset = bool(self.asset_kind or (self.search or "").strip())
+        query = select(func.count()).select_from(InstanceRow)
+        if needs_finding:
+            query = query.join(FindingRow, InstanceRow.finding_id == FindingRow.id)
+        if needs_type:
+            query = query.join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
+        if needs_asset:
+            query = query.join(AssetRow, InstanceRow.asset_id == AssetRow.id)
+        return query.where(*self.conditions())
+
 
 @dataclass(frozen=True, slots=True)
 class InstanceRowView:
@@ -130,7 +145,8 @@ class WebQueries:
     def _session(self) -> Session:
         return self._sessions()
 
-    def instances(self, query: InstanceQuery, limit: int, offset: int) -> tuple[list[InstanceRowView], int]:
+    def instances(self, query: InstanceQuery, limit: int, offset: int,
+                  with_total: bool = True) -> tuple[list[InstanceRowView], int]:
         conditions = query.conditions()
         page = (
             _joined(InstanceRow, FindingRow, FindingTypeRow, AssetRow, effective_severity, IntegrationRow.display_name)
@@ -141,8 +157,8 @@ class WebQueries:
             .offset(offset)
         )
         with self._session() as session:
-            total = int(session.execute(_joined(func.count()).where(*conditions)).scalar_one())
             rows = [_instance_row(*row) for row in session.execute(page)]
+            total = int(session.execute(query.count_query()).scalar_one()) if with_total else len(rows)
         return rows, total
 
     def findings(self, integration_id: int | None = None, finding_status: FindingStatus | None = None,
@@ -182,13 +198,19 @@ class WebQueries:
 
     def overview(self, integration_id: int | None = None) -> Overview:
         """Active instances of non-ignored findings by severity and by group."""
+        # Count per finding first (an index-only scan of (finding_id, status)), then join the few findings.
+        per_finding = (
+            select(InstanceRow.finding_id, func.count().label("active"))
+            .where(InstanceRow.status == InstanceStatus.ACTIVE)
+            .group_by(InstanceRow.finding_id)
+            .subquery()
+        )
         query = (
-            select(FindingTypeRow.group_name, FindingTypeRow.group_order, effective_severity, func.count())
-            .select_from(InstanceRow)
-            .join(FindingRow, InstanceRow.finding_id == FindingRow.id)
+            select(FindingTypeRow.group_name, FindingTypeRow.group_order, effective_severity, per_finding.c.active)
+            .select_from(per_finding)
+            .join(FindingRow, per_finding.c.finding_id == FindingRow.id)
             .join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
-            .where(InstanceRow.status == InstanceStatus.ACTIVE, FindingRow.status == FindingStatus.ACTIVE)
-            .group_by(FindingTypeRow.group_name, FindingTypeRow.group_order, effective_severity)
+            .where(FindingRow.status == FindingStatus.ACTIVE)
         )
         if integration_id is not None:
             query = query.where(FindingRow.integration_id == integration_id)

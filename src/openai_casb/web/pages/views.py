@@ -32,7 +32,8 @@ def overview(request: Request, _user: PageUser) -> HTMLResponse:
     ctx = context_of(request)
     summary = ctx.queries.overview()
     scans = list(reversed(ctx.store.list_scans(limit=30)))
-    newest, _total = ctx.queries.instances(InstanceQuery(finding_status=FindingStatus.ACTIVE), 10, 0)
+    newest, _shown = ctx.queries.instances(InstanceQuery(finding_status=FindingStatus.ACTIVE), 10, 0,
+                                          with_total=False)
     return render(request, "overview.html", summary=summary,
                   trend=trend_chart(scans), newest=newest, last_scan=scans[-1] if scans else None)
 
