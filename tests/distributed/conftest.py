@@ -8,6 +8,7 @@ OPENAI_CASB_TEST_POSTGRES_URL. Without them the tests skip, unless OPENAI_CASB_R
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -103,6 +104,13 @@ class Workers:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill(self.processes.index(process))
+
+    def task_ids(self, index: int) -> tuple[set[str], set[str]]:
+        """Ids of the tasks a worker received, and of those it finished (from its log)."""
+        text = (self.log_dir / f"worker{index}.log").read_text(errors="replace")
+        received = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] received", text))
+        finished = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded|failed|retry)", text))
+        return received, finished
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("worker*.log")))
