@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from openai_casb.store import Store
 
 POSTGRES_ENV = "OPENAI_CASB_TEST_POSTGRES_URL"
+# Fails the session if the product sent any emulator a non-GET request (tests/readonly_guard.py).
+pytest_plugins = ["tests.readonly_guard"]
 
 
 def _postgres_base_url() -> str:

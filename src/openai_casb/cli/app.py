@@ -25,8 +25,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_cmd",
     "serve_cmd",
     "tokens_cmd",
-    "serve_cmd",
-    "tokens_cmd",
     "scan_cmd",
     "demo_cmd",
     "worker_cmd",
