@@ -7,6 +7,7 @@ OPENAI_CASB_TEST_POSTGRES_URL. Without them the tests skip, unless OPENAI_CASB_R
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -89,10 +90,8 @@ class Workers:
         children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
         process.send_signal(signal.SIGKILL)
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(child), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         process.wait(10)
 
     def stop(self) -> None:

@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -28,8 +27,10 @@ from tests.distributed.conftest import Workers, wait_for, worker_env
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-SMALL = "users=40,invites=8,projects=3,keys_per_project=3,admin_keys=3,gpts=10,chatgpt_projects=4,conversations=40,files=30"
-OTHER = "users=25,invites=5,projects=2,keys_per_project=2,admin_keys=2,gpts=6,chatgpt_projects=3,conversations=20,files=12"
+SMALL = ("users=40,invites=8,projects=3,keys_per_project=3,admin_keys=3,gpts=10,chatgpt_projects=4,"
+         "conversations=40,files=30")
+OTHER = ("users=25,invites=5,projects=2,keys_per_project=2,admin_keys=2,gpts=6,chatgpt_projects=3,"
+         "conversations=20,files=12")
 LOW_QUOTA_SCALE = 0.2  # the emulator then allows 20 file downloads a minute; the scan needs more
 
 
@@ -99,7 +100,7 @@ def test_two_workers_find_what_one_process_finds(
     orgs = [generate_org(SMALL, seed=3, now=NOW), generate_org(OTHER, seed=4, now=NOW)]
     expected = [reference(org, tmp_path) for org in orgs]
     low = EmulatorConfig(rate_limit_scale=LOW_QUOTA_SCALE)
-    with running_emulator(orgs[0], low) as first, running_emulator(orgs[1], EmulatorConfig(rate_limit_scale=1)) as second:
+    with running_emulator(orgs[0], low) as first, running_emulator(orgs[1], EmulatorConfig()) as second:
         settings = [settings_for_emulator(first, LOW_QUOTA_SCALE), settings_for_emulator(second, 1)]  # type: ignore[arg-type]
         configs = [write_config(s, tmp_path / f"integration{n}.toml") for n, s in enumerate(settings)]
         store = start(workers, redis_url, postgres_url, configs)

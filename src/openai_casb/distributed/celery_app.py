@@ -5,7 +5,7 @@ Importing this module needs the `distributed` extra; `require_celery` says so cl
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from typing import Any
 
 from openai_casb.distributed.settings import DistributedSettings
@@ -23,7 +23,12 @@ class DistributedUnavailableError(RuntimeError):
 
 def require_celery() -> None:
     """Raise a clear error when the `distributed` extra (celery, redis) is not installed."""
-    missing = [name for name in ("celery", "redis") if importlib.util.find_spec(name) is None]
+    missing = []
+    for name in ("celery", "redis"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
     if missing:
         raise DistributedUnavailableError(
             f"{' and '.join(missing)} not installed: distributed mode needs the extra, "
