@@ -138,3 +138,11 @@ def wait_for(condition: object, timeout: float, what: str, workers: Workers | No
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}\n" + (workers.logs() if workers else ""))
+
+
+def start_scheduler(env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+    log = (log_dir / "scheduler.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "openai_casb.cli", "scheduler", "--schedule-file", str(log_dir / "beat-state")],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )

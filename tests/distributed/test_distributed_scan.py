@@ -16,13 +16,14 @@ from openai_casb.cli.demo_cmd import settings_for_emulator
 from openai_casb.config import Settings
 from openai_casb.distributed import jobs
 from openai_casb.distributed.models import ScanPartRow
+from openai_casb.distributed.schedule import schedules
 from openai_casb.distributed.settings import load_distributed_settings
 from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
 from openai_casb.emulator.org import Org
 from openai_casb.policy import Policy
 from openai_casb.scanning import ScanRequest, run_scan
 from openai_casb.store import EventType, InstanceStatus, Store
-from tests.distributed.conftest import Workers, wait_for, worker_env
+from tests.distributed.conftest import Workers, start_scheduler, wait_for, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
@@ -147,3 +148,31 @@ def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(
     assert len(detected) == len(expected)
 
 
+
+
+def test_scheduler_scans_each_configured_integration_on_its_interval(
+    tmp_path: Path, redis_url: str, postgres_url: str, workers: Workers
+) -> None:
+    org = generate_org(OTHER, seed=6, now=NOW)
+    with running_emulator(org, EmulatorConfig(rate_limit_scale=100)) as emulator:
+        settings = settings_for_emulator(emulator)
+        configs = [write_config(settings, tmp_path / "scheduled.toml")]
+        workers.env = worker_env(redis_url, postgres_url, configs, OPENAI_CASB_SCHEDULER_TICK_SECONDS="1")
+        store = Store.open(postgres_url)
+        workers.start(1)
+        beat = start_scheduler(workers.env, tmp_path)
+        try:
+            integration_id = integration_of(store, settings)
+
+            def scanned() -> bool:
+                return any(r.status == "complete" for r in store.list_scans(integration_id))
+
+            wait_for(scanned, 90, "a scheduled scan", workers)
+        finally:
+            beat.terminate()
+            beat.wait(20)
+    (entry,) = [s for s in schedules(store.engine) if s.integration_id == integration_id]
+    assert entry.interval.total_seconds() == 12 * 3600
+    assert entry.next_run_at > datetime.now(UTC)  # the next one waits for its interval
+    # Each tick saw the integration not due (or its scan running): exactly one scan was started.
+    assert len(store.list_scans(integration_id)) == 1
