@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,19 @@ from starlette.testclient import TestClient
 
 from openai_casb.emulator import EmulatorConfig, Org, create_app, generate_org
 
-SPECS = Path("/work/shared/specs")
+
+def _shared_dir() -> Path:
+    """The project's shared/ folder (OpenAI's specs, the API notes): beside the repository, as CI lays it out."""
+    candidates = [Path(os.environ["OPENAI_CASB_SHARED_DIR"])] if os.environ.get("OPENAI_CASB_SHARED_DIR") else []
+    candidates += [Path(__file__).resolve().parents[3] / "shared", Path("/work/shared")]
+    for candidate in candidates:
+        if (candidate / "specs").is_dir():
+            return candidate
+    raise RuntimeError(f"OpenAI's specs not found in any of {[str(c) for c in candidates]}; set OPENAI_CASB_SHARED_DIR")
+
+
+SHARED = _shared_dir()
+SPECS = SHARED / "specs"
 PLATFORM_SPEC = SPECS / "openai-platform-openapi.yaml"
 COMPLIANCE_SPEC = SPECS / "chatgpt-compliance-openapi-1.1.5.json"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

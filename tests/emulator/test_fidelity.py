@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ import yaml
 
 from openai_casb.emulator import Org, org_from_dict
 
-from .conftest import Api, assert_valid, platform_spec
+from .conftest import SHARED, Api, assert_valid, platform_spec
 
 WS = "/compliance/workspaces/{workspace_id}"
 
@@ -164,7 +163,7 @@ def test_platform_spec_examples_served_unchanged(make_api: Callable[..., Api]) -
 
 
 def _doc_example(label: str) -> dict[str, Any]:
-    text = Path("/work/shared/docs/openai-apis.md").read_text()
+    text = (SHARED / "docs" / "openai-apis.md").read_text()
     match = re.search(rf"\*\*{label}\..*?```json\n(.*?)\n```", text, re.S)
     assert match, label
     parsed: dict[str, Any] = json.loads(match.group(1))
