@@ -74,7 +74,8 @@ def test_ocsf_classes_statuses_and_library_validation() -> None:
         assert event["type_uid"] == event["class_uid"] * 100 + event["activity_id"]
         assert event["metadata"]["product"] == {"name": "openai-casb", "vendor_name": "openai-casb project",
                                                 "version": "0.1.0"}  # fmt: skip
-        assert event["remediation"]["desc"]
+        # Data Security Finding has no remediation attribute in OCSF: it travels in `unmapped`.
+        assert (event.get("remediation") or event["unmapped"]["remediation"])["desc"]
         assert event["resources"][0]["uid"]
         assert event["finding_info"]["first_seen_time"] <= event["finding_info"]["last_seen_time"]
     assert events["inst-inv-1"]["activity_id"] == 3  # resolved -> Close

@@ -6,6 +6,8 @@ Posture instances become Compliance Findings (class_uid 2003), DLP instances (co
 and project files) Data Security Findings (class_uid 2006). py-ocsf-models has no class for
 2006 yet, so `DataSecurityFinding` extends the library's generic `Finding` with that class's
 identifiers and its `data_security` and `file` objects; everything else comes from the library.
+OCSF's Data Security Finding has no `remediation` attribute, so DLP events carry the guidance
+under `unmapped.remediation` (validated against the vendored OCSF schema in tests).
 
 Lifecycle -> OCSF status_id (set by the consumer of a finding, per OCSF):
   new (first seen by the latest scan) -> 1 New; active -> 2 In Progress;
@@ -83,7 +85,6 @@ class DataSecurityFinding(Finding):  # type: ignore[misc]  # Finding is untyped 
     class_uid: int = DATA_SECURITY_FINDING_CLASS_UID
     data_security: DataSecurity | None = None
     file: OcsfFile | None = None
-    remediation: Remediation | None = None
     resources: list[ResourceDetails] | None = None
     time: int
     time_dt: Any = None
@@ -184,6 +185,8 @@ def build_ocsf_event(report: ExportReport, finding: ExportFinding, instance: Exp
         profiles = instance.evidence.get("matched_profiles") or instance.evidence.get("profiles") or ()
         fields = _common(report, finding, instance, DATA_SECURITY_FINDING_CLASS_UID)
         fields["type_name"] = f"Data Security Finding: {fields['activity_name']}"
+        remediation: Remediation = fields.pop("remediation")
+        fields["unmapped"] = {"remediation": remediation.model_dump(mode="json", exclude_none=True)}
         return DataSecurityFinding(
             **fields,
             data_security=DataSecurity(
