@@ -191,8 +191,8 @@ def build_ocsf_event(report: ExportReport, finding: ExportFinding, instance: Exp
             **fields,
             data_security=DataSecurity(
                 detection_pattern=", ".join(str(p) for p in profiles) or None,
-                detection_system="openai-casb DLP",
-                detection_system_id=99,  # Other: the system is named in detection_system
+                detection_system="Cloud Access Security Broker",
+                detection_system_id=8,  # OCSF's own code for a CASB, which openai-casb is
             ),
             file=OcsfFile(name=instance.asset.name or instance.asset.id, uid=instance.asset.id),
         )
