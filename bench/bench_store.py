@@ -1,6 +1,7 @@
 """Write time and peak memory of `Store.finish_scan` with 1,000,000 detections in PostgreSQL.
 
-    OPENAI_CASB_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_store.py
+    export OPENAI_CASB_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/bench_store.py [--instances 100000]
 
 Three scans of the same integration, in the schema `bench_store` of that database (dropped at the end):
 1. every detection is new;
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from openai_casb.checks import default_registry
 from openai_casb.detections import AssetRef, Detection
@@ -105,7 +107,7 @@ def main() -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
             connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    except Exception as exc:  # noqa: BLE001 - a benchmark without its database says why in one line
+    except OperationalError as exc:
         sys.exit(f"cannot reach PostgreSQL at {make_url(base).render_as_string(True)}: {exc.__class__.__name__}")
     rows: list[tuple[str, ScanSummary, float, float]] = []
     try:

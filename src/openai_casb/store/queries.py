@@ -29,7 +29,31 @@ from openai_casb.store.schema import (
     ScanRow,
 )
 
-effective_severity = func.coalesce(FindingRow.severity_override, FindingTypeRow.severity)
+# The finding's override, else its type's default: denormalized on findings (kept in step by `Store`)
+# so a severity filter reads one small table instead of joining finding types for every instance.
+effective_severity = FindingRow.effective_severity
+
+
+def search_condition(text: str) -> ColumnElement[bool]:
+    """Instances whose asset name, e-mail or id, or whose finding type's name, contains `text` (any case).
+
+    Written as two id lookups rather than one OR across joined tables, so that PostgreSQL answers
+    the asset part from its trigram indexes on `lower(name|email|external_id)` (migration 0005).
+    """
+    matching_assets = select(AssetRow.id).where(or_(
+        AssetRow.name.icontains(text, autoescape=True),
+        AssetRow.email.icontains(text, autoescape=True),
+        AssetRow.external_id.icontains(text, autoescape=True),
+    ))
+    matching_findings = (
+        select(FindingRow.id)
+        .join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
+        .where(FindingTypeRow.name.icontains(text, autoescape=True))
+    )
+    return InstanceRow.id.in_(
+        select(InstanceRow.id).where(InstanceRow.asset_id.in_(matching_assets))
+        .union(select(InstanceRow.id).where(InstanceRow.finding_id.in_(matching_findings)))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +79,7 @@ class InstanceFilter:
         if self.finding_status is not None:
             conditions.append(FindingRow.status == str(FindingStatus(self.finding_status)))
         if self.search:
-            text = self.search.strip()
-            conditions.append(
-                or_(
-                    AssetRow.name.icontains(text, autoescape=True),
-                    AssetRow.email.icontains(text, autoescape=True),
-                    AssetRow.external_id.icontains(text, autoescape=True),
-                    FindingTypeRow.name.icontains(text, autoescape=True),
-                )
-            )
+            conditions.append(search_condition(self.search.strip()))
         return conditions
 
 

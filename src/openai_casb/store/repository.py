@@ -133,6 +133,11 @@ class Store:
                 row.group_name, row.group_order = info.group, info.group_order
                 row.sources = [str(source) for source in info.sources]
                 session.add(row)
+                session.execute(  # findings without an override follow their type's default
+                    update(FindingRow)
+                    .where(FindingRow.finding_type_id == info.id, FindingRow.severity_override.is_(None))
+                    .values(effective_severity=int(info.severity))
+                )
 
     def finding_types(self) -> list[FindingTypeRecord]:
         with self._session() as session:
@@ -314,13 +319,15 @@ class Store:
     def _finding(self, session: Session, integration_id: int, type_id: str) -> FindingRow:
         if session.get(IntegrationRow, integration_id) is None:
             raise NotFoundError(f"no integration with id {integration_id}")
-        if session.get(FindingTypeRow, type_id) is None:
+        finding_type = session.get(FindingTypeRow, type_id)
+        if finding_type is None:
             raise NotFoundError(f"unknown finding type {type_id!r}")
         finding = session.scalars(
             select(FindingRow).where(FindingRow.integration_id == integration_id, FindingRow.finding_type_id == type_id)
         ).first()
         if finding is None:
-            finding = FindingRow(integration_id=integration_id, finding_type_id=type_id, status=FindingStatus.ACTIVE)
+            finding = FindingRow(integration_id=integration_id, finding_type_id=type_id, status=FindingStatus.ACTIVE,
+                                 effective_severity=finding_type.severity)
             session.add(finding)
         return finding
 
@@ -338,6 +345,8 @@ class Store:
         with self._session(write=True) as session:
             finding = self._finding(session, integration_id, type_id)
             finding.severity_override = int(level) if level is not None else None
+            finding.effective_severity = int(level) if level is not None else \
+                session.get_one(FindingTypeRow, type_id).severity
 
     def finding_settings(self, integration_id: int) -> dict[str, tuple[FindingStatus, Severity | None]]:
         """Per finding type id: whether it is ignored, and its severity override."""

@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -116,6 +118,8 @@ class FindingRow(Base):
     finding_type_id: Mapped[str] = mapped_column(ForeignKey("finding_types.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     severity_override: Mapped[int | None] = mapped_column(Integer)
+    # The override, else the type's default: kept in step by the store so severity filters need no join.
+    effective_severity: Mapped[int] = mapped_column(Integer)
 
 
 class AssetRow(Base):
@@ -123,6 +127,12 @@ class AssetRow(Base):
     __table_args__ = (
         UniqueConstraint("integration_id", "kind", "external_id", name="uq_assets_integration_kind_external"),
         Index("ix_assets_email", "email"),
+        # Substring search on PostgreSQL: trigram indexes (migration 0005), absent elsewhere.
+        *(
+            Index(f"ix_assets_{column}_trgm", func.lower(literal_column(column)), postgresql_using="gin",
+                  postgresql_ops={f"lower_{column}": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+            for column in ("name", "email", "external_id")
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
