@@ -49,21 +49,28 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """The test database, in a schema of its own (dropped at the end)."""
+    """A database of our own on the test server (dropped at the end).
+
+    A schema would not do: the store's migrations create the pg_trgm extension, which exists once
+    per database, in whichever schema created it first, and another schema on the search path
+    would also expose another suite's tables.
+    """
+    yield from private_database(_service(POSTGRES_ENV), "casb_distributed")
+
+
+def private_database(url: str, prefix: str) -> Iterator[str]:
     import sqlalchemy as sa
 
-    url = _service(POSTGRES_ENV)
-    schema = f"casb_distributed_{secrets.token_hex(4)}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
     try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+        with server.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        server.dispose()
 
 
 @dataclass
