@@ -12,6 +12,8 @@ inherited rather than pickled; only jobs and results cross the pipe.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import faulthandler
 import math
 import multiprocessing
@@ -63,6 +65,9 @@ def _virtual_memory_bytes() -> int:
         return 0
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def _limit_cpu(seconds: float) -> None:
     """Soft CPU limit for the next job: the CPU already used plus the job's allowance."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -73,7 +78,27 @@ def _limit_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _worker_main(conn: Connection, task: Callable[[Any], Any], memory_mb: int, timeout_seconds: float) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker must not outlive its supervisor: when a scan is killed (SIGKILL included), its
+    workers would otherwise wait forever on a pipe no one will write to. Linux delivers SIGKILL to
+    the worker when the parent dies; the pid check covers a parent that died before the prctl."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _worker_main(
+    conn: Connection,
+    supervisor_end: Connection,
+    parent_pid: int,
+    task: Callable[[Any], Any],
+    memory_mb: int,
+    timeout_seconds: float,
+) -> None:
+    _die_with_parent(parent_pid)
+    supervisor_end.close()  # inherited through fork; holding it would hide the supervisor's death
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     faulthandler.disable()  # a parser crash is reported by the supervisor, not dumped to stderr
     # The limit is headroom on top of what the forked interpreter already maps.
@@ -139,7 +164,9 @@ class Sandbox(Generic[Job, Result]):
     def _start_worker(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_worker_main, args=(child, self._task, self._memory_mb, self._timeout), daemon=True
+            target=_worker_main,
+            args=(child, parent, os.getpid(), self._task, self._memory_mb, self._timeout),
+            daemon=True,
         )
         process.start()
         child.close()
