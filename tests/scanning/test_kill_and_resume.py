@@ -48,6 +48,25 @@ def scan_command(emulator: RunningEmulator, db: Path, config: Path) -> tuple[lis
     return command, env
 
 
+def _survivors(db: Path) -> list[int]:
+    """Processes still running a scan of this database (e.g. sandbox workers of a killed scan)."""
+    deadline = time.monotonic() + 30  # a bound on the wait, not a timing assertion
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    state = (entry / "stat").read_text().split()[2]
+                except OSError:
+                    continue
+                if str(db) in cmdline and state != "Z":
+                    found.append(int(entry.name))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 def instances(db: Path) -> list[tuple[str, str, str]]:
     with Store.open(str(db)) as store:
         return [(i.finding_type_id, i.asset_id, i.status) for i in store.list_instances(limit=100_000)]
@@ -80,6 +99,7 @@ def test_scan_killed_at_any_point_leaves_a_consistent_database(tmp_path: Path) -
                 assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             assert instances(db) == baseline, "a killed scan changed the previous results"
         assert killed >= 3, "the scan finished before it could be killed; slow the emulator down"
+        assert _survivors(db) == [], "a killed scan left processes behind (its sandbox workers)"
 
         final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
         assert final.returncode == 0, final.stderr[-2000:]
