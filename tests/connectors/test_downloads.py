@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,26 @@ def fetch(api: FakeApi, ref: FileRef, dest: Path, **kwargs: Any) -> DownloadResu
     return asyncio.run(go())
 
 
+LISTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
 def ref(file_id: str, kind: AssetKind = AssetKind.CONVERSATION_FILE, url: str | None = None) -> FileRef:
+    """A live file (listed with its created_at); `url` None as when its listed URL is not usable."""
     return FileRef(
-        kind=kind, file_id=file_id, name="x", container_id="conv-1", owner_user_id="user-AAAA", download_url=url
+        kind=kind, file_id=file_id, name="x", container_id="conv-1", owner_user_id="user-AAAA", download_url=url,
+        created_at=LISTED_AT,
     )
+
+
+def test_expired_chat_upload_is_known_from_its_listing_without_a_request(tmp_path: Path) -> None:
+    """Spec 1.1.5: an expired upload is listed with created_at and download_url null; asking the
+    download endpoint (100 requests a minute) would only hear 410."""
+    api = FakeApi()
+    expired = FileRef(kind=AssetKind.CONVERSATION_FILE, file_id="file-gone", name="x", container_id="conv-1",
+                      owner_user_id="user-AAAA")
+    result = fetch(api, expired, tmp_path)
+    assert result.status == "expired"
+    assert api.requests == []
 
 
 def test_listed_download_url_is_used_without_key_or_quota(tmp_path: Path) -> None:

@@ -102,6 +102,10 @@ class FileDownloader:
             except _SignedUrlFailed as exc:
                 # The listed URL lasts an hour; past that, ask the endpoint for a fresh one.
                 log.debug("listed download URL of %s failed (%s); using the file endpoint", file.file_id, exc)
+        if file.kind is AssetKind.CONVERSATION_FILE and file.download_url is None and file.created_at is None:
+            # The Compliance API lists an expired chat upload with `created_at` and `download_url` null
+            # (spec 1.1.5): asking the download endpoint, 100 requests a minute, would only hear 410.
+            return DownloadResult(file, "expired", reason="file expired (listed without a download URL)")
         if file.kind is AssetKind.CONVERSATION_FILE and not file.owner_user_id:
             return DownloadResult(file, "failed", reason="no uploader user id to address the file")
         template, path_params, params = self._endpoint(file)
