@@ -2,8 +2,9 @@
 
     OPENAI_CASB_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_web.py
 
-Loads once (COPY) into the schema `bench_web` of that database and reuses it on later runs; pass
-`--reload` to load again. Requests go through the real app (ASGI, in process) with an admin token.
+Loads once (COPY) into the schema `bench_web` of that database and reuses it on later runs with the
+same `--instances` (default 1,000,000); pass `--reload` to load again. Requests go through the real
+app (ASGI, in process) with an admin token.
 """
 
 from __future__ import annotations
@@ -38,8 +39,20 @@ def schema_url(base: str) -> str:
     return make_url(base).update_query_dict({"options": f"-csearch_path={SCHEMA}"}).render_as_string(False)
 
 
-def load(base: str, reload: bool) -> str:
+def loaded_instances(base: str) -> int | None:
+    engine = create_engine(schema_url(base))
+    try:
+        with engine.connect() as connection:
+            if connection.execute(text("SELECT to_regclass('instances')")).scalar_one() is None:
+                return None
+            return int(connection.execute(text("SELECT count(*) FROM instances")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def load(base: str, reload: bool, instances: int) -> str:
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    reload = reload or loaded_instances(base) not in (None, instances)
     with admin.connect() as connection:
         if reload:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
@@ -48,7 +61,7 @@ def load(base: str, reload: bool) -> str:
     url = schema_url(base)
     with Store.open(url) as store:
         with store.engine.connect() as connection:
-            if connection.execute(text("SELECT count(*) FROM instances")).scalar_one() >= INSTANCES:
+            if connection.execute(text("SELECT count(*) FROM instances")).scalar_one() >= instances:
                 return url
         started = time.perf_counter()
         registry = default_registry()
@@ -67,7 +80,7 @@ def load(base: str, reload: bool) -> str:
             now = datetime.now(UTC)
             with cursor.copy("COPY assets (id, integration_id, kind, external_id, name, email, link, metadata, "
                              "first_seen, last_seen) FROM STDIN") as copy:
-                for n in range(1, INSTANCES + 1):
+                for n in range(1, instances + 1):
                     _finding_id, type_id = findings[n % len(findings)]
                     seen = now - timedelta(minutes=n % 50_000)
                     copy.write_row((n, integration.id, kinds[type_id], f"asset-{n:07d}", f"Asset {n}",
@@ -75,19 +88,19 @@ def load(base: str, reload: bool) -> str:
             with cursor.copy("COPY instances (id, finding_id, asset_id, status, first_detected, last_detected, "
                              "evidence) FROM STDIN") as copy:
                 evidence = json.dumps({"age_days": 400, "threshold_days": 90})
-                for n in range(1, INSTANCES + 1):
+                for n in range(1, instances + 1):
                     finding_id, _type_id = findings[n % len(findings)]
                     seen = now - timedelta(minutes=n % 50_000)
                     copy.write_row((n, finding_id, n, STATUSES[n % len(STATUSES)], seen, seen, evidence))
-            cursor.execute("SELECT setval('assets_id_seq', %s)", (INSTANCES,))
-            cursor.execute("SELECT setval('instances_id_seq', %s)", (INSTANCES,))
+            cursor.execute("SELECT setval('assets_id_seq', %s)", (instances,))
+            cursor.execute("SELECT setval('instances_id_seq', %s)", (instances,))
             raw.commit()
             cursor.execute("ANALYZE assets")
             cursor.execute("ANALYZE instances")
             raw.commit()
         finally:
             raw.close()
-        print(f"loaded {INSTANCES:,} instances in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        print(f"loaded {instances:,} instances in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return url
 
 
@@ -107,8 +120,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reload", action="store_true", help="drop and load the data again")
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--instances", type=int, default=INSTANCES, help="instances to load (default 1,000,000)")
     args = parser.parse_args()
-    url = load(os.environ.get("OPENAI_CASB_BENCH_POSTGRES_URL", DEFAULT_URL), args.reload)
+    if args.instances < 1000:
+        parser.error("--instances must be at least 1000")
+    url = load(os.environ.get("OPENAI_CASB_BENCH_POSTGRES_URL", DEFAULT_URL), args.reload, args.instances)
     with Store.open(url) as store:
         ctx = WebContext(store=store, secret=b"bench-secret-with-at-least-32-characters",
                          launcher=lambda *_args: 0, secure_cookies=False)

@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "dlp-match": ("bench_dlp_match.py", ["--mb", "50", "--sample-mb", "2"], ["--mb", "10", "--sample-mb", "1"]),
     "dlp-files": ("bench_dlp_files.py", [], ["--mb", "2", "--repeat", "1"]),
     "web": ("bench_web.py", [], ["--instances", "100000"]),
+    "store": ("bench_store.py", [], ["--instances", "100000"]),
     "distributed": ("bench_distributed.py", [], ["--quick"]),
 }
 PINNED = {"dlp-match"}  # measured per core: pinned to one core when taskset exists
