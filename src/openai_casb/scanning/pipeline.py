@@ -168,12 +168,25 @@ class DlpPipeline:
 
     def _scan_loop(self) -> None:
         paths: dict[FileRef, list[Path]] = {}
-        for scan in self._scanner.scan_files(self._queued(paths)):
-            # A downloaded file lives only until its verdict is back.
-            pending = paths.get(scan.file)
-            if pending:
-                pending.pop(0).unlink(missing_ok=True)
-            self._record(scan, transient=False)
+        try:
+            for scan in self._scanner.scan_files(self._queued(paths)):
+                # A downloaded file lives only until its verdict is back.
+                pending = paths.get(scan.file)
+                if pending:
+                    pending.pop(0).unlink(missing_ok=True)
+                self._record(scan, transient=False)
+        except BaseException as error:
+            # The scanner is gone (e.g. its worker processes could not start). Keep draining, so that
+            # downloaders never block on a full queue, then let the error end the scan.
+            reason = f"scanner failed ({type(error).__name__})"
+            for path, file in self._queued({}):
+                path.unlink(missing_ok=True)
+                self._record(FileScan(file=file, status="not_scanned", reason=reason), transient=True)
+            for file, leftover in paths.items():
+                for path in leftover:
+                    path.unlink(missing_ok=True)
+                    self._record(FileScan(file=file, status="not_scanned", reason=reason), transient=True)
+            raise
 
     def _record(self, scan: FileScan, transient: bool) -> None:
         if self._remember is not None and scan.status == "scanned":
