@@ -21,12 +21,12 @@ from openai_casb.distributed.work import Runtime, dlp_engine
 from openai_casb.inventory import collect
 from openai_casb.inventory.model import Inventory, Source
 from openai_casb.scanning.run import (
-    _activity_to_store,
-    _mute_rules,
-    _notify,
-    _set_dlp_sources,
-    _status,
-    _summarise_errors,
+    activity_to_store,
+    mute_rules_for,
+    notify_after_scan,
+    scan_status,
+    set_dlp_sources,
+    summarise_errors,
 )
 from openai_casb.store import ScanStatus
 from openai_casb.store.schema import ScanRow
@@ -82,7 +82,7 @@ def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
     inventory = merged.inventory
     engine_enabled = bool(dlp_engine(rt.policy).enabled_profiles)
     incremental = not job.full and rt.store.last_high_water_mark(job.integration_id) is not None
-    _set_dlp_sources(inventory, dlp, engine_enabled, incremental=incremental)
+    set_dlp_sources(inventory, dlp, engine_enabled, incremental=incremental)
     registry = default_registry()
     evaluation = evaluate_inventory(registry, inventory, rt.policy).merged(
         evaluate_file_scans(registry, inventory, dlp.matched, rt.policy)
@@ -93,17 +93,17 @@ def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
     rt.store.finish_scan(
         scan_id,
         detections=evaluation.detections,
-        mute_rules=_mute_rules(rt.policy, evaluation.detections, job.now),
+        mute_rules=mute_rules_for(rt.policy, evaluation.detections, job.now),
         evaluated_type_ids=evaluation.evaluated_type_ids,
         complete_type_ids=evaluation.complete_type_ids,
         source_reports=list(inventory.sources.values()),
-        status=_status(inventory.sources),
-        errors=_summarise_errors(inventory.sources, dlp),
+        status=scan_status(inventory.sources),
+        errors=summarise_errors(inventory.sources, dlp),
         high_water_mark=merged.high_water_mark if conversations_done else None,
-        user_activity=_activity_to_store(merged.conversations) if conversations_done else None,
+        user_activity=activity_to_store(merged.conversations) if conversations_done else None,
     )
     if rt.policy.webhooks:
-        asyncio.run(asyncio.to_thread(_notify, rt.store, rt.policy, job.integration_id, scan_id))
+        asyncio.run(asyncio.to_thread(notify_after_scan, rt.store, rt.policy, job.integration_id, scan_id))
     _cleanup(rt, job)
 
 

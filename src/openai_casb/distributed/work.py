@@ -40,7 +40,7 @@ from openai_casb.policy import Policy
 from openai_casb.scanning.fetch import Downloader
 from openai_casb.scanning.file_cache import FileVerdicts
 from openai_casb.scanning.pipeline import DlpOutcome, DlpPipeline
-from openai_casb.scanning.run import StoreVerdictCache, _activity_from_store, _knowledge_files
+from openai_casb.scanning.run import StoreVerdictCache, activity_from_store, knowledge_files
 from openai_casb.store import Store
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ async def _crawl(
     if "compliance" in groups and not job.full:
         since = rt.store.last_high_water_mark(job.integration_id)
         if since is not None:
-            baseline = _activity_from_store(rt.store.user_activity(job.integration_id))
+            baseline = activity_from_store(rt.store.user_activity(job.integration_id))
     collect_files = "compliance" in groups and bool(dlp_engine(rt.policy).enabled_profiles) and settings.has_workspace
     files: list[FileRef] = []
 
@@ -161,7 +161,7 @@ async def _crawl(
     finally:
         await limiter.aclose()
     if collect_files:
-        files.extend(_knowledge_files(result.inventory))
+        files.extend(knowledge_files(result.inventory))
     part = CrawlPart(
         inventory=result.inventory,
         org_users=result.org_users,

@@ -86,7 +86,7 @@ def integration_name(settings: Settings) -> str:
     return " / ".join(parts) or f"organization of key {redact_key(settings.admin_key.get_secret_value())}"
 
 
-def _status(sources: dict[Source, SourceReport]) -> ScanStatus:
+def scan_status(sources: dict[Source, SourceReport]) -> ScanStatus:
     read = [r for r in sources.values() if r.state != "skipped"]
     if read and all(r.complete for r in read):
         return ScanStatus.COMPLETE
@@ -95,13 +95,13 @@ def _status(sources: dict[Source, SourceReport]) -> ScanStatus:
     return ScanStatus.PARTIAL
 
 
-def _activity_to_store(activity: LastSeen) -> dict[str, datetime]:
+def activity_to_store(activity: LastSeen) -> dict[str, datetime]:
     stored = {f"id:{user_id}": when for user_id, when in activity.by_id.items()}
     stored.update({f"email:{email}": when for email, when in activity.by_email.items()})
     return {key: datetime.fromtimestamp(when, UTC) for key, when in stored.items()}
 
 
-def _activity_from_store(stored: dict[str, datetime]) -> LastSeen:
+def activity_from_store(stored: dict[str, datetime]) -> LastSeen:
     activity = LastSeen()
     for key, when in stored.items():
         kind, _, value = key.partition(":")
@@ -109,7 +109,7 @@ def _activity_from_store(stored: dict[str, datetime]) -> LastSeen:
     return activity
 
 
-def _mute_rules(policy: Policy, detections: list[Detection], now: datetime) -> dict[MuteKey, MuteRule | None]:
+def mute_rules_for(policy: Policy, detections: list[Detection], now: datetime) -> dict[MuteKey, MuteRule | None]:
     rules: dict[MuteKey, MuteRule | None] = {}
     for detection in detections:
         rule = policy.mute_rule_for(detection, now)
@@ -120,7 +120,7 @@ def _mute_rules(policy: Policy, detections: list[Detection], now: datetime) -> d
     return rules
 
 
-def _summarise_errors(sources: dict[Source, SourceReport], dlp: DlpOutcome) -> list[str]:
+def summarise_errors(sources: dict[Source, SourceReport], dlp: DlpOutcome) -> list[str]:
     errors = [f"{s.value}: {r.state}: {r.reason}" for s, r in sources.items() if r.state in ("failed", "partial")]
     if dlp.not_scanned_reasons:
         tally = ", ".join(f"{reason} ({n})" for reason, n in dlp.not_scanned_reasons.most_common(8))
@@ -167,7 +167,7 @@ async def _scan(
 ) -> ScanResult:
     settings, policy = request.settings, request.policy
     since = None if request.full else store.last_high_water_mark(integration.id)
-    baseline = _activity_from_store(store.user_activity(integration.id)) if since is not None else None
+    baseline = activity_from_store(store.user_activity(integration.id)) if since is not None else None
     engine = DlpEngine.from_settings(policy.dlp)
     dlp_enabled = bool(engine.enabled_profiles)
 
@@ -193,11 +193,11 @@ async def _scan(
             conversation_activity_baseline=baseline,
         )
         if pipeline is not None:
-            for file in _knowledge_files(result.inventory):
+            for file in knowledge_files(result.inventory):
                 await pipeline.submit(file)
     dlp = pipeline.outcome if pipeline is not None else DlpOutcome()
     inventory = result.inventory
-    _set_dlp_sources(inventory, dlp, dlp_enabled, incremental=since is not None)
+    set_dlp_sources(inventory, dlp, dlp_enabled, incremental=since is not None)
 
     evaluation: Evaluation = evaluate_inventory(registry, inventory, policy).merged(
         evaluate_file_scans(registry, inventory, dlp.matched, policy)
@@ -208,17 +208,17 @@ async def _scan(
     summary = store.finish_scan(
         scan_id,
         detections=evaluation.detections,
-        mute_rules=_mute_rules(policy, evaluation.detections, now),
+        mute_rules=mute_rules_for(policy, evaluation.detections, now),
         evaluated_type_ids=evaluation.evaluated_type_ids,
         complete_type_ids=evaluation.complete_type_ids,
         source_reports=list(inventory.sources.values()),
-        status=_status(inventory.sources),
-        errors=_summarise_errors(inventory.sources, dlp),
+        status=scan_status(inventory.sources),
+        errors=summarise_errors(inventory.sources, dlp),
         high_water_mark=result.conversations_high_water_mark if conversations_done else None,
-        user_activity=_activity_to_store(result.conversation_activity) if conversations_done else None,
+        user_activity=activity_to_store(result.conversation_activity) if conversations_done else None,
     )
     if policy.webhooks:
-        await asyncio.to_thread(_notify, store, policy, integration.id, scan_id)
+        await asyncio.to_thread(notify_after_scan, store, policy, integration.id, scan_id)
     all_types = frozenset(info.id for info in registry.infos())
     return ScanResult(
         integration=integration,
@@ -233,7 +233,7 @@ async def _scan(
     )
 
 
-def _notify(store: Store, policy: Policy, integration_id: int, scan_id: int) -> None:
+def notify_after_scan(store: Store, policy: Policy, integration_id: int, scan_id: int) -> None:
     """Send this scan's lifecycle changes to the policy's webhooks; a delivery failure never fails the scan."""
     delivery_log = SqlDeliveryLog(store.engine)  # its table comes with the store's migrations
     for result in notify_webhooks(
@@ -243,14 +243,14 @@ def _notify(store: Store, policy: Policy, integration_id: int, scan_id: int) -> 
             log.warning("webhook %s: event %s not delivered: %s", result.destination, result.event_id, result.error)
 
 
-def _knowledge_files(inventory: Inventory) -> list[FileRef]:
+def knowledge_files(inventory: Inventory) -> list[FileRef]:
     """GPT and ChatGPT project files come with their configurations, after the crawl."""
     files = [f for gpt in inventory.gpts for f in gpt.files]
     files += [f for project in inventory.chatgpt_projects for f in project.files]
     return files
 
 
-def _set_dlp_sources(inventory: Inventory, dlp: DlpOutcome, enabled: bool, incremental: bool) -> None:
+def set_dlp_sources(inventory: Inventory, dlp: DlpOutcome, enabled: bool, incremental: bool) -> None:
     for source in DLP_SOURCES:
         crawled = inventory.sources.get(source)
         if not enabled:
