@@ -161,7 +161,8 @@ def minimum_pages(org: Org, page: int, conversation_page: int, lookback_days: in
     cutoff = time.time() - lookback_days * 86_400
     logins = sum(1 for e in org.audit_logs if e.get("type") == "login.succeeded" and e["effective_at"] >= cutoff)
     total = sum(pages(len(c), page) for c in (org.users, org.invites, org.admin_api_keys, org.projects,
-                                              org.compliance_users, org.gpts, org.chatgpt_projects))
+                                              org.gpts, org.chatgpt_projects))
+    total += pages(len(org.compliance_users), 200)  # workspace_users_page_size
     total += pages(logins, page) + pages(len(org.conversations), conversation_page)
     for project in org.projects:
         if not project.get("archived_at"):

@@ -311,6 +311,7 @@ async def _compliance_sources(
         crawl.clients.unauthenticated,
         crawl.settings.page_size,
         crawl.settings.conversations_page_size,
+        crawl.settings.workspace_users_page_size,
     )
 
     async def users(counter: _Counter) -> None:

@@ -111,15 +111,17 @@ class ComplianceReader:
         unauthenticated: httpx.AsyncClient,
         page_size: int = 100,
         conversations_page_size: int = 200,
+        users_page_size: int = 200,
     ) -> None:
         self.client = client
         self.workspace = {"workspace_id": workspace_id}
         self.unauthenticated = unauthenticated
         self.page_size = page_size
         self.conversations_page_size = conversations_page_size
+        self.users_page_size = users_page_size
 
     def users(self) -> AsyncIterator[list[cm.WorkspaceUser]]:
-        return pages_of(self.client, WS_USERS, cm.WorkspaceUser, self.workspace, {"limit": self.page_size})
+        return pages_of(self.client, WS_USERS, cm.WorkspaceUser, self.workspace, {"limit": self.users_page_size})
 
     def gpts(self) -> AsyncIterator[list[cm.GptOrProject]]:
         return pages_of(self.client, WS_GPTS, cm.GptOrProject, self.workspace, {"limit": self.page_size})
