@@ -9,21 +9,17 @@ from typing import Annotated
 import typer
 
 from openai_casb.checks.registry import RegistryError
+from openai_casb.cli.common import DbOption, IntegrationOption, StatusChoice
+from openai_casb.cli.common import chosen_integration as _integration
+from openai_casb.cli.common import fail as _fail
+from openai_casb.cli.common import open_store as _open
 from openai_casb.detections import Severity
 from openai_casb.exports.events import render_events_jsonl
 from openai_casb.exports.formats import render
 from openai_casb.exports.safety import PlainSecretError
 from openai_casb.exports.source import ExportFilters, build_events, build_report
-from openai_casb.store import Integration, Store, StoreError
+from openai_casb.store import StoreError
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, else the user data directory."),
-]
-IntegrationOption = Annotated[
-    str | None,
-    typer.Option("--integration", help="Integration id, organization id, workspace id or name (when several)."),
-]
 OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", dir_okay=False, writable=True, help="Write to this file instead of stdout."),
@@ -41,38 +37,6 @@ class ExportFormat(StrEnum):
 
 class EventFormat(StrEnum):
     JSONL = "jsonl"
-
-
-class StatusChoice(StrEnum):
-    ACTIVE = "active"
-    HIDDEN = "hidden"
-    RESOLVED = "resolved"
-    ALL = "all"
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
-
-
-def _open(db: str | None) -> Store:
-    try:
-        return Store.open(db)
-    except StoreError as error:
-        raise _fail(str(error), code=2) from None
-
-
-def _integration(store: Store, selector: str | None) -> Integration | None:
-    if not selector:
-        return None
-    wanted = selector.strip()
-    integrations = store.integrations()
-    for integration in integrations:
-        if wanted in (str(integration.id), integration.organization_id, integration.workspace_id,
-                      integration.display_name):
-            return integration
-    known = ", ".join(f"{i.id} ({i.display_name})" for i in integrations) or "none"
-    raise _fail(f"no integration {selector!r}; known: {known}")
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -14,17 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from openai_casb.cli.common import DbOption, IntegrationOption, StatusChoice
+from openai_casb.cli.common import chosen_integration as _chosen_integration
+from openai_casb.cli.common import fail as _fail
+from openai_casb.cli.common import open_store as _open
+from openai_casb.cli.common import required_integration as _required_integration
 from openai_casb.detections import Severity
-from openai_casb.store import InstanceView, Integration, ScanRecord, Store, StoreError
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, else the user data directory."),
-]
-IntegrationOption = Annotated[
-    str | None,
-    typer.Option("--integration", help="Integration id, organization id, workspace id or name (when several)."),
-]
+from openai_casb.store import InstanceView, ScanRecord, Store, StoreError
 
 
 class OutputFormat(StrEnum):
@@ -32,59 +28,10 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
-class StatusChoice(StrEnum):
-    ACTIVE = "active"
-    HIDDEN = "hidden"
-    RESOLVED = "resolved"
-    ALL = "all"
-
-
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="table or json.")]
 _SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
                    Severity.LOW: "cyan", Severity.INFO: "dim"}
 _PAGE = 1000
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
-
-
-def _open(db: str | None) -> Store:
-    try:
-        return Store.open(db)
-    except StoreError as error:
-        raise _fail(str(error), code=2) from None
-
-
-def _chosen_integration(store: Store, selector: str | None) -> Integration | None:
-    """The integration named by --integration, or None (meaning all) when not given."""
-    if not selector:
-        return None
-    integrations = store.integrations()
-    wanted = selector.strip()
-    for integration in integrations:
-        if wanted in (str(integration.id), integration.organization_id, integration.workspace_id,
-                      integration.display_name):
-            return integration
-    raise _fail(f"no integration {selector!r}; known: {_describe(integrations) or 'none'}")
-
-
-def _required_integration(store: Store, selector: str | None) -> Integration:
-    """The integration named by --integration, else the only one there is."""
-    chosen = _chosen_integration(store, selector)
-    if chosen is not None:
-        return chosen
-    integrations = store.integrations()
-    if not integrations:
-        raise _fail("no integration in this database yet; run `openai-casb scan` first")
-    if len(integrations) > 1:
-        raise _fail(f"several integrations; choose one with --integration: {_describe(integrations)}")
-    return integrations[0]
-
-
-def _describe(integrations: list[Integration]) -> str:
-    return ", ".join(f"{i.id} ({i.display_name})" for i in integrations)
 
 
 def _iso(value: datetime | None) -> str | None:

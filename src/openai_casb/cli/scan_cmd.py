@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 
 from openai_casb.checks.registry import default_registry
-from openai_casb.cli.findings_cmd import DbOption, _open
+from openai_casb.cli.common import DbOption
+from openai_casb.cli.common import open_store as _open
 from openai_casb.cli.scan_display import RichScanProgress, active_at_or_above, print_summary
 from openai_casb.config import (
     AdminBaseUrlOption,

@@ -1,0 +1,69 @@
+"""What the store-reading commands share: the `--db` and `--integration` options and their errors."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from openai_casb.store import Integration, Store, StoreError
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, else the user data directory."),
+]
+IntegrationOption = Annotated[
+    str | None,
+    typer.Option("--integration", help="Integration id, organization id, workspace id or name (when several)."),
+]
+
+
+class StatusChoice(StrEnum):
+    ACTIVE = "active"
+    HIDDEN = "hidden"
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `error: message` to stderr; the caller raises the returned Exit (no traceback for users)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def open_store(db: str | None) -> Store:
+    try:
+        return Store.open(db)
+    except StoreError as error:
+        raise fail(str(error), code=2) from None
+
+
+def describe_integrations(integrations: list[Integration]) -> str:
+    return ", ".join(f"{i.id} ({i.display_name})" for i in integrations)
+
+
+def chosen_integration(store: Store, selector: str | None) -> Integration | None:
+    """The integration named by --integration, or None (meaning all) when not given."""
+    if not selector:
+        return None
+    integrations = store.integrations()
+    wanted = selector.strip()
+    for integration in integrations:
+        if wanted in (str(integration.id), integration.organization_id, integration.workspace_id,
+                      integration.display_name):
+            return integration
+    raise fail(f"no integration {selector!r}; known: {describe_integrations(integrations) or 'none'}")
+
+
+def required_integration(store: Store, selector: str | None) -> Integration:
+    """The integration named by --integration, else the only one there is."""
+    chosen = chosen_integration(store, selector)
+    if chosen is not None:
+        return chosen
+    integrations = store.integrations()
+    if not integrations:
+        raise fail("no integration in this database yet; run `openai-casb scan` first")
+    if len(integrations) > 1:
+        raise fail(f"several integrations; choose one with --integration: {describe_integrations(integrations)}")
+    return integrations[0]
