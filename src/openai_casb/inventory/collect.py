@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from openai_casb.connectors.models import admin as am
 from openai_casb.connectors.models import compliance as cm
@@ -113,36 +114,29 @@ def _files(obj: cm.GptOrProject, config: cm.Config | None, kind: AssetKind) -> t
     )
 
 
-def gpt(obj: cm.GptOrProject) -> Gpt:
+def _configured(obj: cm.GptOrProject, file_kind: AssetKind) -> dict[str, Any]:
+    """The fields a GPT and a ChatGPT project share: both are configured the same way."""
     config = obj.newest_config
-    return Gpt(
-        id=obj.id,
-        name=config.name if config else None,
-        owner_id=obj.owner_id,
-        owner_email=obj.owner_email,
-        builder_name=obj.builder_name,
-        visibility=obj.sharing.visibility if obj.sharing else None,
-        tools=_tools(config),
-        files=_files(obj, config, AssetKind.GPT_FILE),
-        config_id=config.id if config else None,
-        created_at=to_datetime(obj.created_at),
-    )
+    return {
+        "id": obj.id,
+        "name": config.name if config else None,
+        "owner_id": obj.owner_id,
+        "owner_email": obj.owner_email,
+        "builder_name": obj.builder_name,
+        "visibility": obj.sharing.visibility if obj.sharing else None,
+        "tools": _tools(config),
+        "files": _files(obj, config, file_kind),
+        "config_id": config.id if config else None,
+        "created_at": to_datetime(obj.created_at),
+    }
+
+
+def gpt(obj: cm.GptOrProject) -> Gpt:
+    return Gpt(**_configured(obj, AssetKind.GPT_FILE))
 
 
 def chatgpt_project(obj: cm.GptOrProject) -> ChatGptProject:
-    config = obj.newest_config
-    return ChatGptProject(
-        id=obj.id,
-        name=config.name if config else None,
-        owner_id=obj.owner_id,
-        owner_email=obj.owner_email,
-        builder_name=obj.builder_name,
-        visibility=obj.sharing.visibility if obj.sharing else None,
-        tools=_tools(config),
-        files=_files(obj, config, AssetKind.PROJECT_FILE),
-        config_id=config.id if config else None,
-        created_at=to_datetime(obj.created_at),
-    )
+    return ChatGptProject(**_configured(obj, AssetKind.PROJECT_FILE))
 
 
 def conversation_files(conversation: cm.Conversation) -> list[FileRef]:
