@@ -34,26 +34,26 @@ from openai_casb.store.schema import (
 effective_severity = FindingRow.effective_severity
 
 
-def search_condition(text: str) -> ColumnElement[bool]:
+def search_condition(session: Session, text: str) -> ColumnElement[bool]:
     """Instances whose asset name, e-mail or id, or whose finding type's name, contains `text` (any case).
 
-    Written as two id lookups rather than one OR across joined tables, so that PostgreSQL answers
-    the asset part from its trigram indexes on `lower(name|email|external_id)` (migration 0005).
+    The few finding types are matched first, so that the condition on instances is an asset-id lookup
+    (answered on PostgreSQL from the trigram indexes of migration 0005, then the asset index) rather
+    than one OR across joined tables, which no index can serve.
     """
     matching_assets = select(AssetRow.id).where(or_(
         AssetRow.name.icontains(text, autoescape=True),
         AssetRow.email.icontains(text, autoescape=True),
         AssetRow.external_id.icontains(text, autoescape=True),
     ))
-    matching_findings = (
-        select(FindingRow.id)
-        .join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
-        .where(FindingTypeRow.name.icontains(text, autoescape=True))
-    )
-    return InstanceRow.id.in_(
-        select(InstanceRow.id).where(InstanceRow.asset_id.in_(matching_assets))
-        .union(select(InstanceRow.id).where(InstanceRow.finding_id.in_(matching_findings)))
-    )
+    by_asset = InstanceRow.asset_id.in_(matching_assets)
+    type_ids = list(session.scalars(
+        select(FindingTypeRow.id).where(FindingTypeRow.name.icontains(text, autoescape=True))
+    ))
+    if not type_ids:
+        return by_asset
+    findings = select(FindingRow.id).where(FindingRow.finding_type_id.in_(type_ids))
+    return or_(by_asset, InstanceRow.finding_id.in_(findings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class InstanceFilter:
     finding_status: FindingStatus | str | None = None
     search: str | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, session: Session) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if self.integration_id is not None:
             conditions.append(FindingRow.integration_id == self.integration_id)
@@ -79,7 +79,7 @@ class InstanceFilter:
         if self.finding_status is not None:
             conditions.append(FindingRow.status == str(FindingStatus(self.finding_status)))
         if self.search:
-            conditions.append(search_condition(self.search.strip()))
+            conditions.append(search_condition(session, self.search.strip()))
         return conditions
 
 
@@ -134,7 +134,7 @@ def list_instances(session: Session, filters: InstanceFilter, limit: int, offset
         raise ValueError("limit and offset must not be negative")
     query = (
         _instance_select(*_VIEW_COLUMNS)
-        .where(*filters.conditions())
+        .where(*filters.conditions(session))
         .order_by(FindingTypeRow.group_order, effective_severity.desc(), FindingTypeRow.name, InstanceRow.id)
         .limit(limit)
         .offset(offset)
@@ -143,7 +143,7 @@ def list_instances(session: Session, filters: InstanceFilter, limit: int, offset
 
 
 def count_instances(session: Session, filters: InstanceFilter) -> int:
-    query = _instance_select(func.count(InstanceRow.id)).where(*filters.conditions())
+    query = _instance_select(func.count(InstanceRow.id)).where(*filters.conditions(session))
     return int(session.execute(query).scalar_one())
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -127,10 +126,11 @@ class AssetRow(Base):
     __table_args__ = (
         UniqueConstraint("integration_id", "kind", "external_id", name="uq_assets_integration_kind_external"),
         Index("ix_assets_email", "email"),
-        # Substring search on PostgreSQL: trigram indexes (migration 0005), absent elsewhere.
+        # Substring search (ILIKE) on PostgreSQL: trigram indexes (migration 0005), absent elsewhere. Declared
+        # as expressions, which autogenerate cannot reflect on SQLite and so does not expect there.
         *(
-            Index(f"ix_assets_{column}_trgm", func.lower(literal_column(column)), postgresql_using="gin",
-                  postgresql_ops={f"lower_{column}": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+            Index(f"ix_assets_{column}_trgm", literal_column(column), postgresql_using="gin",
+                  postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
             for column in ("name", "email", "external_id")
         ),
     )

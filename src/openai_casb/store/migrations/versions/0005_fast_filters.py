@@ -2,7 +2,7 @@
 PostgreSQL) pg_trgm GIN indexes for the substring search of assets.
 
 `findings.effective_severity` is the override, else the type's default; the store keeps it in step.
-The trigram indexes are on `lower(column)` because the search is `lower(column) LIKE '%…%'`.
+The trigram indexes serve the search's `column ILIKE '%…%'` (SQLAlchemy's `icontains` on PostgreSQL).
 
 Revision ID: 0005_fast_filters
 Revises: 0004_webhook_deliveries
@@ -32,13 +32,25 @@ def upgrade() -> None:
     with op.batch_alter_table("findings") as batch:
         batch.alter_column("effective_severity", existing_type=sa.Integer(), nullable=False)
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql" and bind.execute(
+    if bind.dialect.name != "postgresql" or not bind.execute(
         sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
     ).first():  # without the contrib package search still works, it just scans
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for column in TRIGRAM_COLUMNS:
-            op.execute(f"CREATE INDEX IF NOT EXISTS ix_assets_{column}_trgm ON assets "
-                       f"USING gin (lower({column}) gin_trgm_ops)")
+        return
+    # One extension per database, in the schema it was first created in: in `public` when we create it
+    # (never in this database's own schema, whose drop would take every other schema's indexes along).
+    extension_schema = _trigram_schema(bind)
+    if extension_schema is None:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        extension_schema = _trigram_schema(bind) or "public"
+    for column in TRIGRAM_COLUMNS:
+        op.execute(f"CREATE INDEX IF NOT EXISTS ix_assets_{column}_trgm ON assets "
+                   f'USING gin ({column} "{extension_schema}".gin_trgm_ops)')
+
+
+def _trigram_schema(bind: sa.Connection) -> str | None:
+    return bind.execute(sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+    )).scalar_one_or_none()
 
 
 def downgrade() -> None:
