@@ -35,7 +35,7 @@ def faulty_scan(org: Org, db: Path, config: EmulatorConfig) -> tuple[ScanResult,
         settings = settings_for_emulator(emulator).model_copy(
             # Small waits so the matrix stays fast; retries and budgets stay as they are.
             update={"timeout_seconds": 1.0, "backoff_base_seconds": 0.01, "backoff_cap_seconds": 0.05,
-                    "max_retry_after_seconds": 2.0, "conversations_page_size": 10, "page_size": 10}
+                    "max_retry_after_seconds": 2.0, "conversations_page_size": 2, "page_size": 10}
         )
         with Store.open(str(db)) as store:
             request = ScanRequest(settings=settings, policy=Policy(), full=True)
