@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openai_casb.detections import Severity
 from openai_casb.store import FindingStatus, InstanceStatus, ScanRecord, Store
-from openai_casb.store.queries import effective_severity, scan_record
+from openai_casb.store.queries import effective_severity, scan_record, search_condition
 from openai_casb.store.schema import (
     AssetRow,
     FindingRow,
@@ -39,7 +39,7 @@ class InstanceQuery:
     finding_status: FindingStatus | None = None
     asset_kind: str | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, session: Session) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if self.statuses:
             conditions.append(InstanceRow.status.in_([str(s) for s in self.statuses]))
@@ -57,22 +57,16 @@ class InstanceQuery:
             conditions.append(AssetRow.kind == self.asset_kind)
         text = (self.search or "").strip()
         if text:
-            conditions.append(
-                or_(
-                    AssetRow.name.icontains(text, autoescape=True),
-                    AssetRow.email.icontains(text, autoescape=True),
-                    AssetRow.external_id.icontains(text, autoescape=True),
-                    FindingTypeRow.name.icontains(text, autoescape=True),
-                )
-            )
+            # The store's search: an asset-id lookup served by indexes, not an OR across joined tables.
+            conditions.append(search_condition(session, text))
         return conditions
 
-    def count_query(self) -> Select[Any]:
+    def count_query(self, session: Session) -> Select[Any]:
         """`count(*)` joining only the tables the filters touch: a status-only count reads one index."""
-        needs_type = bool(self.severities or self.group or (self.search or "").strip())
-        needs_finding = needs_type or self.integration_id is not None or bool(self.finding_type_id) \
-            or self.finding_status is not None
-        needs_asset = bool(self.asset_kind or (self.search or "").strip())
+        needs_type = bool(self.group)
+        needs_finding = needs_type or bool(self.severities) or self.integration_id is not None \
+            or bool(self.finding_type_id) or self.finding_status is not None
+        needs_asset = bool(self.asset_kind)
         query = select(func.count()).select_from(InstanceRow)
         if needs_finding:
             query = query.join(FindingRow, InstanceRow.finding_id == FindingRow.id)
@@ -80,7 +74,7 @@ class InstanceQuery:
             query = query.join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
         if needs_asset:
             query = query.join(AssetRow, InstanceRow.asset_id == AssetRow.id)
-        return query.where(*self.conditions())
+        return query.where(*self.conditions(session))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +141,12 @@ class WebQueries:
 
     def instances(self, query: InstanceQuery, limit: int, offset: int,
                   with_total: bool = True) -> tuple[list[InstanceRowView], int]:
-        conditions = query.conditions()
+        with self._session() as session:
+            return self._instances(session, query, limit, offset, with_total)
+
+    def _instances(self, session: Session, query: InstanceQuery, limit: int, offset: int,
+                   with_total: bool) -> tuple[list[InstanceRowView], int]:
+        conditions = query.conditions(session)
         page = (
             _joined(InstanceRow, FindingRow, FindingTypeRow, AssetRow, effective_severity, IntegrationRow.display_name)
             .join(IntegrationRow, FindingRow.integration_id == IntegrationRow.id)
@@ -156,9 +155,8 @@ class WebQueries:
             .limit(limit)
             .offset(offset)
         )
-        with self._session() as session:
-            rows = [_instance_row(*row) for row in session.execute(page)]
-            total = int(session.execute(query.count_query()).scalar_one()) if with_total else len(rows)
+        rows = [_instance_row(*row) for row in session.execute(page)]
+        total = int(session.execute(query.count_query(session)).scalar_one()) if with_total else len(rows)
         return rows, total
 
     def findings(self, integration_id: int | None = None, finding_status: FindingStatus | None = None,
