@@ -7,6 +7,9 @@ the same code it uses against api.openai.com and api.chatgpt.com.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -81,13 +84,16 @@ def demo(
         refused = emulator.stats().get("refused_non_get", 0)
     console.print(f"\n[dim]Read-only: the emulator refused {refused} non-GET requests (the scanner sends none).[/]")
     console.print("\nWhat to run next:")
+    # As the user can type it: `openai-casb` when it is on PATH, else the path they ran (.venv/bin/...).
+    me = "openai-casb" if shutil.which("openai-casb") else os.path.relpath(sys.argv[0])
     for command in (
-        f"openai-casb findings --db {path}",
-        f"openai-casb findings --db {path} --severity high --format json",
-        f"openai-casb findings show ID --db {path}",
-        f"openai-casb scans --db {path}",
-        "openai-casb finding-types",
-        "openai-casb emulator --generate users=1000,gpts=100 --seed 1   # serve an org to scan yourself",
+        f"{me} findings --db {path}",
+        f"{me} findings --db {path} --severity high --format json",
+        f"{me} findings show ID --db {path}",
+        f"{me} scans --db {path}",
+        f"{me} finding-types",
+        f"{me} serve --db {path}   # the dashboard (first: {me} users create NAME --role admin --db {path})",
+        f"{me} emulator --generate users=1000,gpts=100 --seed 1   # serve an org to scan yourself",
     ):
         console.print(f"  [bold]{command}[/]")
 
