@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from openai_casb.checks.base import Check
@@ -68,19 +68,30 @@ def _checked(check: Check, detections: Iterable[Detection]) -> list[Detection]:
     return result
 
 
-def evaluate_inventory(registry: CheckRegistry, inventory: Inventory, policy: Policy) -> Evaluation:
-    """Run every inventory check whose required sources were read (even partly) in this scan."""
+def _evaluate(
+    checks: Iterable[Check], inventory: Inventory, run: Callable[[Check], Iterable[Detection]]
+) -> Evaluation:
+    """Run each check whose sources allow it; note which were evaluated and which complete."""
     detections: list[Detection] = []
     evaluated: set[str] = set()
     complete: set[str] = set()
-    for check in registry.inventory_checks:
-        if check.inventory_rule is None or not is_evaluated(check, inventory):
+    for check in checks:
+        if not is_evaluated(check, inventory):
             continue
-        detections.extend(_checked(check, check.inventory_rule(inventory, policy)))
+        detections.extend(_checked(check, run(check)))
         evaluated.add(check.id)
         if is_complete(check, inventory):
             complete.add(check.id)
     return Evaluation(detections, frozenset(evaluated), frozenset(complete))
+
+
+def evaluate_inventory(registry: CheckRegistry, inventory: Inventory, policy: Policy) -> Evaluation:
+    """Run every inventory check whose required sources were read (even partly) in this scan."""
+    def run(check: Check) -> Iterable[Detection]:
+        assert check.inventory_rule is not None
+        return check.inventory_rule(inventory, policy)
+
+    return _evaluate([c for c in registry.inventory_checks if c.inventory_rule is not None], inventory, run)
 
 
 def evaluate_file_scans(
@@ -88,14 +99,9 @@ def evaluate_file_scans(
 ) -> Evaluation:
     """Run the DLP checks over DLP's verdicts; source states (incl. the dlp.* ones) come from `inventory`."""
     scans = list(file_scans)
-    detections: list[Detection] = []
-    evaluated: set[str] = set()
-    complete: set[str] = set()
-    for check in registry.file_checks:
-        if check.file_rule is None or not is_evaluated(check, inventory):
-            continue
-        detections.extend(_checked(check, check.file_rule(scans, policy)))
-        evaluated.add(check.id)
-        if is_complete(check, inventory):
-            complete.add(check.id)
-    return Evaluation(detections, frozenset(evaluated), frozenset(complete))
+
+    def run(check: Check) -> Iterable[Detection]:
+        assert check.file_rule is not None
+        return check.file_rule(scans, policy)
+
+    return _evaluate([c for c in registry.file_checks if c.file_rule is not None], inventory, run)
