@@ -8,7 +8,6 @@ digest per conversation and file id is kept, to drop the repeats the API may sen
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from openai_casb.connectors.readers import AdminReader, ComplianceReader
 from openai_casb.connectors.session import Clients, open_clients
 from openai_casb.inventory import collect
 from openai_casb.inventory.model import FileRef, Inventory, Source, SourceReport, SourceState
+from openai_casb.seen import SeenIds
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,6 @@ class _SourceFailed(Exception):
         self.reason = reason
 
 
-def _digest(value: str) -> bytes:
-    return hashlib.blake2b(value.encode(), digest_size=8).digest()
-
-
 @dataclass(slots=True)
 class _Counter:
     source: Source
@@ -110,8 +106,13 @@ class _Crawl:
     conversations: collect.LastSeen = field(default_factory=collect.LastSeen)
     high_water_mark: float | None = None
     conversations_read_from: Literal["conversations", "logs"] | None = None
-    _seen_conversations: set[bytes] = field(default_factory=set)
-    _seen_files: set[bytes] = field(default_factory=set)
+    _seen_conversations: SeenIds = field(default_factory=SeenIds)
+    _seen_files: SeenIds = field(default_factory=SeenIds)
+    _seen_events: SeenIds = field(default_factory=SeenIds)
+
+    def close(self) -> None:
+        for seen in (self._seen_conversations, self._seen_files, self._seen_events):
+            seen.close()
 
     def counter(self, source: Source) -> _Counter:
         return _Counter(source, self.progress)
@@ -150,10 +151,8 @@ class _Crawl:
 
     async def hand_off(self, files: Sequence[FileRef]) -> None:
         for ref in files:
-            digest = _digest(ref.file_id)
-            if digest in self._seen_files:
+            if not self._seen_files.add(ref.file_id):
                 continue
-            self._seen_files.add(digest)
             if self.on_file is not None:
                 await self.on_file(ref)
 
@@ -264,7 +263,7 @@ async def _read_conversations(crawl: _Crawl, reader: ComplianceReader, since: fl
             crawl.raise_mark(conversation.last_active_at)
             # A conversation updated between calls comes back on a later page: its activity is
             # folded in again (max), its files are handed off once.
-            crawl._seen_conversations.add(_digest(conversation.id))
+            crawl._seen_conversations.add(conversation.id)
             await crawl.hand_off(collect.conversation_files(conversation))
         counter.page(len(page))
         counter.objects = len(crawl._seen_conversations)
@@ -273,7 +272,6 @@ async def _read_conversations(crawl: _Crawl, reader: ComplianceReader, since: fl
 async def _read_conversation_logs(
     crawl: _Crawl, reader: ComplianceReader, since: float | None, counter: _Counter
 ) -> None:
-    seen_events: set[bytes] = set()
     async for files in reader.log_files("CONVERSATION_MESSAGE", since if since is not None else 0.0):
         counter.page(0)
         for log_file in files:
@@ -284,13 +282,10 @@ async def _read_conversation_logs(
                     continue
                 event = cm.ConversationMessageEvent.model_validate(record)
                 # Delivery is at least once: an event seen twice is folded once.
-                if event.event_id is not None:
-                    digest = _digest("event:" + event.event_id)
-                    if digest in seen_events:
-                        continue
-                    seen_events.add(digest)
+                if event.event_id is not None and not crawl._seen_events.add(event.event_id):
+                    continue
                 if event.conversation is not None and event.conversation.id is not None:
-                    crawl._seen_conversations.add(_digest(event.conversation.id))
+                    crawl._seen_conversations.add(event.conversation.id)
                 actor = event.actor
                 crawl.conversations.add(
                     actor.user_id if actor else None, actor.user_email if actor else None, event.timestamp
@@ -405,7 +400,10 @@ async def crawl(
         else:
             for source in COMPLIANCE_SOURCES:
                 state.report(source, "skipped", None, NO_WORKSPACE)
-        await asyncio.gather(*jobs)
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            state.close()
         requests = clients.requests
     _file_source_reports(inventory, state.reports, len(state._seen_files))
     inventory.sources = state.reports
