@@ -76,7 +76,8 @@ class DlpOutcome:
         or is unreadable for good (expired, encrypted, over a limit)."""
         files = self.scanned[source] + self.not_scanned[source]
         if crawled is None or crawled.state == "skipped":
-            return SourceReport(source, "skipped", crawled.reason if crawled else None, objects=files)
+            reason = crawled.reason if crawled else "no workspace configured"
+            return SourceReport(source, "skipped", reason, objects=files)
         if crawled.state != "complete":
             return SourceReport(source, crawled.state, crawled.reason, objects=files)
         if self.failed[source]:

@@ -21,7 +21,7 @@ from openai_casb.checks.evaluate import Evaluation, evaluate_file_scans, evaluat
 from openai_casb.checks.registry import CheckRegistry, default_registry
 from openai_casb.config import Settings
 from openai_casb.crawl import ConversationsSource, CrawlProgress, crawl
-from openai_casb.detections import Detection, Severity
+from openai_casb.detections import Detection
 from openai_casb.dlp.engine import DlpEngine
 from openai_casb.dlp.extract.limits import ExtractionLimits
 from openai_casb.dlp.scanner import FileScanner
@@ -255,12 +255,5 @@ def set_dlp_sources(inventory: Inventory, dlp: DlpOutcome, enabled: bool, increm
         crawled = inventory.sources.get(source)
         if not enabled:
             inventory.sources[source] = SourceReport(source, "skipped", "no DLP profile is enabled")
-        elif crawled is None or crawled.state == "skipped":
-            inventory.sources[source] = crawled or SourceReport(source, "skipped", "no workspace configured")
         else:
             inventory.sources[source] = dlp.report(source, crawled, incremental)
-
-
-def severity_at_least(summary: ScanSummary, level: Severity) -> int:
-    """Open instances at or above `level` seen by this scan (for `--fail-on`)."""
-    return sum(n for label, n in summary.severity_counts.items() if Severity.parse(label) >= level)
