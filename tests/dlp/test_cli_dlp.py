@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,46 @@ def test_bad_limits_in_policy(tmp_path: Path) -> None:
     result = runner.invoke(app, ["dlp", "scan", str(tmp_path), "--policy", str(tmp_path / "p.yaml")])
     assert result.exit_code == 2
     assert "max_nesting" in result.output
+
+
+def test_entry_names_of_an_encrypted_zip_are_masked_in_notes(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("AKIAEL35CRPBUJFUPCR4.txt", "x")
+        archive.writestr("card 4111 1111 1111 1111.bin", "x")
+    data = bytearray(out.getvalue())
+    for header, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # the "encrypted" flag of `zip -P`
+        at = data.find(header)
+        while at != -1:
+            data[at + offset] |= 1
+            at = data.find(header, at + 4)
+    (tmp_path / "x.zip").write_bytes(bytes(data))
+    result = runner.invoke(app, ["dlp", "scan", str(tmp_path / "x.zip"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (verdict,) = json.loads(result.stdout)
+    assert verdict["reason"] == "encrypted"
+    assert len(verdict["notes"]) == 2
+    assert "AKIAEL35CRPBUJFUPCR4" not in result.output
+    assert "4111 1111 1111 1111" not in result.output
+    assert "**** **** **** 1111" in verdict["notes"][1]
+
+
+def test_unreadable_subfolder_is_a_not_scanned_entry(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = folder / "docs" / "locked"
+    locked.mkdir()
+    (locked / "hidden.txt").write_text(SECRET_TEXT)
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:  # as for a chmod 000 folder, which root (running tests) can read
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, files = _json(folder)
+    assert code == 0  # the scan ran: an unreadable folder is reported like an unreadable file
+    by_path = {str(f["path"]): f for f in files}
+    assert str(locked / "hidden.txt") not in by_path
+    assert by_path[str(locked)]["status"] == "not_scanned"
+    assert by_path[str(locked)]["reason"] == "unreadable folder (PermissionError)"
+    assert _json(folder, "--fail-on-match")[0] == 1  # other files still matched

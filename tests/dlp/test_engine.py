@@ -148,3 +148,17 @@ def test_empty_and_huge_lines() -> None:
     assert dlp.match("").entry_matches == ()
     assert dlp.match("1" * 200_000).entry_matches == ()
     assert dlp.match(("1234 " * 50_000) + f" card {VISA}").entry_matches[0].count == 1
+
+
+def test_redact_masks_each_detection_as_samples_are_masked() -> None:
+    dlp = engine()
+    text = f"entry AKIAEL35CRPBUJFUPCR4.txt and card {VISA}.bin, SSN 536-22-1947; plain words stay"
+    redacted = dlp.redact(text)
+    for value in ("AKIAEL35CRPBUJFUPCR4", VISA, "536-22-1947"):
+        assert value not in redacted
+    samples = {s for m in dlp.match(text).entry_matches for s in m.masked_samples}
+    assert len(samples) == 3
+    assert all(sample in redacted for sample in samples)
+    assert redacted.startswith("entry AKIA")
+    assert redacted.endswith("1111.bin, SSN ***-**-****; plain words stay")
+    assert dlp.redact("entry ok.txt not scanned: encrypted") == "entry ok.txt not scanned: encrypted"

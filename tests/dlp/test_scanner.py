@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from files.fake_engine import FakeEngine
 
 from openai_casb.dlp.cache import MemoryVerdictCache, cache_key
@@ -149,3 +151,43 @@ def test_scan_files_keeps_each_file_ref(tmp_path: Path) -> None:
         "file-f2.txt": False,
         "file-f3.txt": True,
     }
+
+
+def refuse_listing(monkeypatch: pytest.MonkeyPatch, *folders: Path) -> None:
+    """os.scandir fails on these folders as on a chmod 000 folder for a non-root user (root,
+    running the tests, is never refused)."""
+    real_scandir = os.scandir
+    refused = {os.fspath(folder) for folder in folders}
+
+    def scandir(path: str = ".") -> object:
+        if os.fspath(path) in refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_unreadable_folders_are_reported_not_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "locked" / "inner").mkdir(parents=True)
+    (tmp_path / "locked" / "secret.txt").write_bytes(PLANTED)
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / "a.txt").write_bytes(PLANTED)
+    (tmp_path / "open" / "also-locked").mkdir()
+    refuse_listing(monkeypatch, tmp_path / "locked", tmp_path / "open" / "also-locked")
+    with FileScanner(FakeEngine(), LIMITS, None, 2) as scanner:
+        results = {r.path: r for r in scanner.scan_tree([tmp_path])}
+    assert set(results) == {tmp_path / "locked", tmp_path / "open" / "a.txt", tmp_path / "open" / "also-locked"}
+    for folder in (tmp_path / "locked", tmp_path / "open" / "also-locked"):
+        assert results[folder].status == "not_scanned"
+        assert results[folder].reason == "unreadable folder (PermissionError)"
+        assert results[folder].matches == ()
+    assert results[tmp_path / "open" / "a.txt"].matched_profiles == ("test",)
+
+
+def test_an_unreadable_folder_given_directly_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.txt").write_bytes(PLANTED)
+    refuse_listing(monkeypatch, tmp_path)
+    with FileScanner(FakeEngine(), LIMITS, None, 1) as scanner:
+        (result,) = scanner.scan_tree([tmp_path])
+    assert result.path == tmp_path
+    assert result.reason == "unreadable folder (PermissionError)"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from files.builders import docx_bytes, pdf_bytes, pptx_bytes, xlsx_bytes, zip_bytes
 
+from openai_casb.dlp.cache import MemoryVerdictCache, cache_key
 from openai_casb.dlp.extract import ExtractionLimits
-from openai_casb.dlp.scanner import FileScanner, LocalFileResult
+from openai_casb.dlp.scanner import MAX_NOTE_CHARS, FileScanner, LocalFileResult
 
 # Valid by checksum and with their keywords close by, so every confidence level counts them.
 PLANTED_LINES = [
@@ -89,3 +91,51 @@ def test_wrongly_named_file_round_trips(tmp_path: Path, expected: dict[tuple[str
     with FileScanner(_engine(), ExtractionLimits(timeout_seconds=30), None, 1) as scanner:  # type: ignore[arg-type]
         result = scanner.scan_local(path)
     assert {(m.profile, m.entry): m.count for m in result.matches} == expected
+
+
+# Archive entry names that hold values: the notes that name skipped entries must mask them.
+LEAKY_NAMES = {
+    "AKIAEL35CRPBUJFUPCR4.txt": "AKIAEL35CRPBUJFUPCR4",
+    "card 4111 1111 1111 1111.bin": "4111 1111 1111 1111",
+    # Long enough that shortening the note would cut the key in half if it came before masking.
+    "x" * (MAX_NOTE_CHARS - 30) + " AKIA2OGYBAH6QJ7ZXK5C.txt": "AKIA2OGYBAH6QJ7ZXK5C",
+}
+
+
+def _encrypted(data: bytes) -> bytes:
+    """Every entry flagged as encrypted, as `zip -P` would leave it."""
+    flagged = bytearray(data)
+    for header, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = flagged.find(header)
+        while at != -1:
+            flagged[at + offset] |= 1
+            at = flagged.find(header, at + 4)
+    return bytes(flagged)
+
+
+@pytest.mark.parametrize("encrypted", [True, False], ids=["encrypted", "unsupported-entries"])
+def test_entry_names_in_notes_are_masked_when_printed_and_cached(tmp_path: Path, encrypted: bool) -> None:
+    # Random bytes are not text: every entry is skipped ("unsupported format") and noted.
+    archive = zip_bytes({name: os.urandom(512) for name in LEAKY_NAMES})
+    path = tmp_path / "names.zip"
+    path.write_bytes(_encrypted(archive) if encrypted else archive)
+    cache = MemoryVerdictCache()
+    engine = _engine()
+    with FileScanner(engine, ExtractionLimits(timeout_seconds=30), cache, 1) as scanner:  # type: ignore[arg-type]
+        result = scanner.scan_local(path)
+    assert result.status == ("not_scanned" if encrypted else "scanned")
+    assert len(result.notes) == len(LEAKY_NAMES)
+    assert all(len(note) <= MAX_NOTE_CHARS for note in result.notes)
+    reason = "encrypted" if encrypted else "unsupported format: binary content"
+    assert result.notes[:2] == (
+        f"entry AKIA********\u2026.txt not scanned: {reason}",
+        f"entry card **** **** **** 1111.bin not scanned: {reason}",
+    )
+    assert result.notes[2].startswith("entry xxx")
+    assert "AKIA****" in result.notes[2]
+    assert result.content_sha256 is not None
+    stored = cache.get(cache_key(result.content_sha256, engine.profile_set_digest))  # type: ignore[attr-defined]
+    assert stored is not None
+    for shown in (repr(result), json.dumps(stored)):
+        for value in LEAKY_NAMES.values():
+            assert value not in shown

@@ -1,8 +1,13 @@
 """Exact data match: values from a CSV file, kept in memory only as salted hashes.
 
 The CSV is read once; each cell of the chosen columns is normalised (whitespace collapsed,
-case-folded unless case-sensitive) and only its salted SHA-256 is kept. Text is matched by
-hashing runs of 1..n tokens, n being the longest value in tokens, and looking them up.
+case-folded unless case-sensitive, sentence punctuation ending the last token dropped) and only
+its salted SHA-256 is kept. Text is matched by hashing runs of 1..n tokens, n being the longest
+value in tokens, normalised the same way, and looking them up.
+
+Tokens keep their inner punctuation ("J.R.", "ACCT-99.88", emails), so a value matches only as
+written; only the end of a run is treated like the end of a cell, so that a value ending a
+sentence ("... is Alice Wonderland.") matches, whether or not the cell itself ended with a dot.
 """
 
 from __future__ import annotations
@@ -20,14 +25,24 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 # Tokens: runs of characters that are not whitespace or common field punctuation.
 _TOKEN = re.compile(r"[^\s,;:\"'()\[\]{}<>|]+")
+# Dropped from the end of the last token of a value, and of a run of tokens in text.
+_SENTENCE_END = ".!?\u2026\u3002\uff01\uff1f"  # . ! ? … 。！？
 
 
 class EdmError(ValueError):
     """The EDM dataset cannot be used; the message says why (never quoting a value)."""
 
 
+def _end_of_run(token: str) -> str:
+    """The last token of a value or run without the sentence punctuation ending it (kept when
+    the token is nothing else)."""
+    return token.rstrip(_SENTENCE_END) or token
+
+
 def normalize(value: str, case_sensitive: bool) -> str:
     tokens = _TOKEN.findall(value)
+    if tokens:
+        tokens[-1] = _end_of_run(tokens[-1])
     joined = " ".join(tokens)
     return joined if case_sensitive else joined.casefold()
 
@@ -51,15 +66,20 @@ class EdmSet:
         """(start, end, hash) of each run of tokens whose normalised form is in the set; longest first, no overlaps."""
         spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
         words = [text[s:e] if self.case_sensitive else text[s:e].casefold() for s, e in spans]
+        # Each token as the last of a run: "Wonderland." ends a run as "wonderland".
+        ends = [_end_of_run(word) for word in words]
         counts = sorted(self.token_counts, reverse=True)
         index = 0
         while index < len(spans):
             for count in counts:
-                if index + count > len(spans):
+                last = index + count - 1
+                if last >= len(spans):
                     continue
-                digest = value_hash(self.salt, " ".join(words[index : index + count]))
+                digest = value_hash(self.salt, " ".join([*words[index:last], ends[last]]))
                 if digest in self.hashes:
-                    yield spans[index][0], spans[index + count - 1][1], digest
+                    # The match ends where the value does: the sentence punctuation is not part of it.
+                    end = spans[last][1] - (len(words[last]) - len(ends[last]))
+                    yield spans[index][0], end, digest
                     index += count
                     break
             else:

@@ -32,7 +32,7 @@ from openai_casb.redaction import mask_value
 KEYWORD_WINDOW = 1000  # characters before and after a detection searched for its keywords
 MAX_SAMPLES = 3
 MAX_HASHES = 20
-ENGINE_VERSION = "2"  # bump when detection changes so cached verdicts are recomputed
+ENGINE_VERSION = "3"  # bump when detection changes so cached verdicts are recomputed (3: EDM sentence ends)
 
 Backend = Literal["auto", "hyperscan", "re2"]
 
@@ -205,6 +205,21 @@ class DlpEngine:
 
     def matcher(self) -> StreamMatcher:
         return StreamMatcher(self, _Tally(self._profiles))
+
+    def redact(self, text: str) -> str:
+        """`text` with each detection `match` would count replaced by its masked form (as in
+        masked samples): for text shown to people that was not scanned as content, e.g. the
+        name of an archive entry in a note."""
+        detectors = self._detectors
+        parts: list[str] = []
+        last = 0
+        for start, end, order, _entry, _rank, _digest in self._resolve(self._candidates(text)):
+            value = text[start:end]
+            parts.append(text[last:start])
+            parts.append(detectors[order].mask(value) if order < len(detectors) else mask_value(value))
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
 
     # --- internals -------------------------------------------------------------------------
 

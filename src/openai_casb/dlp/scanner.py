@@ -46,14 +46,18 @@ class MatchingEngine(Protocol):
 
     def matcher(self) -> _Matcher: ...
 
+    def redact(self, text: str) -> str: ...
+
 
 Status = Literal["scanned", "not_scanned"]
 _Job = tuple[int, str, str | None]  # (sequence number, path, file name)
+MAX_NOTE_CHARS = 300  # a note or reason as shown, after redaction
 
 
 @dataclass(frozen=True, slots=True)
 class LocalFileResult:
-    """One local file's verdict, for `openai-casb dlp scan`."""
+    """One local file's verdict, for `openai-casb dlp scan` (or a folder that could not be read:
+    `not_scanned`, its files unknown)."""
 
     path: Path
     status: Status
@@ -76,6 +80,14 @@ class _Verdict:
     size_bytes: int | None
     content_sha256: str | None
     cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableFolder:
+    """A folder `walk_files` could not list: its files are neither scanned nor known."""
+
+    path: Path
+    reason: str
 
 
 def _not_scanned(reason: str, size: int | None = None, sha: str | None = None) -> _Verdict:
@@ -179,16 +191,26 @@ class FileScanner:
                 matcher.feed(chunk)
             result = matcher.result()
         except NotScanned as outcome:
-            verdict = _to_dict("not_scanned", outcome.reason, None, budget.notes)
+            verdict = _to_dict("not_scanned", self._shown(outcome.reason), None, self._notes(budget))
             verdict["cacheable"] = outcome.cacheable
             return verdict
         except OSError as error:
             verdict = _to_dict("not_scanned", f"unreadable ({type(error).__name__})", None, ())
             verdict["cacheable"] = False
             return verdict
-        verdict = _to_dict("scanned", None, result, budget.notes)
+        verdict = _to_dict("scanned", None, result, self._notes(budget))
         verdict["cacheable"] = not any(note.startswith("text truncated") for note in budget.notes)
         return verdict
+
+    def _shown(self, text: str) -> str:
+        """A note or reason as it may be printed and cached. Notes quote names taken from the file
+        (archive entries): whatever the engine detects in them is masked as matches are, then the
+        text is shortened (after masking, so that a cut cannot hide a value from the engine)."""
+        redacted = self.engine.redact(text)
+        return redacted if len(redacted) <= MAX_NOTE_CHARS else redacted[: MAX_NOTE_CHARS - 3] + "..."
+
+    def _notes(self, budget: Budget) -> list[str]:
+        return [self._shown(note) for note in budget.notes]
 
     def _prepare(self, path: Path) -> _Verdict | tuple[str, int]:
         """A verdict decided without extraction (limit, unreadable, cache hit) or (sha256, size)."""
@@ -210,12 +232,17 @@ class FileScanner:
                 return _from_dict(cached, size, sha, cached=True)
         return sha, size
 
-    def _scan(self, items: Iterable[tuple[Path, str | None]]) -> Iterator[tuple[Path, _Verdict]]:
-        """Verdicts for (path, name) pairs, in completion order; cache hits come back at once."""
+    def _scan(self, items: Iterable[tuple[Path, str | None] | UnreadableFolder]) -> Iterator[tuple[Path, _Verdict]]:
+        """Verdicts for (path, name) pairs, in completion order; cache hits and unreadable
+        folders come back at once."""
         known: dict[int, tuple[Path, str, int]] = {}
 
         def jobs() -> Iterator[_Job | Ready[tuple[Path, _Verdict]]]:
-            for sequence, (path, name) in enumerate(items):
+            for sequence, item in enumerate(items):
+                if isinstance(item, UnreadableFolder):
+                    yield Ready((item.path, _not_scanned(item.reason)))
+                    continue
+                path, name = item
                 prepared = self._prepare(path)
                 if isinstance(prepared, _Verdict):
                     yield Ready((path, prepared))
@@ -272,11 +299,13 @@ class FileScanner:
         raise RuntimeError("scanner returned no verdict")  # unreachable: one verdict per path
 
     def scan_tree(self, paths: Iterable[Path]) -> Iterator[LocalFileResult]:
-        """Verdicts for local files; folders are walked (symlinked folders are not followed)."""
+        """Verdicts for local files; folders are walked (symlinked folders are not followed), and a
+        folder that cannot be read is a `not_scanned` result of its own."""
         return self._local(walk_files(paths))
 
-    def _local(self, paths: Iterable[Path]) -> Iterator[LocalFileResult]:
-        for path, verdict in self._scan((path, path.name) for path in paths):
+    def _local(self, paths: Iterable[Path | UnreadableFolder]) -> Iterator[LocalFileResult]:
+        items = (path if isinstance(path, UnreadableFolder) else (path, path.name) for path in paths)
+        for path, verdict in self._scan(items):
             yield LocalFileResult(
                 path=path,
                 status=verdict.status,
@@ -290,16 +319,30 @@ class FileScanner:
             )
 
 
-def walk_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files under the given paths, folders walked in sorted order; missing paths pass through."""
+def walk_files(paths: Iterable[Path]) -> Iterator[Path | UnreadableFolder]:
+    """Files under the given paths, folders walked in sorted order; missing paths pass through.
+
+    A folder that cannot be listed (permissions, I/O error) comes out as an `UnreadableFolder`
+    rather than being skipped in silence, as `os.walk` does without `onerror`.
+    """
     for path in paths:
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
+            errors: list[OSError] = []
+            for root, dirs, names in os.walk(path, onerror=errors.append):
+                yield from _unreadable(errors, path)
                 dirs.sort()
                 for name in sorted(names):
                     yield Path(root) / name
+            yield from _unreadable(errors, path)
         else:
             yield path
+
+
+def _unreadable(errors: list[OSError], top: Path) -> Iterator[UnreadableFolder]:
+    for error in errors:
+        folder = Path(os.fsdecode(error.filename)) if error.filename is not None else top
+        yield UnreadableFolder(folder, f"unreadable folder ({type(error).__name__})")
+    errors.clear()
 
 
 def local_file_ref(path: Path) -> FileRef:

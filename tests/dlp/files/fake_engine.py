@@ -46,3 +46,8 @@ class FakeEngine:
 
     def matcher(self) -> FakeMatcher:
         return FakeMatcher()
+
+    def redact(self, text: str) -> str:
+        for pattern in PATTERNS.values():
+            text = pattern.sub(lambda m: mask_value(m.group()), text)
+        return text

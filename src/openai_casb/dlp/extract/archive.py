@@ -72,7 +72,9 @@ def extract_zip(data: bytes, depth: int, budget: Budget, extract_entry: EntryExt
     """Every entry's text, each preceded by its path so that a match keeps its context.
 
     Entries that cannot be scanned (encrypted, unsupported) are skipped and noted; crossing a
-    limit anywhere ends the whole file, since the archive is then treated as hostile.
+    limit anywhere ends the whole file, since the archive is then treated as hostile. A note
+    quotes the entry's name, which may hold a value: whoever shows notes must mask them first
+    (the scanner runs each through `DlpEngine.redact`).
     """
     if depth > budget.limits.max_nesting:
         raise LimitExceeded(f"archives nested deeper than the limit ({budget.limits.max_nesting} levels)")
@@ -100,6 +102,7 @@ def extract_zip(data: bytes, depth: int, budget: Budget, extract_entry: EntryExt
 
 
 def _safe_name(name: str) -> str:
-    """Entry names are shown to people: keep them printable and short."""
-    printable = "".join(ch if ch.isprintable() else "?" for ch in name)
-    return printable if len(printable) <= 200 else printable[:197] + "..."
+    """Entry names are shown to people: keep them printable. They are not shortened here: a note
+    quoting one is masked by the scanner (`FileScanner._shown`), then shortened, so that a cut
+    cannot split a value the engine would otherwise have found and masked."""
+    return "".join(ch if ch.isprintable() else "?" for ch in name)
