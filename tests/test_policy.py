@@ -81,6 +81,91 @@ def test_errors_name_file_key_and_value(tmp_path: Path, text: str, message: str)
     assert str(path) in str(caught.value)
 
 
+SECRETS = (
+    "SLACKSECRETPATH",
+    "hooks.slack.com",
+    "topsecret-hmac",
+    "tok-SECRET",
+    "u:pw",
+    "pw@example",
+    "hunter2-basic",
+    "KEYPATHSECRET",
+    "ITEMPATHSECRET",
+    "typo-secret",
+    "saltsalt",
+    "short1",
+)
+DUPLICATE_WEBHOOKS = """
+webhooks:
+  - name: a
+    url: https://hooks.slack.com/services/T000/B000/SLACKSECRETPATH
+    secret: topsecret-hmac
+    auth: {type: bearer, token: tok-SECRET}
+  - name: a
+    url: https://hooks.slack.com/services/T000/B000/SLACKSECRETPATH
+    secret: topsecret-hmac
+"""
+CREDENTIALS_IN_URL = """
+webhooks:
+  - name: a
+    url: "https://u:pw@example.com/x"
+"""
+MANY_BAD_WEBHOOKS = """
+thresholds: {key_rotation_days: -5}
+webhooks:
+  - name: b
+    url: ftp://example.com/SLACKSECRETPATH
+    secret: [topsecret-hmac]
+    auth: {type: basic, username: bob, password: {p: hunter2-basic}}
+    timeout_seconds: 999
+  - name: c
+    url: https://hooks.slack.com/services/T000/B000/SLACKSECRETPATH
+    auth: {type: bearer, token: [tok-SECRET]}
+    https://hooks.slack.com/services/T000/B000/KEYPATHSECRET: 1
+  - "https://hooks.slack.com/services/T000/B000/ITEMPATHSECRET"
+webhook: [{secret: typo-secret}]
+salt: saltsalt
+dlp: {salt: short1}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "messages"),
+    [
+        (DUPLICATE_WEBHOOKS, ["webhooks: Value error, duplicate webhook names: a"]),
+        (CREDENTIALS_IN_URL, ["webhooks[0].url: Value error, put credentials in `auth`, not in the url"]),
+        (
+            MANY_BAD_WEBHOOKS,
+            [
+                "thresholds.key_rotation_days: Input should be greater than 0 (got -5)",
+                "webhooks[0].url: URL scheme should be 'http' or 'https'",
+                "webhooks[0].secret: Input should be a valid string",
+                "webhooks[0].auth.basic.password: Input should be a valid string",
+                "webhooks[0].timeout_seconds: Input should be less than or equal to 120",
+                "webhooks[1].auth.bearer.token: Input should be a valid string",
+                "webhooks[1].<key>: Extra inputs are not permitted",
+                "webhooks[2]: Input should be a valid dictionary",
+                "webhook: Extra inputs are not permitted",
+                "salt: Extra inputs are not permitted",
+                "dlp.salt: String should have at least 8 characters",
+            ],
+        ),
+        # PyYAML quotes the offending line: the error gives its position only.
+        ('webhooks:\n  - name: a\n    secret: "topsecret-hmac\n', ["not valid YAML", "line 3, column 13"]),
+        ("webhooks:\n  - name: a\n    auth: {token: tok-SECRET: x}\n", ["not valid YAML", "line 3"]),
+    ],
+    ids=["duplicate-names", "credentials-in-url", "many", "yaml-unterminated", "yaml-mapping"],
+)
+def test_errors_never_echo_webhook_or_other_secret_values(tmp_path: Path, text: str, messages: list[str]) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write(tmp_path, text))
+    error = str(caught.value)
+    for message in messages:
+        assert message in error
+    for secret in SECRETS:
+        assert secret not in error
+
+
 def test_missing_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(PolicyError, match="does not exist"):
         load_policy(tmp_path / "absent.yaml")

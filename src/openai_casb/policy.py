@@ -8,6 +8,7 @@ silently. See docs/policy.md.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -126,16 +127,57 @@ class Policy(BaseModel):
         return None
 
 
+# Error messages quote a bad value only where it cannot be a credential: never under these
+# sections (webhook URLs, signing secrets, tokens, passwords), never under a key named like a
+# secret anywhere (`dlp.salt`), never under an unknown top-level key (a misspelt `webhooks:`), and
+# never a list or mapping, which could hold any of those.
+_SECRET_SECTIONS = frozenset({"webhooks"})
+_SECRET_KEY = re.compile(r"secret|token|passw|salt|auth|credential|url|(?:^|_)key$", re.IGNORECASE)
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]{0,60}")
+_SHOWN_TYPES = (bool, int, float, str, date, time, type(None))
+
+
+def _may_show_input(location: tuple[int | str, ...], value: object) -> bool:
+    if not location or not isinstance(value, _SHOWN_TYPES):
+        return False
+    section = location[0]
+    if section not in Policy.model_fields or section in _SECRET_SECTIONS:
+        return False
+    return not any(isinstance(part, str) and _SECRET_KEY.search(part) for part in location)
+
+
+def _location(parts: tuple[int | str, ...]) -> str:
+    secret_section = bool(parts) and parts[0] in _SECRET_SECTIONS
+    location = ""
+    for part in parts:
+        if isinstance(part, int):
+            location += f"[{part}]"
+            continue
+        # A key the user wrote under `webhooks:` is shown only if it looks like a key, not like
+        # a value pasted in the wrong place (`https://hooks.slack.com/services/...:`).
+        name = part if not secret_section or _PLAIN_KEY.fullmatch(part) else "<key>"
+        location += f".{name}" if location else name
+    return location
+
+
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        location = ""
-        for part in item["loc"]:
-            location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
         shown = item.get("input")
-        value = "" if item["type"] == "missing" or isinstance(shown, dict) else f" (got {shown!r})"
-        lines.append(f"  {location or '<top level>'}: {item['msg']}{value}")
+        value = f" (got {shown!r})" if item["type"] != "missing" and _may_show_input(item["loc"], shown) else ""
+        lines.append(f"  {_location(item['loc']) or '<top level>'}: {item['msg']}{value}")
     return "\n".join(lines)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Where and what, without PyYAML's quote of the offending line (it may hold a secret)."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return type(error).__name__
+    parts = []
+    for text, mark in ((error.context, error.context_mark), (error.problem, error.problem_mark)):
+        if text:
+            parts.append(f"{text} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else text)
+    return "; ".join(parts) or type(error).__name__
 
 
 def parse_policy(text: str, origin: str = "<policy>") -> Policy:
@@ -143,7 +185,7 @@ def parse_policy(text: str, origin: str = "<policy>") -> Policy:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise PolicyError(f"policy file {origin}: not valid YAML: {error}") from None
+        raise PolicyError(f"policy file {origin}: not valid YAML: {_yaml_problem(error)}") from None
     if data is None:
         return Policy()
     if not isinstance(data, dict):
