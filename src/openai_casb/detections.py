@@ -10,6 +10,7 @@ from enum import IntEnum
 from typing import Any
 
 from openai_casb.inventory.model import AssetKind, Source
+from openai_casb.redaction import redact_keys_in, redact_keys_in_text
 
 
 class Severity(IntEnum):
@@ -45,6 +46,15 @@ class AssetRef:
     link: str | None = None  # the console page where a person can look at or fix it
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Names come from users of the workspace: a GPT or conversation may be named after a key.
+        # Redacted here, so no store, export, event or log line downstream ever holds it in full.
+        for name in ("name", "email", "link"):
+            text = getattr(self, name)
+            if text is not None:
+                object.__setattr__(self, name, redact_keys_in_text(text))
+        object.__setattr__(self, "metadata", redact_keys_in(self.metadata))
+
 
 @dataclass(frozen=True, slots=True)
 class Detection:
@@ -53,6 +63,9 @@ class Detection:
     finding_type_id: str
     asset: AssetRef
     evidence: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", redact_keys_in(self.evidence))  # as AssetRef's names
 
 
 @dataclass(frozen=True, slots=True)
