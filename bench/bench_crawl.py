@@ -62,7 +62,8 @@ def child_crawl(settings_values: dict[str, Any], use_tracemalloc: bool) -> dict[
     }
 
 
-def minimum_pages(report: dict[str, Any], projects: int, page_size: int, conversations_page_size: int) -> int:
+def minimum_pages(report: dict[str, Any], projects: int, page_size: int, conversations_page_size: int,
+                  workspace_users_page_size: int) -> int:
     sources = report["sources"]
 
     def pages(objects: int, size: int) -> int:
@@ -75,11 +76,12 @@ def minimum_pages(report: dict[str, Any], projects: int, page_size: int, convers
         "admin.admin_api_keys",
         "admin.projects",
         "admin.audit_logs",
-        "compliance.users",
         "compliance.gpts",
         "compliance.projects",
     ):
         total += pages(sources[name][1], page_size)
+    # Workspace users come 200 a page (the spec's default and the crawl's), not `page_size`.
+    total += pages(sources["compliance.users"][1], workspace_users_page_size)
     total += pages(sources["compliance.conversations"][1], conversations_page_size)
     keys = report["keys_per_project"]
     total += sum(pages(count, page_size) for count in keys.values())
@@ -111,6 +113,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--conversations-page-size", type=int, default=500)
+    parser.add_argument("--workspace-users-page-size", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
     args = parser.parse_args()
@@ -131,6 +134,7 @@ def main() -> None:
             "admin_requests_per_window": config.admin_rate_per_min,
             "page_size": args.page_size,
             "conversations_page_size": args.conversations_page_size,
+            "workspace_users_page_size": args.workspace_users_page_size,
         }
         context = multiprocessing.get_context("spawn")
         with context.Pool(1) as pool:
@@ -138,7 +142,8 @@ def main() -> None:
         stats = emu.stats()
 
     incomplete = {k: v for k, v in report["sources"].items() if v[0] != "complete"}
-    needed = minimum_pages(report, args.projects, args.page_size, args.conversations_page_size)
+    needed = minimum_pages(report, args.projects, args.page_size, args.conversations_page_size,
+                           args.workspace_users_page_size)
     floor = wall_floor(stats["requests"], config.admin_rate_per_min, args.latency_ms / 1000.0, args.projects)
     result = {
         "conversations": report["sources"]["compliance.conversations"][1],

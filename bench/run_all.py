@@ -34,7 +34,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "dlp-files": ("bench_dlp_files.py", [], ["--mb", "2", "--repeat", "1"]),
     "web": ("bench_web.py", [], ["--instances", "100000"]),
     "store": ("bench_store.py", [], ["--instances", "100000"]),
-    "distributed": ("bench_distributed.py", [], ["--quick"]),
+    "distributed": ("bench_distributed.py", [], ["--files", "100", "--conversations", "100", "--users", "200"]),
+    "memory": ("bench_memory.py", [], ["--users", "1000,10000", "--matched", "500,5000"]),
 }
 PINNED = {"dlp-match"}  # measured per core: pinned to one core when taskset exists
 

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 
 from openai_casb.config import Settings, load_settings
+from openai_casb.connectors.models import admin as am
+from openai_casb.connectors.models import compliance as cm
 from openai_casb.crawl import CrawlResult, crawl
 from openai_casb.emulator import FAULT_KINDS, EmulatorConfig, generate_org, running_emulator
+from openai_casb.inventory import collect
 from openai_casb.inventory.model import FileRef, Inventory
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -89,6 +92,34 @@ def test_clean_crawl_is_complete(baseline: tuple[CrawlResult, list[FileRef]]) ->
     assert inv.project_api_keys
     assert result.conversations_high_water_mark is not None
     assert len({f.file_id for f in files}) == len(files)
+
+
+def test_crawl_keeps_compact_user_records_not_api_objects(baseline: tuple[CrawlResult, list[FileRef]]) -> None:
+    result, _files = baseline
+    org = generate_org(SPEC, seed=7, now=NOW)
+    # Only the records the person join reads, made page by page; never the API models with their extra fields.
+    assert [type(u) for u in result.org_users] == [collect.OrgUserRecord] * len(org.users)
+    assert [type(u) for u in result.workspace_users] == [collect.WorkspaceUserRecord] * len(org.compliance_users)
+    assert not any(hasattr(u, "__dict__") for u in [*result.org_users, *result.workspace_users])  # slots only
+    # The persons joined from the records are those the API objects give.
+    from_api = collect.persons(
+        [am.OrgUser.model_validate(u) for u in org.users],
+        [cm.WorkspaceUser.model_validate(u) for u in org.compliance_users],
+        result.login_activity,
+        result.conversation_activity,
+    )
+    assert result.inventory.persons == from_api
+
+
+def test_crawl_can_drop_the_user_records_once_persons_are_joined(
+    baseline: tuple[CrawlResult, list[FileRef]],
+) -> None:
+    result, _files = baseline
+    org = generate_org(SPEC, seed=7, now=NOW)
+    with running_emulator(org, EmulatorConfig()) as emu:
+        lean = asyncio.run(crawl(emulator_settings(emu), now=NOW, keep_user_records=False))
+    assert (lean.org_users, lean.workspace_users) == ([], [])
+    assert lean.inventory.persons == result.inventory.persons
 
 
 @pytest.mark.slow

@@ -1,8 +1,10 @@
 """The inventory crawl: read every source once, page by page, into an `Inventory`.
 
 Conversations are streamed: each page is folded into per-user activity and its files are handed to
-`on_file`, then dropped, so memory does not grow with the number of conversations (only an 8-byte
-digest per conversation and file id is kept, to drop the repeats the API may send).
+`on_file`, then dropped, so memory does not grow with the number of conversations (the ids needed
+to drop the repeats the API may send are kept on disk, `openai_casb.seen`). Users are kept only as
+the compact records the person join reads (`collect.OrgUserRecord`, `collect.WorkspaceUserRecord`),
+made as each page arrives: never the API objects with their unknown fields.
 """
 
 from __future__ import annotations
@@ -66,9 +68,15 @@ class CrawlResult:
     conversations_read_from: Literal["conversations", "logs"] | None = None
     requests: int = 0
     # What `inventory.persons` was built from, so that crawls of separate groups can be merged.
-    org_users: list[am.OrgUser] = field(default_factory=list)
-    workspace_users: list[cm.WorkspaceUser] = field(default_factory=list)
+    org_users: list[collect.OrgUserRecord] = field(default_factory=list)
+    workspace_users: list[collect.WorkspaceUserRecord] = field(default_factory=list)
     login_activity: collect.LastSeen = field(default_factory=collect.LastSeen)
+
+
+def narrowed_reason(project_id: str | None) -> str:
+    """Why a project-scoped read is partial: the other projects were not read, so nothing of theirs
+    may be resolved (findings.md: only a complete read resolves)."""
+    return f"narrowed to project {project_id} (OPENAI_PROJECT_ID): other projects were not read"
 
 
 class _SourceFailed(Exception):
@@ -100,8 +108,8 @@ class _Crawl:
     progress: CrawlProgress | None
     on_file: FileHandler | None
     reports: dict[Source, SourceReport] = field(default_factory=dict)
-    org_users: list[am.OrgUser] = field(default_factory=list)
-    workspace_users: list[cm.WorkspaceUser] = field(default_factory=list)
+    org_users: list[collect.OrgUserRecord] = field(default_factory=list)
+    workspace_users: list[collect.WorkspaceUserRecord] = field(default_factory=list)
     logins: collect.LastSeen = field(default_factory=collect.LastSeen)
     conversations: collect.LastSeen = field(default_factory=collect.LastSeen)
     high_water_mark: float | None = None
@@ -175,7 +183,9 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
     projects_read = asyncio.Event()
 
     async def users(counter: _Counter) -> None:
-        await crawl.collect_pages(admin.users(), counter, crawl.org_users)
+        async for page in admin.users():
+            crawl.org_users.extend(collect.org_user_record(user) for user in page)
+            counter.page(len(page))
 
     async def invites(counter: _Counter) -> None:
         items: list[am.Invite] = []
@@ -198,6 +208,7 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
                     raise
                 projects.append(project)
                 counter.page(1)
+                raise _SourceFailed("partial", narrowed_reason(crawl.settings.project_id))
             else:
                 await crawl.collect_pages(admin.projects(), counter, projects)
         finally:
@@ -206,7 +217,8 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
     async def project_keys(counter: _Counter) -> None:
         await projects_read.wait()
         listed = crawl.reports.get(Source.ADMIN_PROJECTS)
-        if listed is None or not listed.complete:
+        narrowed = crawl.settings.project_id is not None
+        if listed is None or listed.state == "failed" or (not listed.complete and not narrowed):
             raise _SourceFailed("failed", "projects could not be listed")
         failures: list[str] = []
 
@@ -227,6 +239,8 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
         ]
         if failures:
             raise _SourceFailed("partial", f"{len(failures)} project(s) unreadable; first: {failures[0]}")
+        if narrowed:
+            raise _SourceFailed("partial", narrowed_reason(crawl.settings.project_id))
 
     async def audit_logs(counter: _Counter) -> None:
         since = int((crawl.now - timedelta(days=crawl.settings.audit_log_lookback_days)).timestamp())
@@ -310,7 +324,9 @@ async def _compliance_sources(
     )
 
     async def users(counter: _Counter) -> None:
-        await crawl.collect_pages(reader.users(), counter, crawl.workspace_users)
+        async for page in reader.users():
+            crawl.workspace_users.extend(collect.workspace_user_record(user) for user in page)
+            counter.page(len(page))
 
     async def gpts(counter: _Counter) -> None:
         async for page in reader.gpts():
@@ -371,6 +387,7 @@ async def crawl(
     sleep: Sleep = asyncio.sleep,
     groups: frozenset[SourceGroup] = ALL_GROUPS,
     limiter: RollingWindowLimiter | None = None,
+    keep_user_records: bool = True,
 ) -> CrawlResult:
     """Read both APIs into an Inventory. Never raises for an API failure: each source says how it went.
 
@@ -379,7 +396,8 @@ async def crawl(
     conversation stays correct (see docs/connectors.md).
 
     `groups` reads only some halves (the others are reported skipped); `limiter` replaces the
-    in-process quota limiter (distributed workers share one).
+    in-process quota limiter (distributed workers share one). The user records persons were joined
+    from are returned for crawls that merge later; `keep_user_records=False` drops them once joined.
     """
     inventory = Inventory(now=now, organization_id=settings.org_id, workspace_id=settings.workspace_id)
     async with open_clients(settings, transport=transport, sleep=sleep, limiter=limiter) as clients:
@@ -416,7 +434,7 @@ async def crawl(
         conversation_activity=state.conversations,
         conversations_read_from=state.conversations_read_from,
         requests=requests,
-        org_users=state.org_users,
-        workspace_users=state.workspace_users,
+        org_users=state.org_users if keep_user_records else [],
+        workspace_users=state.workspace_users if keep_user_records else [],
         login_activity=state.logins,
     )

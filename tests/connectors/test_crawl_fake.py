@@ -187,6 +187,11 @@ def test_project_scope_narrows_and_unknown_project_fails() -> None:
     result, _ = run_crawl(FakeApi(), settings(project_id="proj_abc"))
     assert {k.project_id for k in result.inventory.project_api_keys} == {"proj_abc"}
     assert result.inventory.sources[Source.ADMIN_PROJECTS].objects == 1
+    # Other projects were not read: nothing of theirs may be resolved, so both sources are partial.
+    for source in (Source.ADMIN_PROJECTS, Source.ADMIN_PROJECT_API_KEYS):
+        report = result.inventory.sources[source]
+        assert report.state == "partial"
+        assert "narrowed to project proj_abc" in (report.reason or "")
     missing, _ = run_crawl(FakeApi(), settings(project_id="proj_nope"))
     assert missing.inventory.sources[Source.ADMIN_PROJECTS].state == "failed"
     assert "proj_nope not found" in (missing.inventory.sources[Source.ADMIN_PROJECTS].reason or "")

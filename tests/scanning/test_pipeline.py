@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from openai_casb.inventory.model import AssetKind, FileRef, FileScan
 from openai_casb.scanning.pipeline import DlpPipeline, Fetched
+
+LISTED = datetime(2026, 11, 24, tzinfo=UTC)  # a live upload is listed with its created_at
 
 
 class DyingScanner:
@@ -36,7 +39,9 @@ def test_a_dead_scanner_ends_the_scan_with_its_error_and_no_file_left(tmp_path: 
         pipeline = DlpPipeline(DyingScanner(), fetch, downloaders=2)  # type: ignore[arg-type]
         async with pipeline:
             for i in range(50):  # far more than the queues hold
-                await pipeline.submit(FileRef(AssetKind.CONVERSATION_FILE, f"file-{i}", "a.txt", "conv-1"))
+                await pipeline.submit(
+                    FileRef(AssetKind.CONVERSATION_FILE, f"file-{i}", "a.txt", "conv-1", created_at=LISTED)
+                )
 
     with pytest.raises(OSError, match="cannot start sandbox workers"):
         asyncio.run(asyncio.wait_for(scan(), timeout=120))  # a guard against a hang, not a timing assertion

@@ -24,7 +24,7 @@ from openai_casb.connectors.errors import ApiError, ReadOnlyViolation
 from openai_casb.connectors.http import ApiClient, Sleep
 from openai_casb.connectors.retry import RetryPolicy, is_retryable_status
 from openai_casb.connectors.session import Clients
-from openai_casb.inventory.model import AssetKind, FileRef
+from openai_casb.inventory.model import LISTED_EXPIRED, AssetKind, FileRef
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,9 @@ class FileDownloader:
             except _SignedUrlFailed as exc:
                 # The listed URL lasts an hour; past that, ask the endpoint for a fresh one.
                 log.debug("listed download URL of %s failed (%s); using the file endpoint", file.file_id, exc)
-        if file.kind is AssetKind.CONVERSATION_FILE and file.download_url is None and file.created_at is None:
-            # The Compliance API lists an expired chat upload with `created_at` and `download_url` null
-            # (spec 1.1.5): asking the download endpoint, 100 requests a minute, would only hear 410.
-            return DownloadResult(file, "expired", reason="file expired (listed without a download URL)")
+        if file.listed_expired:
+            # Asking the download endpoint, 100 requests a minute, would only hear 410.
+            return DownloadResult(file, "expired", reason=LISTED_EXPIRED)
         if file.kind is AssetKind.CONVERSATION_FILE and not file.owner_user_id:
             return DownloadResult(file, "failed", reason="no uploader user id to address the file")
         template, path_params, params = self._endpoint(file)

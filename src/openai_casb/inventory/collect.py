@@ -2,10 +2,13 @@
 
 The person join follows findings.md "Inactive user": one person per lower-cased email across the
 organization users and the workspace users; records without an email stay persons of their own.
+The crawl keeps of each user only the compact record the join reads (`OrgUserRecord`,
+`WorkspaceUserRecord`), made as each page arrives, never the API object with its unknown fields.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -215,9 +218,68 @@ class LastSeen:
         return max(candidates) if candidates else None
 
 
-def _org_user_disabled(user: am.OrgUser) -> bool:
+def _email_key(email: str | None) -> str | None:
+    """The join key of an email: stripped and lower-cased; None when absent or blank."""
+    key = email.strip().lower() if email else None
+    return key or None
+
+
+def _shared(text: str | None) -> str | None:
+    # Roles and statuses take a handful of values: one string object each, not one per user.
+    return sys.intern(text) if text is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUserRecord:
+    """What the person join needs of an organization user. `email` is already the join key."""
+
+    id: str
+    email: str | None
+    name: str | None = None
+    role: str | None = None
+    is_service_account: bool = False
+    disabled: bool = False  # the account is disabled (enabled=false) or banned
+    api_key_last_used_at: float | None = None
+    added_at: float | None = None
+    created: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceUserRecord:
+    """What the person join needs of a workspace user. `email` is already the join key."""
+
+    id: str
+    email: str | None
+    name: str | None = None
+    role: str | None = None
+    inactive: bool = False  # status "inactive"
+    created_at: float | None = None
+
+
+def org_user_record(user: am.OrgUser) -> OrgUserRecord:
     account = user.user
-    return account is not None and (account.enabled is False or account.banned is True)
+    return OrgUserRecord(
+        id=user.id,
+        email=_email_key(user.email),
+        name=user.name,
+        role=_shared(user.role),
+        is_service_account=user.is_service_account,
+        disabled=account is not None and (account.enabled is False or account.banned is True),
+        api_key_last_used_at=user.api_key_last_used_at,
+        added_at=user.added_at,
+        created=user.created,
+    )
+
+
+def workspace_user_record(user: cm.WorkspaceUser) -> WorkspaceUserRecord:
+    return WorkspaceUserRecord(
+        id=user.id,
+        email=_email_key(user.email),
+        name=user.name,
+        role=_shared(user.role),
+        inactive=user.status == "inactive",
+        created_at=user.created_at,
+    )
 
 
 def _min_time(*values: float | None) -> float | None:
@@ -225,26 +287,35 @@ def _min_time(*values: float | None) -> float | None:
     return min(present) if present else None
 
 
+# A person's join key: the lower-cased email, or (which API, record id) for a record without one.
+_PersonKey = str | tuple[str, str]
+
+
 def persons(
-    org_users: Iterable[am.OrgUser],
-    workspace_users: Iterable[cm.WorkspaceUser],
+    org_users: Iterable[am.OrgUser | OrgUserRecord],
+    workspace_users: Iterable[cm.WorkspaceUser | WorkspaceUserRecord],
     logins: LastSeen | None = None,
     conversations: LastSeen | None = None,
 ) -> list[Person]:
-    """Join org and workspace users into persons by lower-cased email, with their activity signals."""
-    org_by_key: dict[str, list[am.OrgUser]] = {}
-    ws_by_key: dict[str, list[cm.WorkspaceUser]] = {}
-    order: list[str] = []
+    """Join org and workspace users into persons by lower-cased email, with their activity signals.
 
-    def key_for(email: str | None, record_id: str, prefix: str) -> str:
-        key = f"email:{email.strip().lower()}" if email and email.strip() else f"{prefix}:{record_id}"
+    Takes the API objects or their compact records (the crawl keeps only the records).
+    """
+    org_by_key: dict[_PersonKey, list[OrgUserRecord]] = {}
+    ws_by_key: dict[_PersonKey, list[WorkspaceUserRecord]] = {}
+    order: list[_PersonKey] = []
+
+    def key_for(email: str | None, record_id: str, prefix: str) -> _PersonKey:
+        key: _PersonKey = email if email is not None else (prefix, record_id)
         if key not in org_by_key and key not in ws_by_key:
             order.append(key)
         return key
 
-    for user in org_users:
+    for item in org_users:
+        user = org_user_record(item) if isinstance(item, am.OrgUser) else item
         org_by_key.setdefault(key_for(user.email, user.id, "org"), []).append(user)
-    for ws_user in workspace_users:
+    for ws_item in workspace_users:
+        ws_user = workspace_user_record(ws_item) if isinstance(ws_item, cm.WorkspaceUser) else ws_item
         ws_by_key.setdefault(key_for(ws_user.email, ws_user.id, "ws"), []).append(ws_user)
 
     logins = logins or LastSeen()
@@ -254,9 +325,9 @@ def persons(
         orgs = org_by_key.get(key, [])
         workspace = ws_by_key.get(key, [])
         org = orgs[0] if orgs else None
-        email = key.removeprefix("email:") if key.startswith("email:") else None
+        email = key if isinstance(key, str) else None
         ws_ids = tuple(sorted(u.id for u in workspace))
-        disabled_flags = [_org_user_disabled(u) for u in orgs] + [u.status == "inactive" for u in workspace]
+        disabled_flags = [u.disabled for u in orgs] + [u.inactive for u in workspace]
         api_used = max((u.api_key_last_used_at for u in orgs if u.api_key_last_used_at is not None), default=None)
         login = logins.latest([u.id for u in orgs], email)
         chat = conversations.latest(ws_ids, email)

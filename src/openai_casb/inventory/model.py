@@ -154,6 +154,9 @@ class GptTool:
     auth_type: str | None = None
 
 
+LISTED_EXPIRED = "file expired (listed without a download URL)"
+
+
 @dataclass(frozen=True, slots=True)
 class FileRef:
     """A file attached somewhere in the workspace, as listed (not yet downloaded)."""
@@ -167,6 +170,12 @@ class FileRef:
     owner_email: str | None = None
     created_at: datetime | None = None
     download_url: str | None = None  # None once a chat upload has expired
+
+    @property
+    def listed_expired(self) -> bool:  # its not-scanned reason: LISTED_EXPIRED
+        """The Compliance API lists an expired chat upload with `created_at` and `download_url` null
+        (spec 1.1.5): nothing can be read from it, whatever an earlier scan read."""
+        return self.kind is AssetKind.CONVERSATION_FILE and self.download_url is None and self.created_at is None
 
 
 @dataclass(frozen=True, slots=True)

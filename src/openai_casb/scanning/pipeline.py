@@ -3,7 +3,8 @@
 Memory stays bounded whatever the number of files: a bounded queue of file references feeds a
 few downloaders, which feed one scanning thread (the sandboxed `FileScanner` runs its own worker
 processes). Each downloaded file is deleted once scanned. Only the verdicts that matter are kept:
-files with a matching profile (they become findings) and a tally of files not scanned, by reason.
+files with a matching profile (they become findings), spooled to disk as they complete
+(`scanning.matched`), and a tally of files not scanned, by reason.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import Protocol
 
 from openai_casb.dlp.scanner import FileScanner
-from openai_casb.inventory.model import AssetKind, FileRef, FileScan, Source, SourceReport
+from openai_casb.inventory.model import LISTED_EXPIRED, AssetKind, FileRef, FileScan, Source, SourceReport
+from openai_casb.scanning.matched import MatchedFiles
 
 # A download: the local path of the file, or the reason it could not be fetched, and whether that
 # reason is final (an expired upload) rather than a failure that a later scan may get past.
@@ -44,9 +46,9 @@ class FileProgress(Protocol):
 
 @dataclass(slots=True)
 class DlpOutcome:
-    """What the DLP pipeline kept from a scan."""
+    """What the DLP pipeline kept from a scan. Call `close` when done with it (it deletes the spool)."""
 
-    matched: list[FileScan] = field(default_factory=list)
+    matched: MatchedFiles = field(default_factory=MatchedFiles)
     unscanned_examples: list[FileScan] = field(default_factory=list)
     scanned: Counter[Source] = field(default_factory=Counter)
     not_scanned: Counter[Source] = field(default_factory=Counter)
@@ -62,7 +64,7 @@ class DlpOutcome:
             self.scanned[source] += 1
             self.bytes_scanned += scan.size_bytes or 0
             if scan.matched_profiles:
-                self.matched.append(scan)
+                self.matched.add(scan)
             return
         self.not_scanned[source] += 1
         self.not_scanned_reasons[_reason_family(scan.reason)] += 1
@@ -70,6 +72,9 @@ class DlpOutcome:
             self.failed[source] += 1
         if len(self.unscanned_examples) < UNSCANNED_EXAMPLES:
             self.unscanned_examples.append(scan)
+
+    def close(self) -> None:
+        self.matched.close()
 
     def report(self, source: Source, crawled: SourceReport | None, incremental: bool) -> SourceReport:
         """The state of a dlp.* source: complete only if its listing was complete and every file was read
@@ -147,6 +152,14 @@ class DlpPipeline:
     async def _download_loop(self) -> None:
         assert self._workdir is not None
         while (file := await self._files.get()) is not None:
+            if file.listed_expired:
+                # Before the remembered verdict: an upload that has expired since raises nothing now,
+                # exactly as in a scan without history (same org, same findings).
+                outcome = FileScan(file=file, status="not_scanned", reason=LISTED_EXPIRED)
+                if self._remember is not None:
+                    self._remember(outcome)
+                self._record(outcome, transient=False)
+                continue
             known = self._known(file) if self._known is not None else None
             if known is not None:
                 self._record(known, transient=False)
