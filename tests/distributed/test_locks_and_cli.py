@@ -106,3 +106,43 @@ def test_trigger_reports_unreachable_redis_and_unknown_integrations(tmp_path: Pa
     unknown = runner.invoke(app, ["trigger", "--db", db, "--integration", "42"])
     assert unknown.exit_code == 2
     assert "no integration with id 42" in unknown.output
+
+
+class _RefusingBroker:
+    """A dispatch whose broker refuses every task (kombu's error for an unreachable broker)."""
+
+    def crawl_part(self, scan_id: int, group: str) -> None:
+        from kombu.exceptions import OperationalError
+
+        raise OperationalError("connection refused")
+
+    def dlp_batch(self, scan_id: int, batch: int) -> None:
+        raise AssertionError("not reached")
+
+    def finalize(self, scan_id: int) -> None:
+        raise AssertionError("not reached")
+
+
+@pytest.mark.redis
+def test_a_trigger_the_broker_refuses_fails_its_scan_and_frees_the_integration(  # type: ignore[no-untyped-def]
+        redis, redis_url: str, tmp_path: Path) -> None:
+    from kombu.exceptions import OperationalError
+
+    from openai_casb.distributed import jobs
+    from openai_casb.distributed.settings import load_distributed_settings
+    from openai_casb.distributed.work import Runtime, trigger_scan
+    from openai_casb.policy import Policy
+
+    config = load_distributed_settings({"OPENAI_CASB_BROKER_URL": redis_url, "OPENAI_CASB_REDIS_URL": redis_url})
+    with Store.open(str(tmp_path / "refused.db")) as store:
+        integration = store.ensure_integration("org-refused", None, "Refused")
+        rt = Runtime(store=store, redis=redis, config=config, policy=Policy(), dispatch=_RefusingBroker())
+        with pytest.raises(OperationalError):
+            trigger_scan(rt, integration.id)
+        scan = store.list_scans(integration.id)[0]
+        assert scan.status == "failed"
+        assert "could not be queued" in scan.errors[-1]
+        job = jobs.get_job(store.engine, scan.id)
+        assert job is not None
+        assert job.stage == jobs.DONE
+        assert not scan_lock_held(redis, integration.id)  # a new trigger is not refused as "running"

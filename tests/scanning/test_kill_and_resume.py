@@ -17,7 +17,7 @@ import pytest
 
 from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
 from openai_casb.emulator.server import RunningEmulator
-from openai_casb.store import InstanceStatus, ScanStatus, Store
+from openai_casb.store import SCAN_STALE_ENV, InstanceStatus, ScanStatus, Store
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ORG = (
@@ -43,6 +43,7 @@ def scan_command(emulator: RunningEmulator, db: Path, config: Path) -> tuple[lis
         "OPENAI_ADMIN_BASE_URL": f"{emulator.base_url}/v1",
         "CHATGPT_COMPLIANCE_BASE_URL": f"{emulator.base_url}/v1",
         "OPENAI_CASB_POLICY": "",
+        SCAN_STALE_ENV: "0",  # a killed scan is dead at once, not after its heartbeat ages 5 minutes
     }
     command = [sys.executable, "-m", "openai_casb.cli", "scan", "--db", str(db), "--config", str(config), "--full"]
     return command, env
@@ -120,7 +121,7 @@ def test_scan_killed_at_any_point_leaves_a_consistent_database(tmp_path: Path) -
 def test_scan_cli_rejects_garbage_flags(flag: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "openai_casb.cli", "scan", "--db", str(tmp_path / "x.db"), flag, "catastrophic"],
-        env={**os.environ, "OPENAI_ADMIN_KEY": "sk-admin-test-0000000000000000"},
+        env={**os.environ, "OPENAI_ADMIN_KEY": "sk-admin-test-0000000000000000", "OPENAI_ORG_ID": "org-test"},
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 2

@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from store_helpers import day, key, scan
 
-from openai_casb.store import Integration, Store
+from openai_casb.store import SCAN_STALE_ENV, Integration, Store
 
 CHILD = Path(__file__).with_name("kill_child.py")
 BASELINE = [f"k{n:03}" for n in range(50)]
@@ -23,7 +24,9 @@ def snapshot(store: Store) -> list[tuple[str, str, object]]:
 
 
 def run_child_until_paused(url: str, integration_id: int, point: str) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), os.environ.get("PYTHONPATH", "")])}
+    # The scans killed here are dead at once: no need to wait for their heartbeats to age (SCAN_STALE_ENV).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), os.environ.get("PYTHONPATH", "")]),
+           SCAN_STALE_ENV: "0"}
     child = subprocess.Popen(
         [sys.executable, str(CHILD), url, str(integration_id), point, json.dumps(NEXT)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -55,6 +58,7 @@ def test_kill_during_finish_scan_keeps_previous_results(db_url: str, store: Stor
         assert len(store.events()) == events_before
         assert store.list_scans()[0].status == "running"  # until the next scan begins
 
+    store.scan_stale_after = timedelta(0)  # the killed scans are dead; a live one would refuse this scan
     summary = scan(store, integration.id, [key(k) for k in NEXT], day(40))
     scans = store.list_scans()
     assert [s.status for s in scans] == ["complete", "interrupted", "interrupted", "interrupted", "interrupted",

@@ -184,3 +184,13 @@ def test_invalid_finish_scan_arguments_are_refused(store: Store, integration: In
         store.finish_scan(scan_id, detections=[], evaluated_type_ids=[], complete_type_ids=[], status="running")
     store.finish_scan(scan_id, detections=[], evaluated_type_ids=[], complete_type_ids=[], finished_at=day(0))
     assert store.list_scans()[0].status == "complete"
+
+
+def test_open_counts_include_instances_an_incomplete_read_did_not_see(store: Store, integration: Integration) -> None:
+    scan(store, integration.id, [key("k1"), key("k2"), key("k3")], day(0))
+    # The keys' source was not read completely (or, for conversation files, not re-read by an
+    # incremental scan): k2 and k3 are neither seen nor resolved, and still open.
+    partial = scan(store, integration.id, [key("k1")], day(1), complete=(), status="partial")
+    assert (partial.detected, partial.resolved) == (1, 0)
+    assert partial.severity_counts == {"medium": 3}
+    assert store.list_scans(integration.id)[0].severity_counts == {"medium": 3}

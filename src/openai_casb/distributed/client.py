@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import datetime
 from typing import Any
 
+from kombu.exceptions import OperationalError
 from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from openai_casb.distributed import jobs
 from openai_casb.distributed.celery_app import CeleryDispatch, make_celery
+from openai_casb.distributed.locks import ScanAlreadyRunningError
+from openai_casb.distributed.models import ScanPartRow
 from openai_casb.distributed.settings import DistributedSettings, load_distributed_settings
 from openai_casb.distributed.work import Runtime, trigger_scan
 from openai_casb.policy import Policy
 from openai_casb.store import Integration, Store
+from openai_casb.web.scan_launcher import Progress, ProgressBoard, ScanRunningError, ScanUnavailableError
+
+log = logging.getLogger(__name__)
 
 
 def trigger(store: Store, integration_id: int, *, full: bool = False, now: datetime | None = None,
@@ -28,15 +40,72 @@ def trigger(store: Store, integration_id: int, *, full: bool = False, now: datet
         return trigger_scan(rt, integration_id, full=full, now=now)
 
 
-def celery_launcher(store: Store, config: DistributedSettings | None = None) -> Any:
-    """A `web.scan_launcher.ScanLauncher` that queues the scan on the workers instead of a thread.
+class CeleryLauncher:
+    """The web's launcher in distributed mode (a `web.scan_launcher.QueuedLauncher`): a trigger queues the
+    scan on the workers, and its progress is what the workers recorded in the store (the job's stage
+    and the parts stored so far), so every server process, and every worker, sees the same.
 
-    The credentials given are not sent anywhere: workers read the integration's stored credentials.
+    The credentials given are not sent anywhere: workers find the integration's credentials themselves
+    (their config files, else those stored through the web). The integration's lock is the workers'
+    Redis lock: a trigger while a scan of it runs, started from anywhere, raises ScanRunningError.
     """
 
-    def launch(integration: Integration, credentials: dict[str, Any], progress: Any) -> int:
-        scan_id = trigger(store, integration.id, config=config)
-        progress.update(scan_id, "queued on the workers")
-        return scan_id
+    def __init__(self, store: Store, config: DistributedSettings | None = None) -> None:
+        self.store = store
+        self.config = config or load_distributed_settings()
+        self._guard = threading.Lock()
+        self._runtime: Runtime | None = None
 
-    return launch
+    def _connected(self) -> Runtime:
+        """One Redis pool and one Celery app for the server's life (made on the first trigger), shared by
+        the request threads; a Redis that does not answer fails the trigger in seconds, not minutes."""
+        with self._guard:
+            if self._runtime is None:
+                redis = Redis.from_url(self.config.redis_url, socket_connect_timeout=5, socket_timeout=15)
+                # The policy is the workers' (OPENAI_CASB_POLICY on their side); triggering needs none.
+                self._runtime = Runtime(store=self.store, redis=redis, config=self.config, policy=Policy(),
+                                        dispatch=CeleryDispatch(make_celery(self.config)))
+            return self._runtime
+
+    def __call__(self, integration: Integration, credentials: dict[str, Any], progress: ProgressBoard) -> int:
+        try:
+            return trigger_scan(self._connected(), integration.id)
+        except ScanAlreadyRunningError:
+            raise ScanRunningError(integration.id) from None
+        except (RedisError, OperationalError, OSError) as exc:
+            # The broker or Redis is down. Their URLs (which may hold a password) are not shown.
+            log.warning("queueing a scan of integration %s failed: %s", integration.id, type(exc).__name__)
+            raise ScanUnavailableError(
+                f"the scan of integration {integration.id} could not be queued: the broker or Redis is unreachable "
+                f"({type(exc).__name__})"
+            ) from None
+
+    def progress_of(self, scan_id: int) -> Progress | None:
+        return job_progress(self.store, scan_id)
+
+
+def job_progress(store: Store, scan_id: int) -> Progress | None:
+    """A distributed scan's progress from its job row and the names of its stored parts (never their payloads).
+
+    Crawl parts come first (one per source group); each stores its files' DLP batches with it, so once
+    all are in, the `files:` parts are the batches to scan and the `dlp:` parts those scanned.
+    """
+    job = jobs.get_job(store.engine, scan_id)
+    if job is None or job.stage == jobs.DONE:
+        return None
+    if job.stage == jobs.FINALIZING:
+        return Progress("finalizing", message="evaluating checks and storing the results")
+    with Session(store.engine) as session:
+        names = list(session.scalars(select(ScanPartRow.part_id).where(ScanPartRow.scan_id == scan_id)))
+    crawled = sum(name.startswith("crawl:") for name in names)
+    groups = len(job.crawl_parts)
+    if crawled < groups:
+        return Progress("reading sources", crawled, groups, f"{crawled} of {groups} source groups read")
+    batches = sum(name.startswith("files:") for name in names)
+    scanned = sum(name.startswith("dlp:") for name in names)
+    return Progress("scanning files", scanned, batches, f"{scanned} of {batches} file batches scanned")
+
+
+def celery_launcher(store: Store, config: DistributedSettings | None = None) -> CeleryLauncher:
+    """The web's launcher in distributed mode; see CeleryLauncher."""
+    return CeleryLauncher(store, config)

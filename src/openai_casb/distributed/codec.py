@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
 
-from openai_casb.connectors.models import admin as am
-from openai_casb.connectors.models import compliance as cm
-from openai_casb.inventory.collect import LastSeen
-from openai_casb.inventory.model import FileRef, Inventory
+from openai_casb.inventory.collect import LastSeen, OrgUserRecord, WorkspaceUserRecord
+from openai_casb.inventory.model import FileRef, FileScan, Inventory, Source
 from openai_casb.scanning.pipeline import UNSCANNED_EXAMPLES, DlpOutcome
 
 
@@ -18,8 +17,8 @@ class CrawlPart:
     """One source group's crawl: its slice of the inventory and what persons are joined from."""
 
     inventory: Inventory
-    org_users: list[am.OrgUser] = field(default_factory=list)
-    workspace_users: list[cm.WorkspaceUser] = field(default_factory=list)
+    org_users: list[OrgUserRecord] = field(default_factory=list)
+    workspace_users: list[WorkspaceUserRecord] = field(default_factory=list)
     logins: LastSeen = field(default_factory=LastSeen)
     conversations: LastSeen = field(default_factory=LastSeen)
     high_water_mark: float | None = None
@@ -27,9 +26,23 @@ class CrawlPart:
     requests: int = 0
 
 
+@dataclass(slots=True)
+class OutcomePart:
+    """The JSON form of one DLP batch's `DlpOutcome` (a batch is bounded, so its verdicts fit in memory;
+    the merged outcome of a whole scan spools them to disk)."""
+
+    matched: list[FileScan] = field(default_factory=list)
+    unscanned_examples: list[FileScan] = field(default_factory=list)
+    scanned: Counter[Source] = field(default_factory=Counter)
+    not_scanned: Counter[Source] = field(default_factory=Counter)
+    not_scanned_reasons: Counter[str] = field(default_factory=Counter)
+    failed: Counter[Source] = field(default_factory=Counter)
+    bytes_scanned: int = 0
+
+
 _CRAWL_PART = TypeAdapter(CrawlPart)
 _FILES = TypeAdapter(list[FileRef])
-_OUTCOME = TypeAdapter(DlpOutcome)
+_OUTCOME = TypeAdapter(OutcomePart)
 
 
 def dump_crawl_part(part: CrawlPart) -> str:
@@ -49,22 +62,29 @@ def load_files(text: str) -> list[FileRef]:
 
 
 def dump_outcome(outcome: DlpOutcome) -> str:
-    return _OUTCOME.dump_json(outcome).decode()
+    part = OutcomePart(
+        matched=list(outcome.matched),
+        unscanned_examples=outcome.unscanned_examples,
+        scanned=outcome.scanned,
+        not_scanned=outcome.not_scanned,
+        not_scanned_reasons=outcome.not_scanned_reasons,
+        failed=outcome.failed,
+        bytes_scanned=outcome.bytes_scanned,
+    )
+    return _OUTCOME.dump_json(part).decode()
 
 
-def load_outcome(text: str) -> DlpOutcome:
+def load_outcome(text: str) -> OutcomePart:
     return _OUTCOME.validate_json(text)
 
 
-def merge_outcomes(outcomes: list[DlpOutcome]) -> DlpOutcome:
-    merged = DlpOutcome()
-    for outcome in outcomes:
-        merged.matched.extend(outcome.matched)
-        room = UNSCANNED_EXAMPLES - len(merged.unscanned_examples)
-        merged.unscanned_examples.extend(outcome.unscanned_examples[:max(room, 0)])
-        merged.scanned.update(outcome.scanned)
-        merged.not_scanned.update(outcome.not_scanned)
-        merged.not_scanned_reasons.update(outcome.not_scanned_reasons)
-        merged.failed.update(outcome.failed)
-        merged.bytes_scanned += outcome.bytes_scanned
-    return merged
+def merge_outcome(merged: DlpOutcome, outcome: OutcomePart) -> None:
+    """Add one batch's outcome to a scan's: its matched verdicts go to the scan's spool."""
+    merged.matched.extend(outcome.matched)
+    room = UNSCANNED_EXAMPLES - len(merged.unscanned_examples)
+    merged.unscanned_examples.extend(outcome.unscanned_examples[:max(room, 0)])
+    merged.scanned.update(outcome.scanned)
+    merged.not_scanned.update(outcome.not_scanned)
+    merged.not_scanned_reasons.update(outcome.not_scanned_reasons)
+    merged.failed.update(outcome.failed)
+    merged.bytes_scanned += outcome.bytes_scanned

@@ -11,23 +11,16 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from openai_casb.checks.evaluate import evaluate_file_scans, evaluate_inventory
 from openai_casb.checks.registry import default_registry
 from openai_casb.crawl import ADMIN_SOURCES
 from openai_casb.distributed import jobs
-from openai_casb.distributed.codec import CrawlPart, load_crawl_part, load_outcome, merge_outcomes
+from openai_casb.distributed.codec import CrawlPart, load_crawl_part, load_outcome, merge_outcome
 from openai_casb.distributed.locks import release_scan_lock
-from openai_casb.distributed.work import Runtime, dlp_engine
+from openai_casb.distributed.work import Runtime, dlp_engine, dlp_part_id, task_heartbeat
 from openai_casb.inventory import collect
-from openai_casb.inventory.model import Inventory, Source
-from openai_casb.scanning.run import (
-    activity_to_store,
-    mute_rules_for,
-    notify_after_scan,
-    scan_status,
-    set_dlp_sources,
-    summarise_errors,
-)
+from openai_casb.inventory.model import Inventory
+from openai_casb.scanning.pipeline import DlpOutcome
+from openai_casb.scanning.run import notify_after_scan, store_conclusion
 from openai_casb.store import ScanStatus
 from openai_casb.store.schema import ScanRow
 
@@ -75,36 +68,33 @@ def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
         return
     parts = {key.removeprefix("crawl:"): load_crawl_part(text)
              for key, text in jobs.parts_with_prefix(engine, scan_id, "crawl:").items()}
-    dlp = merge_outcomes([load_outcome(text) for text in jobs.parts_with_prefix(engine, scan_id, "dlp:").values()])
     integration = rt.store.get_integration(job.integration_id)
     merged = merge_parts(parts, Inventory(now=job.now, organization_id=integration.organization_id,
                                           workspace_id=integration.workspace_id))
-    inventory = merged.inventory
-    engine_enabled = bool(dlp_engine(rt.policy).enabled_profiles)
-    incremental = not job.full and rt.store.last_high_water_mark(job.integration_id) is not None
-    set_dlp_sources(inventory, dlp, engine_enabled, incremental=incremental)
-    registry = default_registry()
-    evaluation = evaluate_inventory(registry, inventory, rt.policy).merged(
-        evaluate_file_scans(registry, inventory, dlp.matched, rt.policy)
-    )
-    conversations_done = inventory.complete([Source.CONVERSATIONS]) and (
-        not engine_enabled or dlp.failed[Source.CONVERSATION_FILES] == 0
-    )
-    rt.store.finish_scan(
-        scan_id,
-        detections=evaluation.detections,
-        mute_rules=mute_rules_for(rt.policy, evaluation.detections, job.now),
-        evaluated_type_ids=evaluation.evaluated_type_ids,
-        complete_type_ids=evaluation.complete_type_ids,
-        source_reports=list(inventory.sources.values()),
-        status=scan_status(inventory.sources),
-        errors=summarise_errors(inventory.sources, dlp),
-        high_water_mark=merged.high_water_mark if conversations_done else None,
-        user_activity=activity_to_store(merged.conversations) if conversations_done else None,
-    )
+    dlp = DlpOutcome()
+    try:
+        # Like every task of the scan: the lock and the scan's heartbeat are renewed while it
+        # concludes, however long the store's transaction takes.
+        with task_heartbeat(rt, job):
+            # One batch at a time: its matched verdicts go to the spool, never all in memory.
+            for batch in range(sum(part.batches for part in parts.values())):
+                text = jobs.get_part(engine, scan_id, dlp_part_id(batch))
+                if text is not None:
+                    merge_outcome(dlp, load_outcome(text))
+            _conclude(rt, job, scan_id, merged, dlp)
+    finally:
+        dlp.close()
     if rt.policy.webhooks:
         asyncio.run(asyncio.to_thread(notify_after_scan, rt.store, rt.policy, job.integration_id, scan_id))
     _cleanup(rt, job)
+
+
+def _conclude(rt: Runtime, job: jobs.ScanJob, scan_id: int, merged: CrawlPart, dlp: DlpOutcome) -> None:
+    inventory = merged.inventory
+    engine_enabled = bool(dlp_engine(rt.policy).enabled_profiles)
+    incremental = not job.full and rt.store.last_high_water_mark(job.integration_id) is not None
+    store_conclusion(rt.store, scan_id, default_registry(), inventory, dlp, engine_enabled, rt.policy, job.now,
+                     incremental=incremental, high_water_mark=merged.high_water_mark, activity=merged.conversations)
 
 
 def _scan_status(rt: Runtime, scan_id: int) -> str | None:

@@ -8,14 +8,18 @@ its TTL, so an integration is never locked for good.
 
 from __future__ import annotations
 
+import logging
 import secrets
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from redis import Redis
 from redis.exceptions import LockError
 from redis.lock import Lock
+
+from openai_casb.repeating import repeating
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "openai-casb:scan-lock"
 
@@ -59,19 +63,21 @@ def scan_lock_held(redis: Redis, integration_id: int) -> bool:
 
 
 @contextmanager
-def heartbeat(redis: Redis, integration_id: int, token: str, ttl_seconds: float) -> Iterator[None]:
-    """Renew the lock every third of its TTL while the body runs (in a daemon thread)."""
-    stop = threading.Event()
+def heartbeat(redis: Redis, integration_id: int, token: str, ttl_seconds: float,
+              also: Callable[[], object] | None = None) -> Iterator[None]:
+    """Renew the lock every third of its TTL while the body runs (in a daemon thread).
 
-    def beat() -> None:
-        while not stop.wait(ttl_seconds / 3):
-            renew_scan_lock(redis, integration_id, token, ttl_seconds)
+    `also` runs at each renewal: the scan's heartbeat in the store (`Store.touch_scan`), which is what
+    a CLI or web scan of the integration checks. Its failures are logged; the next beat retries.
+    """
+    def renew() -> None:
+        renew_scan_lock(redis, integration_id, token, ttl_seconds)
+        if also is not None:
+            try:
+                also()
+            except Exception as exc:
+                log.warning("integration %s: scan heartbeat not recorded (%s)", integration_id, type(exc).__name__)
 
-    renew_scan_lock(redis, integration_id, token, ttl_seconds)
-    thread = threading.Thread(target=beat, name=f"scan-lock-{integration_id}", daemon=True)
-    thread.start()
-    try:
+    renew()
+    with repeating(ttl_seconds / 3, renew, name=f"scan-lock-{integration_id}"):
         yield
-    finally:
-        stop.set()
-        thread.join()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Protocol
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from openai_casb.checks.registry import default_registry
 from openai_casb.config import Settings
@@ -29,7 +31,7 @@ from openai_casb.distributed.codec import (
     load_crawl_part,
     load_files,
 )
-from openai_casb.distributed.locks import acquire_scan_lock, heartbeat, release_scan_lock
+from openai_casb.distributed.locks import ScanAlreadyRunningError, acquire_scan_lock, heartbeat, release_scan_lock
 from openai_casb.distributed.ratelimit import shared_limiter
 from openai_casb.distributed.settings import DistributedSettings, settings_for
 from openai_casb.dlp.engine import DlpEngine
@@ -41,7 +43,7 @@ from openai_casb.scanning.fetch import Downloader
 from openai_casb.scanning.file_cache import FileVerdicts
 from openai_casb.scanning.pipeline import DlpOutcome, DlpPipeline
 from openai_casb.scanning.run import StoreVerdictCache, activity_from_store, knowledge_files
-from openai_casb.store import Store
+from openai_casb.store import ScanRunningError, Store
 
 log = logging.getLogger(__name__)
 
@@ -92,23 +94,48 @@ def dlp_part_id(batch: int) -> str:
 def trigger_scan(rt: Runtime, integration_id: int, *, full: bool = False, now: datetime | None = None) -> int:
     """Start a scan of one integration on the workers and return its scan id at once.
 
-    Raises ScanAlreadyRunningError when a scan of it is running (on any worker).
+    Raises ScanAlreadyRunningError when a scan of it is running: on any worker (the Redis lock), or
+    anywhere else, e.g. `openai-casb scan` (the store's check: a running scan with a fresh heartbeat).
     """
     now = now or datetime.now(UTC)
     integration = rt.store.get_integration(integration_id)
     token = acquire_scan_lock(rt.redis, integration_id, rt.config.lock_ttl_seconds)
     try:
         rt.store.sync_finding_types(default_registry().infos())
-        scan_id = rt.store.begin_scan(integration_id, now)
+        try:
+            scan_id = rt.store.begin_scan(integration_id, now)
+        except ScanRunningError as exc:
+            raise ScanAlreadyRunningError(str(exc)) from None
         parts = GROUPS if integration.workspace_id else ("admin",)
         jobs.create_job(rt.store.engine, scan_id, integration_id, token, parts, full=full, now=now)
     except BaseException:
         release_scan_lock(rt.redis, integration_id, token)
         raise
     schedule.mark_started(rt.store.engine, integration_id, now)
-    for group in parts:
-        rt.dispatch.crawl_part(scan_id, group)
+    try:
+        for group in parts:
+            rt.dispatch.crawl_part(scan_id, group)
+    except BaseException as exc:
+        _abandon(rt, integration_id, scan_id, token, f"its tasks could not be queued ({type(exc).__name__})")
+        raise
     return scan_id
+
+
+def _abandon(rt: Runtime, integration_id: int, scan_id: int, token: str, reason: str) -> None:
+    """The broker refused a task: no worker will run this scan. Fail it and free the integration now,
+    instead of leaving it running until the lock expires; a task already queued finds the job done."""
+    rt.store.fail_scan(scan_id, reason)
+    jobs.set_stage(rt.store.engine, scan_id, jobs.DONE)
+    try:
+        release_scan_lock(rt.redis, integration_id, token)
+    except RedisError:  # Redis down too: the lock expires on its own
+        log.warning("the lock of integration %s could not be released; it expires on its own", integration_id)
+
+
+def task_heartbeat(rt: Runtime, job: jobs.ScanJob) -> AbstractContextManager[None]:
+    """While a task runs: the integration's Redis lock and the scan's heartbeat in the store, renewed together."""
+    return heartbeat(rt.redis, job.integration_id, job.lock_token, rt.config.lock_ttl_seconds,
+                     also=lambda: rt.store.touch_scan(job.scan_id))
 
 
 def _job_or_none(rt: Runtime, scan_id: int) -> jobs.ScanJob | None:
@@ -123,7 +150,7 @@ def run_crawl_part(rt: Runtime, scan_id: int, group: str) -> None:
     if job is None or group not in job.crawl_parts or job.stage != jobs.RUNNING:
         return
     if jobs.get_part(rt.store.engine, scan_id, crawl_part_id(group)) is None:
-        with heartbeat(rt.redis, job.integration_id, job.lock_token, rt.config.lock_ttl_seconds):
+        with task_heartbeat(rt, job):
             integration = rt.store.get_integration(job.integration_id)
             settings = settings_for(rt.store, integration, rt.config)
             # Alone, the admin part reads everything (a workspace-less integration reports its sources skipped).
@@ -184,10 +211,13 @@ def run_dlp_batch(rt: Runtime, scan_id: int, batch: int) -> None:
         if listed is None:
             log.warning("scan %s has no DLP batch %s; task dropped", scan_id, batch)
             return
-        with heartbeat(rt.redis, job.integration_id, job.lock_token, rt.config.lock_ttl_seconds):
+        with task_heartbeat(rt, job):
             settings = settings_for(rt.store, rt.store.get_integration(job.integration_id), rt.config)
             outcome = asyncio.run(_scan_files(rt, settings, load_files(listed)))
-            jobs.put_parts(engine, scan_id, {dlp_part_id(batch): dump_outcome(outcome)})
+            try:
+                jobs.put_parts(engine, scan_id, {dlp_part_id(batch): dump_outcome(outcome)})
+            finally:
+                outcome.close()
     advance(rt, scan_id, after_crawl=False)
 
 

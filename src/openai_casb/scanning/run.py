@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AsyncExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from openai_casb.alerts.db_log import SqlDeliveryLog
 from openai_casb.alerts.notify import notify_webhooks
-from openai_casb.checks.evaluate import Evaluation, evaluate_file_scans, evaluate_inventory
+from openai_casb.checks.base import Check
+from openai_casb.checks.evaluate import _checked, evaluate_inventory, is_complete, is_evaluated
 from openai_casb.checks.registry import CheckRegistry, default_registry
 from openai_casb.config import Settings
 from openai_casb.crawl import ConversationsSource, CrawlProgress, crawl
@@ -29,15 +30,19 @@ from openai_casb.inventory.collect import LastSeen
 from openai_casb.inventory.model import FileRef, Inventory, Source, SourceReport
 from openai_casb.policy import Policy
 from openai_casb.redaction import redact_key
+from openai_casb.repeating import repeating
 from openai_casb.scanning.fetch import Downloader
 from openai_casb.scanning.file_cache import FileVerdicts
+from openai_casb.scanning.matched import MatchedFiles
 from openai_casb.scanning.pipeline import SOURCE_OF_KIND, DlpOutcome, DlpPipeline, FileProgress
-from openai_casb.store import MuteKey, MuteRule, ScanStatus, ScanSummary, Store
+from openai_casb.store import MuteKey, MuteRule, ScanNotRunningError, ScanStatus, ScanSummary, Store, StoreError
 from openai_casb.store.records import Integration
 
 log = logging.getLogger(__name__)
 
 DLP_SOURCES = tuple(SOURCE_OF_KIND.values())
+# How often a running scan renews its heartbeat in the store (well inside store.SCAN_STALE_AFTER).
+HEARTBEAT_INTERVAL_SECONDS = 30.0
 
 
 class ScanProgress(CrawlProgress, FileProgress, Protocol):
@@ -109,7 +114,7 @@ def activity_from_store(stored: dict[str, datetime]) -> LastSeen:
     return activity
 
 
-def mute_rules_for(policy: Policy, detections: list[Detection], now: datetime) -> dict[MuteKey, MuteRule | None]:
+def mute_rules_for(policy: Policy, detections: Iterable[Detection], now: datetime) -> dict[MuteKey, MuteRule | None]:
     rules: dict[MuteKey, MuteRule | None] = {}
     for detection in detections:
         rule = policy.mute_rule_for(detection, now)
@@ -126,6 +131,26 @@ def summarise_errors(sources: dict[Source, SourceReport], dlp: DlpOutcome) -> li
         tally = ", ".join(f"{reason} ({n})" for reason, n in dlp.not_scanned_reasons.most_common(8))
         errors.append(f"files not scanned: {tally}")
     return errors
+
+
+@contextmanager
+def scan_heartbeat(store: Store, scan_id: int, interval: float = HEARTBEAT_INTERVAL_SECONDS) -> Iterator[None]:
+    """Renew the scan's heartbeat every `interval` seconds while the body runs.
+
+    In a daemon thread, so a long synchronous step on the event loop (finish_scan) does not stop it;
+    a process that dies stops it, and the next scan of the integration takes the scan for dead.
+    """
+    def beat() -> bool:
+        try:
+            if not store.touch_scan(scan_id):
+                log.warning("scan %s is no longer running; its heartbeat stops", scan_id)
+                return False
+        except StoreError as exc:  # the database busy or down for a moment: the next beat retries
+            log.warning("scan %s: heartbeat not recorded: %s", scan_id, exc)
+        return True
+
+    with repeating(interval, beat, name=f"scan-heartbeat-{scan_id}"):
+        yield
 
 
 async def run_scan(
@@ -149,10 +174,13 @@ async def run_scan(
     if on_begin is not None:
         on_begin(scan_id)
     try:
-        return await _scan(store, request, integration, scan_id, now, progress, registry)
+        with scan_heartbeat(store, scan_id, HEARTBEAT_INTERVAL_SECONDS):
+            return await _scan(store, request, integration, scan_id, now, progress, registry)
     except BaseException as exc:
-        # A crash (not an API failure: those are source states) still leaves an honest record.
-        store.fail_scan(scan_id, f"scan aborted: {type(exc).__name__}: {exc}"[:500])
+        # A crash (not an API failure: those are source states) still leaves an honest record; a scan
+        # another one took for dead (interrupted) keeps that record, and the caller gets why.
+        with suppress(ScanNotRunningError):
+            store.fail_scan(scan_id, f"scan aborted: {type(exc).__name__}: {exc}"[:500])
         raise
 
 
@@ -171,52 +199,42 @@ async def _scan(
     engine = DlpEngine.from_settings(policy.dlp)
     dlp_enabled = bool(engine.enabled_profiles)
 
-    async with AsyncExitStack() as stack:
-        pipeline: DlpPipeline | None = None
-        if dlp_enabled and settings.has_workspace:
-            limits = ExtractionLimits.from_mapping(policy.dlp.limits)
-            scanner = stack.enter_context(FileScanner(engine, limits, StoreVerdictCache(store), request.dlp_workers))
-            downloader = await stack.enter_async_context(Downloader(settings, max_bytes=limits.max_file_bytes))
-            verdicts = FileVerdicts(store, engine.profile_set_digest)
-            pipeline = await stack.enter_async_context(
-                DlpPipeline(scanner, downloader.fetch, downloaders=request.downloaders, progress=progress,
-                            known=verdicts.known, remember=verdicts.remember)
+    pipeline: DlpPipeline | None = None
+    try:
+        async with AsyncExitStack() as stack:
+            if dlp_enabled and settings.has_workspace:
+                limits = ExtractionLimits.from_mapping(policy.dlp.limits)
+                scanner = stack.enter_context(
+                    FileScanner(engine, limits, StoreVerdictCache(store), request.dlp_workers)
+                )
+                downloader = await stack.enter_async_context(Downloader(settings, max_bytes=limits.max_file_bytes))
+                verdicts = FileVerdicts(store, engine.profile_set_digest)
+                pipeline = await stack.enter_async_context(
+                    DlpPipeline(scanner, downloader.fetch, downloaders=request.downloaders, progress=progress,
+                                known=verdicts.known, remember=verdicts.remember)
+                )
+            result = await crawl(
+                settings,
+                now=now,
+                conversations_since=since,
+                progress=progress,
+                on_file=pipeline.submit if pipeline is not None else None,
+                conversations_source=request.conversations_source,
+                conversation_activity_baseline=baseline,
+                keep_user_records=False,  # persons are joined; nothing merges this crawl with another
             )
-        on_file = pipeline.submit if pipeline is not None else None
-        result = await crawl(
-            settings,
-            now=now,
-            conversations_since=since,
-            progress=progress,
-            on_file=on_file,
-            conversations_source=request.conversations_source,
-            conversation_activity_baseline=baseline,
+            if pipeline is not None:
+                for file in knowledge_files(result.inventory):
+                    await pipeline.submit(file)
+        dlp = pipeline.outcome if pipeline is not None else DlpOutcome()
+        inventory = result.inventory
+        conclusion, summary = store_conclusion(
+            store, scan_id, registry, inventory, dlp, dlp_enabled, policy, now, incremental=since is not None,
+            high_water_mark=result.conversations_high_water_mark, activity=result.conversation_activity,
         )
+    finally:
         if pipeline is not None:
-            for file in knowledge_files(result.inventory):
-                await pipeline.submit(file)
-    dlp = pipeline.outcome if pipeline is not None else DlpOutcome()
-    inventory = result.inventory
-    set_dlp_sources(inventory, dlp, dlp_enabled, incremental=since is not None)
-
-    evaluation: Evaluation = evaluate_inventory(registry, inventory, policy).merged(
-        evaluate_file_scans(registry, inventory, dlp.matched, policy)
-    )
-    conversations_done = inventory.complete([Source.CONVERSATIONS]) and (
-        not dlp_enabled or dlp.failed[Source.CONVERSATION_FILES] == 0
-    )
-    summary = store.finish_scan(
-        scan_id,
-        detections=evaluation.detections,
-        mute_rules=mute_rules_for(policy, evaluation.detections, now),
-        evaluated_type_ids=evaluation.evaluated_type_ids,
-        complete_type_ids=evaluation.complete_type_ids,
-        source_reports=list(inventory.sources.values()),
-        status=scan_status(inventory.sources),
-        errors=summarise_errors(inventory.sources, dlp),
-        high_water_mark=result.conversations_high_water_mark if conversations_done else None,
-        user_activity=activity_to_store(result.conversation_activity) if conversations_done else None,
-    )
+            pipeline.outcome.close()  # the spooled verdicts are in the store now (or the scan failed)
     if policy.webhooks:
         await asyncio.to_thread(notify_after_scan, store, policy, integration.id, scan_id)
     all_types = frozenset(info.id for info in registry.infos())
@@ -226,11 +244,99 @@ async def _scan(
         sources=dict(inventory.sources),
         dlp=dlp,
         requests=result.requests,
-        detections=len(evaluation.detections),
-        evaluated_type_ids=evaluation.evaluated_type_ids,
-        complete_type_ids=evaluation.complete_type_ids,
-        not_evaluated_type_ids=all_types - evaluation.evaluated_type_ids,
+        detections=conclusion.count,
+        evaluated_type_ids=conclusion.evaluated_type_ids,
+        complete_type_ids=conclusion.complete_type_ids,
+        not_evaluated_type_ids=all_types - conclusion.evaluated_type_ids,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Conclusion:
+    """What the checks concluded from a scan, ready for `store.finish_scan`.
+
+    Inventory detections are held (they are bounded by the inventory the checks read anyway); DLP
+    detections are made again from the spooled verdicts each time `detections()` is iterated, so
+    that neither the verdicts nor their evidence are ever all in memory.
+    """
+
+    inventory_detections: list[Detection]
+    file_checks: tuple[Check, ...]
+    matched: MatchedFiles
+    policy: Policy
+    evaluated_type_ids: frozenset[str]
+    complete_type_ids: frozenset[str]
+    mute_rules: dict[MuteKey, MuteRule | None]
+    count: int
+
+    def detections(self) -> Iterator[Detection]:
+        yield from self.inventory_detections
+        yield from file_detections(self.file_checks, self.matched, self.policy)
+
+
+def file_detections(checks: Iterable[Check], matched: MatchedFiles, policy: Policy) -> Iterator[Detection]:
+    """The DLP checks' detections, one file at a time.
+
+    A DLP rule judges each file on its own (one instance per file id, findings.md), so running it
+    over one file's verdicts at a time gives exactly what it gives over all of them at once.
+    """
+    checks = tuple(checks)
+    for group in matched.by_file():
+        for check in checks:
+            assert check.file_rule is not None
+            # The same contract as every rule's output (checks.evaluate), checked file by file.
+            yield from _checked(check, check.file_rule(group, policy))
+
+
+def conclude(
+    registry: CheckRegistry, inventory: Inventory, matched: MatchedFiles, policy: Policy, now: datetime
+) -> Conclusion:
+    """Run the inventory checks, and the DLP checks over the spooled verdicts once (for mute rules)."""
+    inventory_evaluation = evaluate_inventory(registry, inventory, policy)
+    file_checks = tuple(c for c in registry.file_checks if c.file_rule is not None and is_evaluated(c, inventory))
+    complete = {c.id for c in file_checks if is_complete(c, inventory)}
+    rules = mute_rules_for(policy, inventory_evaluation.detections, now)
+    counted = 0
+    for detection in file_detections(file_checks, matched, policy):
+        counted += 1
+        rules.update(mute_rules_for(policy, [detection], now))
+    return Conclusion(
+        inventory_detections=inventory_evaluation.detections,
+        file_checks=file_checks,
+        matched=matched,
+        policy=policy,
+        evaluated_type_ids=inventory_evaluation.evaluated_type_ids | {c.id for c in file_checks},
+        complete_type_ids=inventory_evaluation.complete_type_ids | frozenset(complete),
+        mute_rules=rules,
+        count=len(inventory_evaluation.detections) + counted,
+    )
+
+
+def store_conclusion(
+    store: Store, scan_id: int, registry: CheckRegistry, inventory: Inventory, dlp: DlpOutcome, dlp_enabled: bool,
+    policy: Policy, now: datetime, *, incremental: bool, high_water_mark: float | None, activity: LastSeen,
+) -> tuple[Conclusion, ScanSummary]:
+    """The checks over a read scan, then the store's one transaction: the end of a single-process scan
+    and of a distributed one alike. The high-water mark and the conversation activity move only when
+    conversations and their files were read completely."""
+    set_dlp_sources(inventory, dlp, dlp_enabled, incremental=incremental)
+    conclusion = conclude(registry, inventory, dlp.matched, policy, now)
+    conversations_done = inventory.complete([Source.CONVERSATIONS]) and (
+        not dlp_enabled or dlp.failed[Source.CONVERSATION_FILES] == 0
+    )
+    summary = store.finish_scan(
+        scan_id,
+        detections=conclusion.detections(),
+        mute_rules=conclusion.mute_rules,
+        evaluated_type_ids=conclusion.evaluated_type_ids,
+        complete_type_ids=conclusion.complete_type_ids,
+        source_reports=list(inventory.sources.values()),
+        status=scan_status(inventory.sources),
+        errors=summarise_errors(inventory.sources, dlp),
+        high_water_mark=high_water_mark if conversations_done else None,
+        user_activity=activity_to_store(activity) if conversations_done else None,
+    )
+    return conclusion, summary
 
 
 def notify_after_scan(store: Store, policy: Policy, integration_id: int, scan_id: int) -> None:

@@ -15,17 +15,21 @@ from openai_casb.store.records import (
     MuteRule,
     MuteRules,
     NotFoundError,
+    ScanNotRunningError,
     ScanRecord,
+    ScanRunningError,
     ScanStatus,
     ScanSummary,
     SecretInDataError,
     StoreError,
 )
-from openai_casb.store.repository import Store
+from openai_casb.store.repository import SCAN_STALE_AFTER, SCAN_STALE_ENV, Store
 
 __all__ = [
     "DB_ENV",
     "MUTELIST",
+    "SCAN_STALE_AFTER",
+    "SCAN_STALE_ENV",
     "EventRecord",
     "EventType",
     "FindingStatus",
@@ -38,7 +42,9 @@ __all__ = [
     "MuteRule",
     "MuteRules",
     "NotFoundError",
+    "ScanNotRunningError",
     "ScanRecord",
+    "ScanRunningError",
     "ScanStatus",
     "ScanSummary",
     "SecretInDataError",

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from openai_casb.redaction import KEY_IN_TEXT
 from openai_casb.store.records import SecretInDataError
-
-# A full key is `sk-` followed by a long unbroken run of key characters; redacted forms
-# (`sk-admin...xyz`, `sk-proj-****`) break the run and pass.
-_FULL_KEY = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 
 
 def looks_like_secret(value: Any) -> bool:
     if isinstance(value, str):
-        return _FULL_KEY.search(value) is not None
+        return KEY_IN_TEXT.search(value) is not None
     if isinstance(value, Mapping):
         return any(looks_like_secret(k) or looks_like_secret(v) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):

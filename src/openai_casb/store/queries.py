@@ -177,7 +177,14 @@ def events(
 ) -> list[EventRecord]:
     """Events in the order they happened. `since_scan_id` starts after that scan's last event."""
     query = select(EventRow).order_by(EventRow.id)
-    if since_scan_id is not None:
+    # The cursor of the newest finished scan up to `since_scan_id` (a running scan has none yet).
+    cursor = None if since_scan_id is None else session.execute(
+        select(ScanRow.last_event_id).where(ScanRow.id <= since_scan_id, ScanRow.last_event_id.is_not(None))
+        .order_by(ScanRow.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if cursor is not None:
+        query = query.where(EventRow.id > cursor)
+    elif since_scan_id is not None:  # scans finished before the cursor existed: by their events' ids
         last = session.execute(
             select(func.max(EventRow.id)).where(EventRow.scan_id <= since_scan_id)
         ).scalar_one_or_none()

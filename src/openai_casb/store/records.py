@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,27 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError):
     pass
+
+
+class ScanRunningError(StoreError):
+    """A scan of this integration is running (its heartbeat is fresh): one scan of an integration at a time."""
+
+    def __init__(self, integration_id: int, integration_name: str, scan_id: int, started_at: datetime,
+                 heartbeat_at: datetime, stale_after: timedelta, now: datetime) -> None:
+        age = max(0, int((now - heartbeat_at).total_seconds()))
+        super().__init__(
+            f"a scan of {integration_name} is running (scan {scan_id}, started "
+            f"{started_at:%Y-%m-%d %H:%M:%S} UTC, last heartbeat {age} s ago); wait for it to finish "
+            f"(a scan whose process died counts as dead {int(stale_after.total_seconds())} s after its last heartbeat)"
+        )
+        self.integration_id = integration_id
+        self.scan_id = scan_id
+        self.started_at = started_at
+        self.heartbeat_at = heartbeat_at
+
+
+class ScanNotRunningError(StoreError):
+    """The scan is no longer running (finished, failed, or interrupted as dead): its results cannot be stored."""
 
 
 class SecretInDataError(StoreError):
@@ -92,7 +113,7 @@ class ScanSummary:
     reopened: int
     resolved: int
     detected: int
-    severity_counts: dict[str, int] = field(default_factory=dict)  # open instances seen, by severity label
+    severity_counts: dict[str, int] = field(default_factory=dict)  # open instances after the scan, by severity label
     incomplete_sources: tuple[str, ...] = ()
 
 

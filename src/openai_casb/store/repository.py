@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,7 +18,7 @@ from openai_casb.inventory.model import SourceReport
 from openai_casb.store import queries
 from openai_casb.store.database import create_store_engine, migrate, parse_url, safe_url
 from openai_casb.store.guard import refuse_secrets
-from openai_casb.store.lifecycle import ScanOutcome, apply_scan
+from openai_casb.store.lifecycle import ScanOutcome, apply_scan, newest_event_id
 from openai_casb.store.records import (
     EventRecord,
     EventType,
@@ -29,7 +30,9 @@ from openai_casb.store.records import (
     Integration,
     MuteRules,
     NotFoundError,
+    ScanNotRunningError,
     ScanRecord,
+    ScanRunningError,
     ScanStatus,
     ScanSummary,
     StoreError,
@@ -45,9 +48,29 @@ from openai_casb.store.schema import (
     UserActivityRow,
 )
 
+# A running scan whose heartbeat is older than this is dead (its process was killed, its worker lost):
+# the next begin_scan of its integration marks it interrupted. Runners renew the heartbeat far more
+# often (scanning.run every 30 s; distributed tasks with their Redis lock, every third of its 300 s TTL).
+SCAN_STALE_AFTER = timedelta(minutes=5)
+SCAN_STALE_ENV = "OPENAI_CASB_SCAN_STALE_SECONDS"
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def stale_after_from_env(env: Mapping[str, str] | None = None) -> timedelta:
+    """`OPENAI_CASB_SCAN_STALE_SECONDS` when set (0: any running scan counts as dead), else SCAN_STALE_AFTER."""
+    text = (os.environ if env is None else env).get(SCAN_STALE_ENV, "").strip()
+    if not text:
+        return SCAN_STALE_AFTER
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise StoreError(f"{SCAN_STALE_ENV} must be a number of seconds, not {text!r}") from None
+    if seconds < 0:
+        raise StoreError(f"{SCAN_STALE_ENV} must not be negative")
+    return timedelta(seconds=seconds)
 
 
 def _integration(row: IntegrationRow) -> Integration:
@@ -61,8 +84,11 @@ def _finding_type(row: FindingTypeRow) -> FindingTypeRecord:
 class Store:
     """Typed access to integrations, scans, findings, instances, events and the DLP cache."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utcnow,
+                 scan_stale_after: timedelta | None = None) -> None:
         self.engine = engine
+        self.clock = clock  # heartbeats and their age (tests inject theirs)
+        self.scan_stale_after = stale_after_from_env() if scan_stale_after is None else scan_stale_after
         self._read = sessionmaker(engine, expire_on_commit=False)
         # On SQLite, write transactions take the write lock at BEGIN (see database.py).
         self._write = sessionmaker(engine.execution_options(store_write=True), expire_on_commit=False)
@@ -157,21 +183,45 @@ class Store:
     # --- scans --------------------------------------------------------------------------------
 
     def begin_scan(self, integration_id: int, started_at: datetime | None = None) -> int:
-        """Record a running scan (committed at once); earlier scans left running are marked interrupted."""
+        """Record a running scan (committed at once), with a fresh heartbeat.
+
+        One scan of an integration at a time: raises ScanRunningError while another scan of it runs
+        (its heartbeat is younger than `scan_stale_after`). A running scan whose heartbeat is older is
+        dead (its process was killed) and is marked interrupted.
+        """
         with self._session(write=True) as session:
-            if session.get(IntegrationRow, integration_id) is None:
+            # The integration's row lock serializes two begin_scan on PostgreSQL (SQLite: the write lock).
+            integration = session.get(IntegrationRow, integration_id, with_for_update=True)
+            if integration is None:
                 raise NotFoundError(f"no integration with id {integration_id}")
-            session.execute(
-                update(ScanRow)
-                .where(ScanRow.integration_id == integration_id, ScanRow.status == ScanStatus.RUNNING)
-                .values(status=ScanStatus.INTERRUPTED)
-            )
-            scan = ScanRow(integration_id=integration_id, started_at=started_at or _utcnow(),
+            now = self.clock()
+            running = session.scalars(
+                select(ScanRow).where(ScanRow.integration_id == integration_id, ScanRow.status == ScanStatus.RUNNING)
+                .order_by(ScanRow.id)
+            ).all()
+            for other in running:
+                # NULL: a scan recorded before heartbeats existed, alive since it started.
+                beat = other.heartbeat_at or other.started_at
+                if beat > now - self.scan_stale_after:
+                    raise ScanRunningError(integration_id, integration.display_name, other.id, other.started_at,
+                                           beat, self.scan_stale_after, now)
+            for other in running:
+                other.status = ScanStatus.INTERRUPTED
+            scan = ScanRow(integration_id=integration_id, started_at=started_at or now, heartbeat_at=now,
                            status=ScanStatus.RUNNING, source_reports=[], errors=[], severity_counts={},
                            new_count=0, reopened_count=0, resolved_count=0)
             session.add(scan)
             session.flush()
             return scan.id
+
+    def touch_scan(self, scan_id: int) -> bool:
+        """Renew a running scan's heartbeat; False when it is no longer running (finished, or interrupted)."""
+        with self._session(write=True) as session:
+            result = session.execute(
+                update(ScanRow).where(ScanRow.id == scan_id, ScanRow.status == ScanStatus.RUNNING)
+                .values(heartbeat_at=self.clock())
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     def finish_scan(
         self,
@@ -211,14 +261,20 @@ class Store:
             scan.status = ScanStatus.FAILED
             scan.finished_at = finished_at or _utcnow()
             scan.errors = [*scan.errors, error]
+            scan.last_event_id = newest_event_id(session)
 
     @staticmethod
     def _running_scan(session: Session, scan_id: int) -> ScanRow:
         scan = session.get(ScanRow, scan_id)
         if scan is None:
             raise NotFoundError(f"no scan with id {scan_id}")
+        if scan.status == ScanStatus.INTERRUPTED:
+            raise ScanNotRunningError(
+                f"scan {scan_id} was marked interrupted: its heartbeat stopped for too long, so a later scan "
+                "took it for dead; its results were not stored; start a new scan"
+            )
         if scan.status != ScanStatus.RUNNING:
-            raise StoreError(f"scan {scan_id} is {scan.status}, not running; start a new scan")
+            raise ScanNotRunningError(f"scan {scan_id} is {scan.status}, not running; start a new scan")
         return scan
 
     def last_high_water_mark(self, integration_id: int) -> float | None:

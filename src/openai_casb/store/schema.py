@@ -86,6 +86,12 @@ class ScanRow(Base):
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     resolved_count: Mapped[int] = mapped_column(Integer, default=0)
     high_water_mark: Mapped[float | None] = mapped_column(Float)
+    # The newest event id when the scan finished: `events --since SCAN` starts after it, so events
+    # without a scan (hide, unhide) between two scans are shipped once, even by a scan with no events.
+    last_event_id: Mapped[int | None] = mapped_column(Integer)
+    # Renewed while the scan runs (Store.touch_scan); a running scan whose heartbeat is older than
+    # the stale timeout is dead, and the next begin_scan of its integration marks it interrupted.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class UserActivityRow(Base):
