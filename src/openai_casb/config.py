@@ -236,6 +236,17 @@ def settings_from_options(
     return load_settings(overrides, config_file, env)
 
 
+MISSING_IDENTITY = (
+    "set OPENAI_ORG_ID (--org-id; platform.openai.com -> Settings -> Organization -> General) or "
+    "CHATGPT_WORKSPACE_ID (--workspace-id): a scan keeps its findings under the organization or workspace it read"
+)
+
+
+def has_identity(settings: Settings) -> bool:
+    """Whether the scanned integration can be named stably across scans (its findings' home)."""
+    return bool(settings.org_id or settings.workspace_id)
+
+
 def settings_or_exit(**options: Any) -> Settings:
     """`settings_from_options` for CLI commands: a ConfigError becomes a clear message and exit code 2."""
     try:

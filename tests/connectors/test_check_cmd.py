@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -107,3 +108,36 @@ def test_unreachable_api_is_broken_not_a_traceback(emu: Any) -> None:
     report = json.loads(result.stdout)
     assert statuses(report)["Admin API key"] == "broken"
     assert "unreachable" in json.dumps(report)
+
+
+def test_project_key_must_be_one_of_the_projects_keys(emu: Any) -> None:
+    headers = {"Authorization": f"Bearer {emu.admin_key}"}
+    base = emu.base_url + "/v1/organization/projects"
+    project_id = httpx.get(base, headers=headers, params={"limit": 1}).json()["data"][0]["id"]
+    listed = httpx.get(f"{base}/{project_id}/api_keys", headers=headers,
+                       params={"limit": 100, "owner_project_access": "any"}).json()["data"]
+    head, tail = listed[0]["redacted_value"].split("...")
+    real = head + "-" + "Q7w" * 15 + tail  # what the listing shows of it: head...tail
+    code, report = run_check(emu, "--project-id", project_id, OPENAI_PROJECT_KEY=real)
+    assert code == 0, report
+    assert statuses(report)["Project key"] == "healthy"
+    bogus = "sk-proj-boguskeybogus"
+    code, report = run_check(emu, "--project-id", project_id, OPENAI_PROJECT_KEY=bogus)
+    assert code == 1
+    assert statuses(report)["Project key"] == "broken"
+    assert "boguskey" not in json.dumps(report)
+    assert "Q7wQ7w" not in json.dumps(report)
+
+
+def test_without_org_or_workspace_id_check_says_so_and_scan_refuses(emu: Any, tmp_path: Any) -> None:
+    code, report = run_check(emu, CHATGPT_WORKSPACE_ID=None)
+    assert code == 1
+    assert statuses(report)["Organization or workspace id"] == "broken"
+    assert statuses(report)["Admin API key"] == "healthy"
+    scan = CliRunner().invoke(app, ["scan", "--db", str(tmp_path / "none.db")],
+                              env=env_for(emu, CHATGPT_WORKSPACE_ID=None))
+    assert scan.exit_code == 2, scan.output
+    assert scan.output.strip().startswith("error: set OPENAI_ORG_ID")
+    assert "Traceback" not in scan.output
+    code, report = run_check(emu, CHATGPT_WORKSPACE_ID=None, OPENAI_ORG_ID="org-123")
+    assert code == 0, report

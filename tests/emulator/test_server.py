@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -74,3 +75,15 @@ def test_cli_rejects_bad_input_without_traceback(tmp_path: Path) -> None:
     assert "unknown fault kind" in faults.output
     for result in (both, bad_spec, missing, bad, faults):
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["emulator", "--generate", "users=1"], ["serve"]])
+def test_a_busy_port_is_one_line_and_exit_2_before_any_banner(command: list[str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        extra = ["--db", str(tmp_path / "web.db")] if command == ["serve"] else []
+        result = CliRunner().invoke(cli_app, [*command, "--host", "127.0.0.1", "--port", str(port), *extra])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]

@@ -46,6 +46,11 @@ def test_hide_then_unhide_with_history(web: WebEnv) -> None:
     assert client.post("/api/v1/instances/1/unhide").status_code == 409
     assert client.post("/api/v1/instances/999999/hide", json={"reason": "x"}).status_code == 404
     assert client.post("/api/v1/instances/1/hide", json={"reason": "   "}).status_code == 422
+    for until in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00", "2020-01-01T00:00:00Z",
+                  "2030-01-01T00:00:00", 99999999999, "soon"):
+        refused = client.post("/api/v1/instances/1/hide", json={"reason": "x", "until": until})
+        assert refused.status_code == 422, (until, refused.text)
+        assert "until" in refused.text
 
 
 def test_ignore_and_override_severity(web: WebEnv) -> None:

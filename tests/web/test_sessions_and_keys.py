@@ -48,6 +48,9 @@ def test_state_changing_forms_need_the_session_csrf_token(web: WebEnv) -> None:
     login(client, "alice", ADMIN_PASSWORD)
     forged = client.post("/instances/1/hide", data={"csrf": "forged", "reason": "x"}, follow_redirects=False)
     assert forged.status_code == 403
+    missing = client.post("/instances/1/hide", data={"reason": "x"}, follow_redirects=False)
+    assert missing.status_code == 403  # as a wrong token, not 422 for a malformed form
+    assert client.post("/login", data={"username": "alice", "password": "x"}).status_code == 403
     assert web.store.get_instance(1).instance.status == "active"
     token = csrf_of(client.get("/instances/1").text)
     done = client.post("/instances/1/hide", data={"csrf": token, "reason": "known"}, follow_redirects=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from enum import StrEnum
 from typing import Annotated
 
@@ -67,3 +68,21 @@ def required_integration(store: Store, selector: str | None) -> Integration:
     if len(integrations) > 1:
         raise fail(f"several integrations; choose one with --integration: {describe_integrations(integrations)}")
     return integrations[0]
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before anything is printed: a busy port or a wrong
+    host is then one `error:` line and exit code 2, not a banner followed by uvicorn's failure."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as error:
+        raise fail(f"cannot listen on {host}:{port}: {error}", code=2) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise fail(f"cannot listen on {host}:{port}: {error.strerror or error}", code=2) from None
+    sock.set_inheritable(True)
+    return sock

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from openai_casb.cli.common import bind_listener
 from openai_casb.emulator import (
     FAULT_KINDS,
     ConfigError,
@@ -87,6 +88,7 @@ def emulator(
         )
     except (SnapshotError, GenerateSpecError, ConfigError) as exc:
         raise _fail(str(exc)) from None
+    listener = bind_listener(host, port)
     if host not in LOOPBACK:
         typer.secho(f"warning: listening on {host}, reachable beyond this machine", fg=typer.colors.YELLOW, err=True)
     base = f"http://{host}:{port}/v1"
@@ -96,10 +98,7 @@ def emulator(
     typer.echo(f"Organization:    {org.organization_id}  workspace: {org.workspace_id}")
     typer.echo(f"Serving:         {', '.join(f'{k}={v}' for k, v in org.summary().items())}")
     typer.echo(f"Stats:           http://{host}:{port}/_emulator/stats")
-    try:
-        uvicorn.Server(uvicorn_config(create_app(org, config), host, port, log_level="info")).run()
-    except OSError as exc:
-        raise _fail(f"cannot listen on {host}:{port}: {exc}") from None
+    uvicorn.Server(uvicorn_config(create_app(org, config), host, port, log_level="info")).run(sockets=[listener])
 
 
 def register(app: typer.Typer) -> None:

@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 
 from openai_casb.checks.registry import default_registry
-from openai_casb.cli.common import DbOption
+from openai_casb.cli.common import DbOption, fail
 from openai_casb.cli.common import open_store as _open
 from openai_casb.cli.scan_display import RichScanProgress, active_at_or_above, print_summary
 from openai_casb.config import (
+    MISSING_IDENTITY,
     AdminBaseUrlOption,
     ComplianceBaseUrlOption,
     ConfigFileOption,
@@ -22,12 +23,13 @@ from openai_casb.config import (
     ProjectIdOption,
     Settings,
     WorkspaceIdOption,
+    has_identity,
     settings_or_exit,
 )
 from openai_casb.detections import Severity
 from openai_casb.policy import Policy, PolicyError, load_policy
 from openai_casb.scanning import ScanRequest, ScanResult, run_scan
-from openai_casb.store import Store
+from openai_casb.store import ScanNotRunningError, ScanRunningError, Store
 
 
 class ConversationsSourceChoice(StrEnum):
@@ -67,10 +69,19 @@ def fail_on_or_exit(text: str | None) -> Severity | None:
 def scan_and_report(
     console: Console, store: Store, request: ScanRequest, fail_on: Severity | None
 ) -> ScanResult:
-    """Run a scan with progress, print its summary, and apply `--fail-on`."""
+    """Run a scan with progress, print its summary, and apply `--fail-on`.
+
+    Exit 2 when a scan of the integration is already running; exit 1 when this one was taken for
+    dead (interrupted) by another before it could store its results. One line each, no traceback.
+    """
     registry = default_registry()
-    with RichScanProgress(console) as progress:
-        result = asyncio.run(run_scan(store, request, progress=progress, registry=registry))
+    try:
+        with RichScanProgress(console) as progress:
+            result = asyncio.run(run_scan(store, request, progress=progress, registry=registry))
+    except ScanRunningError as error:
+        raise fail(str(error), code=2) from None
+    except ScanNotRunningError as error:
+        raise fail(str(error), code=1) from None
     print_summary(console, store, result, registry)
     if fail_on is not None and active_at_or_above(store, result.integration.id, fail_on):
         console.print(f"[red]--fail-on {fail_on.label.lower()}: active findings at or above it exist[/]")
@@ -100,6 +111,9 @@ def scan(
         config_file=config_file, admin_base_url=admin_base_url, compliance_base_url=compliance_base_url,
         org_id=org_id, workspace_id=workspace_id, project_id=project_id,
     )
+    if not has_identity(settings):
+        typer.echo(f"error: {MISSING_IDENTITY}", err=True)
+        raise typer.Exit(2)
     request = ScanRequest(
         settings=settings, policy=policy_or_exit(policy), full=full,
         conversations_source=conversations_source.value, dlp_workers=dlp_workers,

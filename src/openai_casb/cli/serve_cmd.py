@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from openai_casb.cli.common import bind_listener
 from openai_casb.policy import PolicyError, load_policy
 from openai_casb.store import Store, StoreError
 from openai_casb.web.keys import SecretKeyError, load_secret
@@ -40,7 +41,7 @@ def serve(
 
     from openai_casb.web.app import create_app
     from openai_casb.web.context import WebContext
-    from openai_casb.web.scan_launcher import scanning_launcher
+    from openai_casb.web.scan_launcher import ScanUnavailableError, configured_launcher
 
     if insecure_cookies and not _is_loopback(host):
         typer.secho(f"warning: --insecure-cookies while listening on {host}: session cookies can travel in clear "
@@ -52,12 +53,24 @@ def serve(
     except (SecretKeyError, PolicyError, StoreError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
-    ctx = WebContext(store=store, secret=secret, launcher=scanning_launcher(store, loaded_policy),
-                     secure_cookies=not insecure_cookies, policy=loaded_policy)
-    typer.echo(f"openai-casb dashboard on http://{host}:{port}/ (database {store.url})")
+    try:  # distributed mode when OPENAI_CASB_BROKER_URL is set (docs/distributed.md)
+        launcher, scans = configured_launcher(store, loaded_policy)
+    except ScanUnavailableError as exc:
+        store.close()
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     try:
-        uvicorn.run(create_app(ctx), host=host, port=port, log_level="info", server_header=False,
-                    proxy_headers=False)
+        listener = bind_listener(host, port)
+    except typer.Exit:
+        store.close()
+        raise
+    ctx = WebContext(store=store, secret=secret, launcher=launcher, secure_cookies=not insecure_cookies,
+                     policy=loaded_policy)
+    typer.echo(f"openai-casb dashboard on http://{host}:{port}/ (database {store.url}; {scans})")
+    try:
+        config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="info", server_header=False,
+                                proxy_headers=False)
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
         store.close()
 

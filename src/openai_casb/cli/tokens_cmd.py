@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -49,15 +50,18 @@ def create_token(role: RoleOption, name: Annotated[str | None, typer.Option("--n
 
 @tokens_app.command("list")
 def list_tokens(db: DbOption = None) -> None:
-    """List tokens (never their values)."""
+    """List tokens (never their values) and when each last authenticated a request."""
     store, accounts = _accounts(db)
     with store:
         tokens = accounts.list_tokens()
-    table = Table("id", "name", "role", "prefix", "created", "last used", "revoked")
+    # Compact enough for 80 columns; the last use is kept to the minute (it is written at most once a minute).
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for column in ("id", "name", "role", "prefix", "created", "last used (UTC)", "revoked"):
+        table.add_column(column, no_wrap=column != "name", min_width=8 if column == "name" else None)
     for t in tokens:
-        table.add_row(str(t.id), t.name, str(t.role), t.prefix + "…", t.created_at.isoformat(timespec="seconds"),
-                      t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "",
-                      t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "")
+        table.add_row(str(t.id), t.name, str(t.role), t.prefix + "…", f"{t.created_at:%Y-%m-%d}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+                      f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "")
     Console().print(table)
 
 

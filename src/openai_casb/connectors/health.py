@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from openai_casb.config import Settings
+from openai_casb.config import MISSING_IDENTITY, Settings, has_identity
 from openai_casb.connectors.errors import ApiError, ConnectorError
 from openai_casb.connectors.http import ApiClient, Sleep
 from openai_casb.connectors.readers import (
@@ -19,6 +19,7 @@ from openai_casb.connectors.readers import (
     WS_CONVERSATIONS,
     WS_LOGS,
     WS_USERS,
+    AdminReader,
     iso_utc,
 )
 from openai_casb.connectors.session import open_clients
@@ -80,15 +81,32 @@ async def _admin_checks(settings: Settings, admin: ApiClient) -> list[HealthChec
         except ConnectorError as exc:
             checks.append(HealthCheck("Project scope", "broken", f"project {settings.project_id}: {exc}"))
         if settings.project_key is not None:
-            key_ok = settings.project_key.get_secret_value().startswith("sk-")
-            checks.append(
-                HealthCheck(
-                    "Project key",
-                    "healthy" if key_ok else "broken",
-                    "present (used only to name the project scope)" if key_ok else "does not look like an OpenAI key",
-                )
-            )
+            checks.append(await _project_key_check(admin, settings.project_id, settings.project_key.get_secret_value()))
     return checks
+
+
+def _matches_redacted(key: str, redacted: str | None) -> bool:
+    """Whether `key` has the head and tail a listing shows of it (`sk-proj...xyz`, `sk-abc...def`)."""
+    if not redacted or "..." not in redacted:
+        return False
+    head, tail = redacted.split("...", 1)
+    return bool(head) and len(tail) >= 2 and key.startswith(head) and key.endswith(tail)
+
+
+async def _project_key_check(admin: ApiClient, project_id: str, key: str) -> HealthCheck:
+    """The project key is checked against the project's own key list, read with the admin key: it must
+    be one of them (by the redacted form the API shows). The project key itself is never sent."""
+    if not key.startswith("sk-"):
+        return HealthCheck("Project key", "broken", "does not look like an OpenAI key")
+    try:
+        async for page in AdminReader(admin).project_api_keys(project_id):
+            for listed in page:
+                if _matches_redacted(key, listed.redacted_value):
+                    return HealthCheck("Project key", "healthy", f"one of project {project_id}'s keys ({listed.id})")
+    except ConnectorError as exc:
+        return HealthCheck("Project key", "broken", f"the keys of project {project_id} could not be read: {exc}")
+    return HealthCheck("Project key", "broken", f"not one of project {project_id}'s active keys (compared with the "
+                       "redacted forms the Admin API lists; the key itself is never sent)")
 
 
 async def _compliance_checks(settings: Settings, compliance: ApiClient) -> list[HealthCheck]:
@@ -140,6 +158,8 @@ async def check_integration(
             jobs.append(_compliance_checks(settings, clients.compliance))
         results = await asyncio.gather(*jobs)
     checks = [check for group in results for check in group]
+    if not has_identity(settings):
+        checks.insert(0, HealthCheck("Organization or workspace id", "broken", MISSING_IDENTITY))
     if clients.compliance is None:
         checks.append(HealthCheck("Compliance API", "not configured", "no workspace configured (CHATGPT_WORKSPACE_ID)"))
     return checks

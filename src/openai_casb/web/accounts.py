@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openai_casb.store import NotFoundError, Store, StoreError
@@ -23,8 +27,12 @@ from openai_casb.web.keys import (
 )
 from openai_casb.web.models import ApiTokenRow, IntegrationCredentialRow, WebUserRow
 
+log = logging.getLogger(__name__)
+
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD_LENGTH = 12
+# A token's last use is written at most once per this interval (per token, across server processes).
+TOKEN_USE_INTERVAL = timedelta(minutes=1)
 
 
 class Role(StrEnum):
@@ -70,9 +78,11 @@ def _now() -> datetime:
 class Accounts:
     """Users, tokens and credentials over the store's engine (the tables come from migration 0002_web)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = _now) -> None:
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)
         self._writes = sessionmaker(store.engine.execution_options(store_write=True), expire_on_commit=False)
+        self._clock = clock
+        self._uses = _TokenUses(self._writes)
 
     def _session(self, write: bool = False) -> Session:
         return (self._writes if write else self._sessions)()
@@ -140,12 +150,21 @@ class Accounts:
                 row.revoked_at = _now()
 
     def verify_token(self, token: str) -> Principal | None:
+        """The token's principal, or None. A valid token's `last_used_at` is brought up to date when it is
+        older than TOKEN_USE_INTERVAL, by a background write (a request never waits for it)."""
         digest = token_digest(token)
         with self._session() as session:
             row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.token_sha256 == digest)).first()
         if row is None or row.revoked_at is not None:
             return None
+        now = self._clock()
+        if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_INTERVAL:
+            self._uses.record(row.id, now)
         return Principal(f"token:{row.name}", Role(row.role), "token")
+
+    def flush_token_uses(self) -> None:
+        """Wait for the pending `last_used_at` writes (tests; shutting down)."""
+        self._uses.flush()
 
     # --- integration credentials -------------------------------------------------------------
 
@@ -166,6 +185,58 @@ class Accounts:
     def integrations_with_credentials(self) -> set[int]:
         with self._session() as session:
             return set(session.scalars(select(IntegrationCredentialRow.integration_id)))
+
+
+class _TokenUses:
+    """Writes tokens' last use on one background thread: at most one pending write per token and none
+    within TOKEN_USE_INTERVAL of the last one this process made; the UPDATE is conditional on the stored
+    value, so several server processes together also write about once per interval. A failed write
+    (e.g. SQLite busy under a scan's long transaction) is only logged: the next use retries."""
+
+    def __init__(self, writes: sessionmaker[Session]) -> None:
+        self._writes = writes
+        self._lock = threading.Lock()
+        self._written: dict[int, datetime] = {}
+        self._pending: set[Future[None]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def record(self, token_id: int, now: datetime) -> None:
+        with self._lock:
+            last = self._written.get(token_id)
+            if last is not None and now - last < TOKEN_USE_INTERVAL:
+                return
+            self._written[token_id] = now
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="token-last-used")
+            future = self._executor.submit(self._write, token_id, now)
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _write(self, token_id: int, now: datetime) -> None:
+        try:
+            with self._writes() as session, session.begin():
+                session.execute(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.id == token_id,
+                           or_(ApiTokenRow.last_used_at.is_(None),
+                               ApiTokenRow.last_used_at <= now - TOKEN_USE_INTERVAL))
+                    .values(last_used_at=now)
+                )
+        except SQLAlchemyError as exc:
+            log.warning("could not record the use of API token %s: %s", token_id, type(exc).__name__)
+            with self._lock:
+                if self._written.get(token_id) == now:
+                    del self._written[token_id]
+
+    def flush(self) -> None:
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.result()
 
 
 def _token_info(row: ApiTokenRow) -> TokenInfo:

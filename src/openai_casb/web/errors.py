@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 
 from openai_casb.store import NotFoundError, StoreError
 from openai_casb.web.keys import SecretKeyError
-from openai_casb.web.scan_launcher import ScanUnavailableError
+from openai_casb.web.scan_launcher import ScanRunningError, ScanUnavailableError
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
           409: "conflict", 415: "unsupported_media_type", 422: "invalid_request", 503: "unavailable"}
@@ -50,6 +50,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # A dashboard form without its CSRF token is refused as one with a wrong token (403),
+        # before anything else about the form is judged.
+        if any(tuple(item.get("loc", ())) == ("body", "csrf") for item in exc.errors()):
+            return error_response(403, "the form expired or did not come from this site; reload the page and retry")
         details = [
             {"location": [str(part) for part in item.get("loc", ())], "message": str(item.get("msg", ""))}
             for item in jsonable_encoder(exc.errors())
@@ -62,6 +66,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> Response:
+        return error_response(409, str(exc))
+
+    @app.exception_handler(ScanRunningError)
+    async def _running(request: Request, exc: ScanRunningError) -> Response:
         return error_response(409, str(exc))
 
     @app.exception_handler(ScanUnavailableError)

@@ -70,9 +70,9 @@ def trigger_scan(request: Request, integration_id: IntegrationId, _who: Admin) -
     ctx = context_of(request)
     integration = ctx.store.get_integration(integration_id)
     credentials = ctx.accounts.load_credentials(integration_id, ctx.cipher)
-    if credentials is None:
+    if credentials is None and not ctx.queued:  # workers may hold credentials of their own
         raise HTTPException(409, f"integration {integration_id} has no stored credentials; create it through the API")
-    return schemas.ScanStarted(scan_id=ctx.launcher(integration, credentials, ctx.progress))
+    return schemas.ScanStarted(scan_id=ctx.launcher(integration, credentials or {}, ctx.progress))
 
 
 @router.get("/scans", response_model=schemas.ScanPage)
@@ -84,7 +84,7 @@ def list_scans(
 ) -> schemas.ScanPage:
     ctx = context_of(request)
     scans = ctx.store.list_scans(integration_id, limit, offset)
-    return schemas.ScanPage(items=[scan_out(s, ctx.progress.get(s.id)) for s in scans],
+    return schemas.ScanPage(items=[scan_out(s, ctx.scan_progress(s)) for s in scans],
                             total=ctx.queries.count_scans(integration_id), limit=limit, offset=offset)
 
 
@@ -94,4 +94,4 @@ def get_scan(request: Request, scan_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
     scan = ctx.queries.scan(scan_id)
     if scan is None:
         raise HTTPException(404, f"no scan with id {scan_id}")
-    return scan_out(scan, ctx.progress.get(scan_id))
+    return scan_out(scan, ctx.scan_progress(scan))

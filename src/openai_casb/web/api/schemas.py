@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -195,11 +195,27 @@ class HideRequest(_Strict):
             raise ValueError("must not be blank")
         return value.strip()
 
+    @field_validator("until", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        # A bare number would be read as seconds or milliseconds by magnitude: 99999999999 -> 1973.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be an ISO-8601 time with a timezone, e.g. 2027-01-01T00:00:00Z")
+        return value
+
     @field_validator("until")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("must carry a timezone, e.g. 2027-01-01T00:00:00Z")
+        try:  # 9999-12-31T23:59:59-12:00 is past the last representable UTC instant
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range once converted to UTC") from None
+        if value <= datetime.now(UTC):
+            raise ValueError("must be in the future (a hide until a past time would end at once)")
         return value
 
 

@@ -14,7 +14,7 @@ from openai_casb.store import NotFoundError, StoreError
 from openai_casb.web.accounts import Principal
 from openai_casb.web.context import context_of
 from openai_casb.web.pages.render import PageAdmin, PageUser, render
-from openai_casb.web.scan_launcher import ScanUnavailableError
+from openai_casb.web.scan_launcher import ScanRunningError, ScanUnavailableError
 from openai_casb.web.sessions import SessionData, clear_session, csrf_ok, new_csrf_token, read_session, write_session
 
 router = APIRouter(include_in_schema=False)
@@ -123,10 +123,10 @@ def trigger_scan(request: Request, admin: PageAdmin, integration_id: int, csrf: 
     try:
         integration = ctx.store.get_integration(integration_id)
         credentials = ctx.accounts.load_credentials(integration_id, ctx.cipher)
-        if credentials is None:
+        if credentials is None and not ctx.queued:  # workers may hold credentials of their own
             raise HTTPException(409, "this integration has no stored credentials; create it through the API")
-        scan_id = ctx.launcher(integration, credentials, ctx.progress)
-    except (StoreError, ScanUnavailableError) as exc:
+        scan_id = ctx.launcher(integration, credentials or {}, ctx.progress)
+    except (StoreError, ScanUnavailableError, ScanRunningError) as exc:
         raise HTTPException(409, str(exc)) from None
     return RedirectResponse(f"/scans?started={scan_id}", 303)
 

@@ -138,7 +138,7 @@ def scans(request: Request, _user: PageUser, page: Annotated[int, Query(ge=1)] =
     records = ctx.store.list_scans(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = ctx.queries.count_scans(None)
     return render(request, "scans.html", scans=records, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-                  integrations=ctx.store.integrations(), progress={s.id: ctx.progress.get(s.id) for s in records})
+                  integrations=ctx.store.integrations(), progress={s.id: ctx.scan_progress(s) for s in records})
 
 
 @router.get("/scans/{scan_id}/progress.json", response_class=JSONResponse)
@@ -147,7 +147,7 @@ def scan_progress(request: Request, _user: PageUser, scan_id: int) -> JSONRespon
     scan = ctx.queries.scan(scan_id)
     if scan is None:
         raise HTTPException(404, f"no scan with id {scan_id}")
-    return JSONResponse(scan_out(scan, ctx.progress.get(scan_id)).model_dump(mode="json"))
+    return JSONResponse(scan_out(scan, ctx.scan_progress(scan)).model_dump(mode="json"))
 
 
 @router.get("/integrations", response_class=HTMLResponse)
