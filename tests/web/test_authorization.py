@@ -1,7 +1,7 @@
 """Authorization for every route, generated from `app.routes`: a new route fails here until it is listed.
 
 Anonymous callers are refused everywhere except the login form and static files; viewers are refused on
-every state-changing route (except signing themselves out).
+every state-changing route (except signing themselves out) and on the API tokens listings.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ API_WRITE = {
     ("DELETE", "/api/v1/integrations/{integration_id}/finding-types/{type_id}/ignore"),
     ("PUT", "/api/v1/integrations/{integration_id}/finding-types/{type_id}/severity"),
     ("POST", "/api/v1/instances/{instance_id}/hide"), ("POST", "/api/v1/instances/{instance_id}/unhide"),
+    ("POST", "/api/v1/tokens"), ("DELETE", "/api/v1/tokens/{token_id}"),
 }
+API_ADMIN_READ = {("GET", "/api/v1/tokens")}  # reads that viewers are refused too
 PAGE_READ = {
     ("GET", "/"), ("GET", "/findings"), ("GET", "/hidden"), ("GET", "/dlp"), ("GET", "/ignored"),
     ("GET", "/assets"), ("GET", "/scans"), ("GET", "/integrations"), ("GET", "/findings/{integration_id}/{type_id}"),
@@ -37,13 +39,15 @@ PAGE_WRITE = {
     ("POST", "/instances/{instance_id}/hide"), ("POST", "/instances/{instance_id}/unhide"),
     ("POST", "/findings/{integration_id}/{type_id}/ignore"), ("POST", "/findings/{integration_id}/{type_id}/unignore"),
     ("POST", "/findings/{integration_id}/{type_id}/severity"), ("POST", "/integrations/{integration_id}/scan"),
+    ("POST", "/tokens"), ("POST", "/tokens/{token_id}/revoke"),
 }
+PAGE_ADMIN_READ = {("GET", "/tokens")}
 SELF_SERVICE = {("POST", "/logout")}  # any signed-in user, CSRF-checked
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-ALL_ROUTES = API_READ | API_WRITE | PAGE_READ | PAGE_WRITE | SELF_SERVICE | PUBLIC
+ALL_ROUTES = API_READ | API_WRITE | API_ADMIN_READ | PAGE_READ | PAGE_WRITE | PAGE_ADMIN_READ | SELF_SERVICE | PUBLIC
 
 PARAMS = {"{integration_id}": "1", "{type_id}": CUSTOM_ACTIONS, "{instance_id}": "1", "{scan_id}": "1",
-          "{export_format}": "csv"}
+          "{export_format}": "csv", "{token_id}": "1"}
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -71,7 +75,7 @@ def test_every_route_is_classified(web: WebEnv) -> None:
     assert ALL_ROUTES - routes == set(), "listed routes no longer exist"
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(API_READ | API_WRITE))
+@pytest.mark.parametrize(("method", "path"), sorted(API_READ | API_WRITE | API_ADMIN_READ))
 def test_api_refuses_anonymous_and_bad_tokens(web: WebEnv, method: str, path: str) -> None:
     for token in (None, "casb_not-a-real-token", "sk-admin-something-else"):
         response = web.client(token).request(method, concrete(path), json={})
@@ -87,7 +91,7 @@ def test_api_refuses_revoked_tokens(web: WebEnv) -> None:
     assert web.client(token).get("/api/v1/integrations").status_code == 401
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(API_WRITE))
+@pytest.mark.parametrize(("method", "path"), sorted(API_WRITE | API_ADMIN_READ))
 def test_api_refuses_viewers_on_state_changes(web: WebEnv, method: str, path: str) -> None:
     response = web.client(web.viewer_token).request(method, concrete(path), json={"reason": "x", "severity": "low"})
     assert response.status_code == 403, response.text
@@ -99,14 +103,14 @@ def test_api_lets_viewers_read(web: WebEnv, method: str, path: str) -> None:
     assert web.client(web.viewer_token).request(method, concrete(path)).status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(PAGE_READ | PAGE_WRITE | SELF_SERVICE))
+@pytest.mark.parametrize(("method", "path"), sorted(PAGE_READ | PAGE_WRITE | PAGE_ADMIN_READ | SELF_SERVICE))
 def test_pages_send_anonymous_to_login(web: WebEnv, method: str, path: str) -> None:
     response = web.client().request(method, concrete(path), data={"csrf": "x"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(PAGE_WRITE))
+@pytest.mark.parametrize(("method", "path"), sorted(PAGE_WRITE | PAGE_ADMIN_READ))
 def test_pages_refuse_viewers_on_state_changes(web: WebEnv, method: str, path: str) -> None:
     client = web.client()
     login(client, "victor", VIEWER_PASSWORD)

@@ -124,8 +124,9 @@ class Accounts:
 
     # --- API tokens --------------------------------------------------------------------------
 
-    def create_token(self, role: Role, name: str | None = None) -> tuple[TokenInfo, str]:
-        """A new token; the plain value is returned once and only its SHA-256 is stored."""
+    def create_token(self, role: Role, name: str | None = None, by: str | None = None) -> tuple[TokenInfo, str]:
+        """A new token; the plain value is returned once and only its SHA-256 is stored. `by` names who
+        asked (the web's principal); the creation is logged, as there is no audit table for accounts."""
         token = new_api_token()
         label = (name or "").strip() or f"{role} token"
         if len(label) > 200:
@@ -135,19 +136,27 @@ class Accounts:
         with self._session(write=True) as session, session.begin():
             session.add(row)
             session.flush()
-            return _token_info(row), token
+            info = _token_info(row)
+        log.info("API token %d (%s, %r) created by %s", info.id, info.role, info.name, by or "the command line")
+        return info, token
 
     def list_tokens(self) -> list[TokenInfo]:
         with self._session() as session:
             return [_token_info(row) for row in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
 
-    def revoke_token(self, token_id: int) -> None:
+    def revoke_token(self, token_id: int, by: str | None = None) -> TokenInfo:
+        """Revoke a token (again: no change, it keeps its first revocation time) and return it."""
         with self._session(write=True) as session, session.begin():
             row = session.get(ApiTokenRow, token_id)
             if row is None:
                 raise NotFoundError(f"no API token with id {token_id}")
-            if row.revoked_at is None:
+            newly = row.revoked_at is None
+            if newly:
                 row.revoked_at = _now()
+            info = _token_info(row)
+        if newly:
+            log.info("API token %d (%s, %r) revoked by %s", info.id, info.role, info.name, by or "the command line")
+        return info
 
     def verify_token(self, token: str) -> Principal | None:
         """The token's principal, or None. A valid token's `last_used_at` is brought up to date when it is

@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from openai_casb import __version__
-from openai_casb.web.api import findings, integrations, inventory
+from openai_casb.web.api import findings, integrations, inventory, tokens
 from openai_casb.web.auth import Viewer
 from openai_casb.web.context import WebContext
 from openai_casb.web.errors import ErrorEnvelope, install_error_handlers
 from openai_casb.web.pages import actions, views
+from openai_casb.web.pages import tokens as token_pages
 from openai_casb.web.pages.render import LoginRequired
 
 API_PREFIX = "/api/v1"
@@ -39,8 +40,9 @@ SECURITY_HEADERS = {
 def create_app(ctx: WebContext) -> FastAPI:
     app = FastAPI(
         title="openai-casb API", version=__version__,
-        description="Read-only CASB for OpenAI: findings, instances, scans and integrations. "
-                    "Authenticate with `Authorization: Bearer <token>` (`openai-casb tokens create`).",
+        description="Read-only CASB for OpenAI: findings, instances, scans, integrations and API tokens. "
+                    "Authenticate with `Authorization: Bearer <token>` (`openai-casb tokens create`, or "
+                    "`POST /api/v1/tokens` with an admin token).",
         docs_url=None, redoc_url=None, openapi_url=None,  # the bundled docs pages load scripts from a CDN
         responses={401: {"model": ErrorEnvelope}, 403: {"model": ErrorEnvelope}, 404: {"model": ErrorEnvelope},
                    409: {"model": ErrorEnvelope}, 422: {"model": ErrorEnvelope}},
@@ -63,7 +65,7 @@ def create_app(ctx: WebContext) -> FastAPI:
         return response
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (integrations, findings, inventory):
+    for module in (integrations, findings, inventory, tokens):
         api.include_router(module.router)
 
     @api.get("/openapi.json", include_in_schema=False)
@@ -73,5 +75,6 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.include_router(api)
     app.include_router(views.router)
     app.include_router(actions.router)
+    app.include_router(token_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

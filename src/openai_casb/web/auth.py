@@ -14,7 +14,8 @@ from openai_casb.web.accounts import Principal
 from openai_casb.web.context import context_of
 from openai_casb.web.keys import TOKEN_PREFIX
 
-_bearer = HTTPBearer(auto_error=False, description="An API token from `openai-casb tokens create`.")
+_bearer = HTTPBearer(auto_error=False,
+                     description="An API token from `openai-casb tokens create` or `POST /api/v1/tokens`.")
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 

@@ -245,3 +245,34 @@ class DlpProfileOut(BaseModel):
     entries: list[str]
     match_count: int
     confidence: str
+
+
+class TokenCreate(_Strict):
+    name: str = Field(min_length=1, max_length=200, description="a label, e.g. siem")
+    role: Literal["admin", "viewer"] = Field(description="viewer reads; admin may also change things")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_label(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        # Names are shown in listings and logs: no line breaks or other control characters.
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("must not contain control characters")
+        return value.strip()
+
+
+class TokenOut(BaseModel):
+    """An API token as listed: never its value or hash."""
+
+    id: int
+    name: str
+    role: Literal["admin", "viewer"]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the token itself; shown only in this response (only its SHA-256 is stored)")
