@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from openai_casb.emulator.gen_common import (
     DAY,
     GenerateSpec,
@@ -224,20 +226,30 @@ class ComplianceGenerator:
         conversations, files = self.spec.conversations, self.spec.files
         return range(-(-index * files // conversations), -(-(index + 1) * files // conversations))
 
-    def conversation(self, index: int) -> JsonObject:
+    def _timeline(self, index: int) -> tuple[random.Random, float, float, list[float]]:
+        """The conversation's RNG (advanced past the times), creation, last update and message times."""
         rng = object_rng(self.seed, "conversation", index)
         updated = self.update_time(index)
         created = updated - rng.uniform(0, 3 * DAY)
+        count = rng.randint(2, 4)
+        times = [created + (updated - created) * m / max(count - 1, 1) for m in range(count)]
+        return rng, created, updated, times
+
+    def message_times(self, index: int) -> list[float]:
+        """`created_at` of each message of conversation `index`, without building the conversation
+        (the Logs Platform's hour index reads every conversation once)."""
+        return self._timeline(index)[3]
+
+    def conversation(self, index: int) -> JsonObject:
+        rng, created, updated, times = self._timeline(index)
         who = person(self.seed, self.conversation_user_index(index))
         gpt_id = f"g-E{index % self.spec.gpts:08d}" if self.spec.gpts and index % 4 == 0 else None
         project_id = (
             f"g-p-E{index % self.spec.chatgpt_projects:08d}" if self.spec.chatgpt_projects and index % 6 == 1 else None
         )
         messages: list[JsonObject] = []
-        count = rng.randint(2, 4)
-        for m in range(count):
+        for m, at in enumerate(times):
             is_user = m % 2 == 0
-            at = created + (updated - created) * m / max(count - 1, 1)
             files = []
             if m == 0:
                 for j in self._file_indexes(index):

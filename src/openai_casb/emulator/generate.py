@@ -43,5 +43,6 @@ def generate_org(spec: GenerateSpec | str, seed: int, now: datetime | None = Non
         conversations=compliance_collections["conversations"],
         conversation_update_time=compliance.update_time,
         conversation_user=compliance.conversation_user,
+        conversation_message_times=compliance.message_times,
         files=files,
     )

@@ -1,7 +1,8 @@
 """Compliance Logs Platform: `/logs` lists hourly log files by time window, `/logs/{id}` serves JSON Lines.
 
-Only `CONVERSATION_MESSAGE` records are emulated (one per conversation message, filed in the hour
-of the conversation's last update); the other event types are accepted and list no files.
+Only `CONVERSATION_MESSAGE` records are emulated, one per conversation message, each filed in the
+UTC hour of its own time (`message_hours` gives the rule and the index); the other event types are
+accepted and list no files.
 """
 
 from __future__ import annotations
@@ -11,17 +12,23 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from openai_casb.emulator import params
 from openai_casb.emulator.errors import not_found
+from openai_casb.emulator.message_hours import (
+    WINDOW_SECONDS,
+    conversation_filing_times,
+    conversation_messages,
+    hour_of,
+)
 from openai_casb.emulator.org import Org
 from openai_casb.emulator.sequences import JsonObject
 from openai_casb.emulator.state import emulator_state
 
-WINDOW_SECONDS = 3600
 CONVERSATION_MESSAGE = "CONVERSATION_MESSAGE"
 KNOWN_EVENT_TYPES = (
     CONVERSATION_MESSAGE,
@@ -58,24 +65,6 @@ def _check_principal(request: Request) -> None:
         raise not_found("organization", principal)
 
 
-def _windows(org: Org, after: float, until: float, limit: int) -> tuple[list[int], bool]:
-    """Start times of complete, non-empty hourly windows ending after `after` and by `until`."""
-    starts: list[int] = []
-    window = int(after // WINDOW_SECONDS) * WINDOW_SECONDS
-    total = len(org.conversations)
-    while True:
-        index = org.first_conversation_updated_since(window)
-        if index >= total:
-            return starts, False
-        window = int(org.conversation_update_time(index) // WINDOW_SECONDS) * WINDOW_SECONDS
-        if window + WINDOW_SECONDS > until:
-            return starts, False
-        if len(starts) == limit:
-            return starts, True
-        starts.append(window)
-        window += WINDOW_SECONDS
-
-
 async def list_logs(request: Request) -> JSONResponse:
     _check_principal(request)
     state = emulator_state(request)
@@ -95,7 +84,9 @@ async def list_logs(request: Request) -> JSONResponse:
     starts: list[int] = []
     has_more = False
     if CONVERSATION_MESSAGE in event_types:
-        starts, has_more = _windows(state.org, after, min(until, state.config.clock()), limit)
+        # The first call builds the hour index (about a second for 100,000 conversations): off the event loop.
+        hours = await run_in_threadpool(state.org.message_hours)
+        starts, has_more = hours.windows(after, min(until, state.config.clock()), limit)
     data: list[JsonObject] = [
         {
             "id": f"log_conversation_message_{start}",
@@ -111,11 +102,10 @@ async def list_logs(request: Request) -> JSONResponse:
     return JSONResponse({"object": "list", "data": data, "has_more": has_more, "last_end_time": last_end})
 
 
-def _message_record(org: Org, conversation: JsonObject, message: JsonObject) -> JsonObject:
+def _message_record(org: Org, conversation: JsonObject, message: JsonObject, filed_at: float) -> JsonObject:
     created = message.get("created_at")
-    timestamp = (
-        iso(float(created)) if isinstance(created, int | float) else iso(float(conversation.get("created_at") or 0))
-    )
+    created_iso = iso(float(created)) if isinstance(created, int | float) and not isinstance(created, bool) else None
+    timestamp = iso(filed_at)
     author = message.get("author") if isinstance(message.get("author"), dict) else {}
     content = message.get("content") if isinstance(message.get("content"), dict) else None
     files: Any = message.get("files")
@@ -134,7 +124,7 @@ def _message_record(org: Org, conversation: JsonObject, message: JsonObject) -> 
         "message": {
             "id": message.get("id"),
             "parent_id": message.get("parent_id"),
-            "created_at": timestamp,
+            "created_at": created_iso,
             "author": {"type": (author or {}).get("role"), "client_type": "unknown"},
             "content": None if content is None else {"type": content.get("type"), "value": content.get("value")},
             "files": [
@@ -166,17 +156,20 @@ async def get_log(request: Request) -> Response:
     start = int(match.group(1))
     if start + WINDOW_SECONDS > emulator_state(request).config.clock():
         raise not_found("log file", log_id)
-    lines: list[str] = []
-    index = org.first_conversation_updated_since(start)
-    while index < len(org.conversations) and org.conversation_update_time(index) < start + WINDOW_SECONDS:
+    # (filing time, conversation, message position) orders the file and keeps it stable.
+    entries: list[tuple[float, int, int, JsonObject, JsonObject]] = []
+    hours = await run_in_threadpool(org.message_hours)
+    for index in hours.conversations_in(start):
         conversation = org.conversations.item(index)
-        messages: Any = conversation.get("messages")
-        if isinstance(messages, dict):
-            messages = messages.get("data")
-        for message in messages if isinstance(messages, list) else []:
-            if isinstance(message, dict):
-                lines.append(json.dumps(_message_record(org, conversation, message), separators=(",", ":")))
-        index += 1
+        times = conversation_filing_times(conversation, org.conversation_update_time(index))
+        for position, (message, filed_at) in enumerate(zip(conversation_messages(conversation), times, strict=True)):
+            if hour_of(filed_at) == start:
+                entries.append((filed_at, index, position, conversation, message))
+    entries.sort(key=lambda entry: entry[:3])
+    lines = [
+        json.dumps(_message_record(org, conversation, message, filed_at), separators=(",", ":"))
+        for filed_at, _index, _position, conversation, message in entries
+    ]
     body = "".join(line + "\n" for line in lines)
     return Response(body, media_type="application/jsonl")
 

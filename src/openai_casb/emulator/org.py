@@ -7,6 +7,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from openai_casb.emulator.message_hours import LazyMessageHours, MessageHours, conversation_filing_times
 from openai_casb.emulator.sequences import EMPTY, Collection
 
 PlantedValues = list[tuple[str, str]]
@@ -73,7 +74,27 @@ class Org:
     conversation_update_time: Callable[[int], float] = field(default=lambda _index: 0.0)
     # Cheap owner lookup so `users=` filtering need not build whole conversations; None: read the object.
     conversation_user: Callable[[int], str] | None = None
+    # Cheap filing times of a conversation's messages (message_hours.filing_times), so the Logs
+    # Platform index need not build whole conversations; None: read the object.
+    conversation_message_times: Callable[[int], list[float]] | None = None
     files: FileStore = field(default_factory=lambda: DictFileStore({}))
+    _message_hours: LazyMessageHours = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._message_hours = LazyMessageHours(self._build_message_hours)
+
+    def message_filing_times(self, index: int) -> list[float]:
+        """Filing time of each message of conversation `index` (message_hours explains the rule)."""
+        if self.conversation_message_times is not None:
+            return self.conversation_message_times(index)
+        return conversation_filing_times(self.conversations.item(index), self.conversation_update_time(index))
+
+    def _build_message_hours(self) -> MessageHours:
+        return MessageHours(len(self.conversations), self.message_filing_times)
+
+    def message_hours(self) -> MessageHours:
+        """The per-hour index of conversation messages, built on first use."""
+        return self._message_hours.get()
 
     def planted_files(self) -> dict[str, PlantedValues]:
         """Ground truth: file id -> [(kind, value)] of every sensitive value planted in a file."""
