@@ -68,6 +68,11 @@ def _survivors(db: Path) -> list[int]:
         time.sleep(0.2)
 
 
+def _scan_count(db: Path) -> int:
+    with sqlite3.connect(db) as raw:
+        return int(raw.execute("SELECT count(*) FROM scans").fetchone()[0])
+
+
 def instances(db: Path) -> list[tuple[str, str, str]]:
     with Store.open(str(db)) as store:
         return [(i.finding_type_id, i.asset_id, i.status) for i in store.list_instances(limit=100_000)]
@@ -90,8 +95,14 @@ def test_scan_killed_at_any_point_leaves_a_consistent_database(tmp_path: Path) -
 
         killed = 0
         for fraction in KILL_AT:
+            scans_before = _scan_count(db)
+            started = time.monotonic()
             child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(duration * fraction)
+            # Kill points are counted from the moment the scan is recorded, not from the process
+            # start: on a busy machine the start-up alone can outlast a fixed fraction.
+            while _scan_count(db) == scans_before and child.poll() is None:
+                time.sleep(0.02)
+            time.sleep(max(0.0, duration * fraction - (time.monotonic() - started)))
             if child.poll() is None:
                 child.send_signal(signal.SIGKILL)
                 killed += 1
