@@ -18,12 +18,11 @@ from openai_casb.web.api.convert import (
 )
 from openai_casb.web.auth import Admin, Viewer
 from openai_casb.web.context import context_of
+from openai_casb.web.ids import InstanceId, IntegrationId
 from openai_casb.web.queries import InstanceQuery
 
 router = APIRouter(tags=["findings"])
 TypeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-IntegrationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-InstanceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/finding-types", response_model=list[schemas.FindingTypeOut])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
 from openai_casb.redaction import redact_key
@@ -13,10 +13,10 @@ from openai_casb.web.api import schemas
 from openai_casb.web.api.convert import integration_out, scan_out, sources_of
 from openai_casb.web.auth import Admin, Viewer
 from openai_casb.web.context import context_of
+from openai_casb.web.ids import IntegrationId, ScanId
 from openai_casb.web.scan_launcher import settings_from_credentials
 
 router = APIRouter(tags=["integrations and scans"])
-IntegrationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/integrations", response_model=list[schemas.IntegrationOut])
@@ -89,7 +89,7 @@ def list_scans(
 
 
 @router.get("/scans/{scan_id}", response_model=schemas.ScanOut)
-def get_scan(request: Request, scan_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _who: Viewer) -> schemas.ScanOut:
+def get_scan(request: Request, scan_id: ScanId, _who: Viewer) -> schemas.ScanOut:
     ctx = context_of(request)
     scan = ctx.queries.scan(scan_id)
     if scan is None:

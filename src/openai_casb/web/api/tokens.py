@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, cast
+from typing import Literal, cast
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 
 from openai_casb.web.accounts import Role, TokenInfo
 from openai_casb.web.api import schemas
 from openai_casb.web.auth import Admin
 from openai_casb.web.context import context_of
+from openai_casb.web.ids import TokenId
 
 router = APIRouter(tags=["API tokens"])
-TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def token_out(info: TokenInfo) -> schemas.TokenOut:

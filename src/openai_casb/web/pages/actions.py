@@ -13,6 +13,7 @@ from openai_casb.detections import Severity
 from openai_casb.store import NotFoundError, StoreError
 from openai_casb.web.accounts import Principal
 from openai_casb.web.context import context_of
+from openai_casb.web.ids import InstanceId, IntegrationId
 from openai_casb.web.pages.render import PageAdmin, PageUser, render
 from openai_casb.web.scan_launcher import ScanRunningError, ScanUnavailableError
 from openai_casb.web.sessions import SessionData, clear_session, csrf_ok, new_csrf_token, read_session, write_session
@@ -71,7 +72,7 @@ def logout(request: Request, found: PageUser, csrf: Csrf) -> Response:
 
 
 @router.post("/instances/{instance_id}/hide")
-def hide(request: Request, admin: PageAdmin, instance_id: int, csrf: Csrf,
+def hide(request: Request, admin: PageAdmin, instance_id: InstanceId, csrf: Csrf,
          reason: Annotated[str, Form(max_length=2000)]) -> Response:
     user = _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.hide(instance_id, reason, user.name))
@@ -79,7 +80,7 @@ def hide(request: Request, admin: PageAdmin, instance_id: int, csrf: Csrf,
 
 
 @router.post("/instances/{instance_id}/unhide")
-def unhide(request: Request, admin: PageAdmin, instance_id: int, csrf: Csrf) -> Response:
+def unhide(request: Request, admin: PageAdmin, instance_id: InstanceId, csrf: Csrf) -> Response:
     user = _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.unhide(instance_id, user.name))
     return RedirectResponse(f"/instances/{instance_id}", 303)
@@ -89,7 +90,7 @@ Next = Annotated[str | None, Form(max_length=500)]
 
 
 @router.post("/findings/{integration_id}/{type_id}/ignore")
-def ignore(request: Request, admin: PageAdmin, integration_id: int, type_id: str, csrf: Csrf,
+def ignore(request: Request, admin: PageAdmin, integration_id: IntegrationId, type_id: str, csrf: Csrf,
            next: Next = None) -> Response:
     _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.ignore_type(integration_id, type_id))
@@ -97,7 +98,7 @@ def ignore(request: Request, admin: PageAdmin, integration_id: int, type_id: str
 
 
 @router.post("/findings/{integration_id}/{type_id}/unignore")
-def unignore(request: Request, admin: PageAdmin, integration_id: int, type_id: str, csrf: Csrf,
+def unignore(request: Request, admin: PageAdmin, integration_id: IntegrationId, type_id: str, csrf: Csrf,
              next: Next = None) -> Response:
     _checked(admin, csrf)
     _store_action(lambda: context_of(request).store.unignore_type(integration_id, type_id))
@@ -105,7 +106,7 @@ def unignore(request: Request, admin: PageAdmin, integration_id: int, type_id: s
 
 
 @router.post("/findings/{integration_id}/{type_id}/severity")
-def severity(request: Request, admin: PageAdmin, integration_id: int, type_id: str, csrf: Csrf,
+def severity(request: Request, admin: PageAdmin, integration_id: IntegrationId, type_id: str, csrf: Csrf,
              level: Annotated[str, Form(max_length=20)]) -> Response:
     _checked(admin, csrf)
     try:
@@ -117,7 +118,7 @@ def severity(request: Request, admin: PageAdmin, integration_id: int, type_id: s
 
 
 @router.post("/integrations/{integration_id}/scan")
-def trigger_scan(request: Request, admin: PageAdmin, integration_id: int, csrf: Csrf) -> Response:
+def trigger_scan(request: Request, admin: PageAdmin, integration_id: IntegrationId, csrf: Csrf) -> Response:
     _checked(admin, csrf)
     ctx = context_of(request)
     try:
@@ -126,6 +127,8 @@ def trigger_scan(request: Request, admin: PageAdmin, integration_id: int, csrf: 
         if credentials is None and not ctx.queued:  # workers may hold credentials of their own
             raise HTTPException(409, "this integration has no stored credentials; create it through the API")
         scan_id = ctx.launcher(integration, credentials or {}, ctx.progress)
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
     except (StoreError, ScanUnavailableError, ScanRunningError) as exc:
         raise HTTPException(409, str(exc)) from None
     return RedirectResponse(f"/scans?started={scan_id}", 303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -13,12 +13,12 @@ from openai_casb.store import NotFoundError
 from openai_casb.web.accounts import Principal, Role
 from openai_casb.web.api import schemas
 from openai_casb.web.context import context_of
+from openai_casb.web.ids import TokenId
 from openai_casb.web.pages.render import PageAdmin, render
 from openai_casb.web.sessions import SessionData, csrf_ok
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=200)]
-TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _checked(admin: tuple[Principal, SessionData], token: str) -> Principal:

@@ -13,6 +13,7 @@ from openai_casb.store import FindingStatus, InstanceStatus, StoreError
 from openai_casb.web.api.convert import finding_type_out, scan_out
 from openai_casb.web.api.inventory import enabled_profiles
 from openai_casb.web.context import context_of
+from openai_casb.web.ids import InstanceId, IntegrationId, ScanId
 from openai_casb.web.pages.charts import trend_chart
 from openai_casb.web.pages.render import PageUser, render
 from openai_casb.web.queries import InstanceQuery
@@ -83,7 +84,7 @@ def dlp(request: Request, _user: PageUser, q: Text = None, page: Annotated[int, 
 
 
 @router.get("/findings/{integration_id}/{type_id}", response_class=HTMLResponse)
-def finding_detail(request: Request, _user: PageUser, integration_id: int, type_id: str,
+def finding_detail(request: Request, _user: PageUser, integration_id: IntegrationId, type_id: str,
                    page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     ctx = context_of(request)
     check = ctx.registry.resolve(type_id)
@@ -104,7 +105,7 @@ def finding_detail(request: Request, _user: PageUser, integration_id: int, type_
 
 
 @router.get("/instances/{instance_id}", response_class=HTMLResponse)
-def instance_detail(request: Request, _user: PageUser, instance_id: int) -> HTMLResponse:
+def instance_detail(request: Request, _user: PageUser, instance_id: InstanceId) -> HTMLResponse:
     ctx = context_of(request)
     try:
         detail = ctx.store.get_instance(instance_id)
@@ -142,7 +143,7 @@ def scans(request: Request, _user: PageUser, page: Annotated[int, Query(ge=1)] =
 
 
 @router.get("/scans/{scan_id}/progress.json", response_class=JSONResponse)
-def scan_progress(request: Request, _user: PageUser, scan_id: int) -> JSONResponse:
+def scan_progress(request: Request, _user: PageUser, scan_id: ScanId) -> JSONResponse:
     ctx = context_of(request)
     scan = ctx.queries.scan(scan_id)
     if scan is None:
