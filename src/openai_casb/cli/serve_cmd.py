@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -69,10 +70,20 @@ def serve(
     typer.echo(f"openai-casb dashboard on http://{host}:{port}/ (database {store.url}; {scans})")
     try:
         config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="info", server_header=False,
-                                proxy_headers=False)
+                                proxy_headers=False, log_config=serve_log_config())
         uvicorn.Server(config).run(sockets=[listener])
     finally:
         store.close()
+
+
+def serve_log_config() -> dict[str, Any]:
+    """uvicorn's logging plus the product's own INFO lines (token creation and revocation, scan
+    warnings) on stderr: without a handler they were dropped. Log lines never hold secrets."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["openai_casb"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def register(app: typer.Typer) -> None:
