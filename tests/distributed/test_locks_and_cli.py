@@ -116,7 +116,7 @@ class _RefusingBroker:
 
         raise OperationalError("connection refused")
 
-    def dlp_batch(self, scan_id: int, batch: int) -> None:
+    def dlp_batch(self, scan_id: int, batch: str) -> None:
         raise AssertionError("not reached")
 
     def finalize(self, scan_id: int) -> None:

@@ -46,7 +46,7 @@ class Dispatched:
     def crawl_part(self, scan_id: int, group: str) -> None:
         self.sent.append(("crawl", scan_id, group))
 
-    def dlp_batch(self, scan_id: int, batch: int) -> None:
+    def dlp_batch(self, scan_id: int, batch: str) -> None:
         self.sent.append(("dlp", scan_id, batch))
 
     def finalize(self, scan_id: int) -> None:

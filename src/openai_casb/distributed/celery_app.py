@@ -76,7 +76,7 @@ class CeleryDispatch:
     def crawl_part(self, scan_id: int, group: str) -> None:
         self._app.send_task(TASK_CRAWL, args=[scan_id, group])
 
-    def dlp_batch(self, scan_id: int, batch: int) -> None:
+    def dlp_batch(self, scan_id: int, batch: str) -> None:
         self._app.send_task(TASK_DLP, args=[scan_id, batch])
 
     def finalize(self, scan_id: int) -> None:

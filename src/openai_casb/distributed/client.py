@@ -87,8 +87,9 @@ class CeleryLauncher:
 def job_progress(store: Store, scan_id: int) -> Progress | None:
     """A distributed scan's progress from its job row and the names of its stored parts (never their payloads).
 
-    Crawl parts come first (one per source group); each stores its files' DLP batches with it, so once
-    all are in, the `files:` parts are the batches to scan and the `dlp:` parts those scanned.
+    Crawl parts come first (one per source group). A crawl stores its files' DLP batches as it lists
+    them, so once all crawl parts are in, the `files:` parts are the batches to scan (with, after a
+    killed crawl, its orphan batches, scanned too) and the `dlp:` parts those scanned.
     """
     job = jobs.get_job(store.engine, scan_id)
     if job is None or job.stage == jobs.DONE:

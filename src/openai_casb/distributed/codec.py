@@ -22,8 +22,28 @@ class CrawlPart:
     logins: LastSeen = field(default_factory=LastSeen)
     conversations: LastSeen = field(default_factory=LastSeen)
     high_water_mark: float | None = None
-    batches: int = 0  # DLP batches of files listed by this crawl
     requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The DLP batches a completed crawl part handed off: those of its one committed attempt.
+
+    Each run of a crawl task is an attempt with its own batch keys, so the batches of a run that
+    was killed, or lost the race to store its part, are never counted: only this record's are.
+    """
+
+    group: str
+    attempt: str
+    batches: int
+
+    def batch_keys(self) -> list[str]:
+        return [batch_key(self.group, self.attempt, n) for n in range(self.batches)]
+
+
+def batch_key(group: str, attempt: str, n: int) -> str:
+    """Names one DLP batch of a scan (its `files:` and `dlp:` parts); what a dlp_batch task carries."""
+    return f"{group}-{attempt}-{n:06d}"
 
 
 @dataclass(slots=True)
@@ -43,6 +63,7 @@ class OutcomePart:
 _CRAWL_PART = TypeAdapter(CrawlPart)
 _FILES = TypeAdapter(list[FileRef])
 _OUTCOME = TypeAdapter(OutcomePart)
+_LISTING = TypeAdapter(Listing)
 
 
 def dump_crawl_part(part: CrawlPart) -> str:
@@ -51,6 +72,14 @@ def dump_crawl_part(part: CrawlPart) -> str:
 
 def load_crawl_part(text: str) -> CrawlPart:
     return _CRAWL_PART.validate_json(text)
+
+
+def dump_listing(listing: Listing) -> str:
+    return _LISTING.dump_json(listing).decode()
+
+
+def load_listing(text: str) -> Listing:
+    return _LISTING.validate_json(text)
 
 
 def dump_files(files: list[FileRef]) -> str:

@@ -16,7 +16,7 @@ from openai_casb.crawl import ADMIN_SOURCES
 from openai_casb.distributed import jobs
 from openai_casb.distributed.codec import CrawlPart, load_crawl_part, load_outcome, merge_outcome
 from openai_casb.distributed.locks import release_scan_lock
-from openai_casb.distributed.work import Runtime, dlp_engine, dlp_part_id, task_heartbeat
+from openai_casb.distributed.work import Runtime, counted_batches, dlp_engine, dlp_part_id, task_heartbeat
 from openai_casb.inventory import collect
 from openai_casb.inventory.model import Inventory
 from openai_casb.scanning.pipeline import DlpOutcome
@@ -76,8 +76,9 @@ def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
         # Like every task of the scan: the lock and the scan's heartbeat are renewed while it
         # concludes, however long the store's transaction takes.
         with task_heartbeat(rt, job):
-            # One batch at a time: its matched verdicts go to the spool, never all in memory.
-            for batch in range(sum(part.batches for part in parts.values())):
+            # One batch at a time: its matched verdicts go to the spool, never all in memory. Only the
+            # batches the stored crawl parts count (a killed crawl's orphans are left out).
+            for batch in counted_batches(engine, job) or []:
                 text = jobs.get_part(engine, scan_id, dlp_part_id(batch))
                 if text is not None:
                     merge_outcome(dlp, load_outcome(text))

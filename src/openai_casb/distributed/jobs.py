@@ -88,6 +88,14 @@ def parts_with_prefix(engine: Engine, scan_id: int, prefix: str) -> dict[str, st
         return {row.part_id: row.payload for row in rows}
 
 
+def part_ids_with_prefix(engine: Engine, scan_id: int, prefix: str) -> set[str]:
+    """The names only (a scan's DLP outcomes are read after every batch: never their payloads)."""
+    with Session(engine) as session:
+        return set(session.scalars(
+            select(ScanPartRow.part_id).where(ScanPartRow.scan_id == scan_id, ScanPartRow.part_id.startswith(prefix))
+        ))
+
+
 def claim_finalizing(engine: Engine, scan_id: int, claimant: str) -> bool:
     """True for exactly one finalizer of a scan, however many race; again for the same claimant
     (a redelivered task keeps its id), so a finalizer killed midway is retried, never doubled."""

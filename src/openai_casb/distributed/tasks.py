@@ -69,7 +69,7 @@ def crawl_part(task: Any, scan_id: int, group: str) -> None:
     _guarded(task, scan_id, lambda rt: run_crawl_part(rt, scan_id, group))
 
 
-def dlp_batch(task: Any, scan_id: int, batch: int) -> None:
+def dlp_batch(task: Any, scan_id: int, batch: str) -> None:
     _guarded(task, scan_id, lambda rt: run_dlp_batch(rt, scan_id, batch))
 
 

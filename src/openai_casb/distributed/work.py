@@ -1,15 +1,18 @@
 """What the Celery tasks do, without Celery: trigger, crawl one source group, scan one DLP batch, advance.
 
 Every step is idempotent. A part's result is inserted once, keyed by (scan id, part id); a step
-that finds its result already stored only advances the scan. Advancing dispatches whatever may run
-next (duplicates are harmless, they find their result stored); the finalizer (finalize.py) is
-claimed exactly once. See docs/distributed.md.
+that finds its result already stored only advances the scan. A crawl hands its files off in DLP
+batches as it lists them, under keys of its own attempt; the part it stores last names the batches
+of that attempt, the only ones counted. Advancing dispatches the finalizer once every crawl part and
+every counted batch is stored (duplicates are harmless: it is claimed exactly once, finalize.py).
+See docs/distributed.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +21,7 @@ from typing import Protocol
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import Engine
 
 from openai_casb.checks.registry import default_registry
 from openai_casb.config import Settings
@@ -25,11 +29,14 @@ from openai_casb.crawl import ALL_GROUPS, SourceGroup, crawl
 from openai_casb.distributed import jobs, schedule
 from openai_casb.distributed.codec import (
     CrawlPart,
+    Listing,
+    batch_key,
     dump_crawl_part,
     dump_files,
+    dump_listing,
     dump_outcome,
-    load_crawl_part,
     load_files,
+    load_listing,
 )
 from openai_casb.distributed.locks import ScanAlreadyRunningError, acquire_scan_lock, heartbeat, release_scan_lock
 from openai_casb.distributed.ratelimit import shared_limiter
@@ -55,7 +62,7 @@ class Dispatch(Protocol):
 
     def crawl_part(self, scan_id: int, group: str) -> None: ...
 
-    def dlp_batch(self, scan_id: int, batch: int) -> None: ...
+    def dlp_batch(self, scan_id: int, batch: str) -> None: ...
 
     def finalize(self, scan_id: int) -> None: ...
 
@@ -83,12 +90,16 @@ def crawl_part_id(group: str) -> str:
     return f"crawl:{group}"
 
 
-def files_part_id(batch: int) -> str:
-    return f"files:{batch:06d}"
+def listing_part_id(group: str) -> str:
+    return f"listed:{group}"
 
 
-def dlp_part_id(batch: int) -> str:
-    return f"dlp:{batch:06d}"
+def files_part_id(batch: str) -> str:
+    return f"files:{batch}"
+
+
+def dlp_part_id(batch: str) -> str:
+    return f"dlp:{batch}"
 
 
 def trigger_scan(rt: Runtime, integration_id: int, *, full: bool = False, now: datetime | None = None) -> int:
@@ -145,6 +156,41 @@ def _job_or_none(rt: Runtime, scan_id: int) -> jobs.ScanJob | None:
     return job
 
 
+class BatchHandOff:
+    """The files one crawl attempt lists, stored and dispatched as DLP batches of N as they arrive,
+    so a crawl holds at most N file references whatever the number of files.
+
+    A batch is stored before its task is sent, so the task always finds it. The attempt's key is
+    fresh for every run of the crawl task: batches of a run that dies before its crawl part is
+    stored are orphans, scanned perhaps but never counted (the stored `Listing` names the counted
+    ones), and a run that finds its crawl part stored hands nothing off again.
+    """
+
+    def __init__(self, rt: Runtime, scan_id: int, group: str) -> None:
+        self._rt, self._scan_id, self._group = rt, scan_id, group
+        self._attempt = secrets.token_hex(4)
+        self._pending: list[FileRef] = []
+        self._sent = 0
+
+    async def add(self, ref: FileRef) -> None:
+        self._pending.append(ref)
+        if len(self._pending) >= self._rt.config.dlp_batch_files:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store and dispatch what is pending (the crawl's tail at its end)."""
+        if not self._pending:
+            return
+        key = batch_key(self._group, self._attempt, self._sent)
+        jobs.put_parts(self._rt.store.engine, self._scan_id, {files_part_id(key): dump_files(self._pending)})
+        self._pending = []
+        self._sent += 1
+        self._rt.dispatch.dlp_batch(self._scan_id, key)
+
+    def listing(self) -> Listing:
+        return Listing(group=self._group, attempt=self._attempt, batches=self._sent)
+
+
 def run_crawl_part(rt: Runtime, scan_id: int, group: str) -> None:
     job = _job_or_none(rt, scan_id)
     if job is None or group not in job.crawl_parts or job.stage != jobs.RUNNING:
@@ -156,40 +202,39 @@ def run_crawl_part(rt: Runtime, scan_id: int, group: str) -> None:
             # Alone, the admin part reads everything (a workspace-less integration reports its sources skipped).
             chosen: SourceGroup = "admin" if group == "admin" else "compliance"
             groups = ALL_GROUPS if len(job.crawl_parts) == 1 else frozenset({chosen})
-            part, files = asyncio.run(_crawl(rt, job, settings, groups))
-            batches = [files[i:i + rt.config.dlp_batch_files] for i in range(0, len(files), rt.config.dlp_batch_files)]
-            part.batches = len(batches)
-            payloads = {files_part_id(n): dump_files(batch) for n, batch in enumerate(batches)}
-            payloads[crawl_part_id(group)] = dump_crawl_part(part)
-            jobs.put_parts(rt.store.engine, scan_id, payloads)  # the crawl part and its batches together
-    advance(rt, scan_id, after_crawl=True)
+            hand_off = BatchHandOff(rt, scan_id, group)
+            part = asyncio.run(_crawl(rt, job, settings, groups, hand_off))
+            hand_off.flush()
+            # Together, last: the part and the batches it counts. A concurrent run of the same crawl
+            # that stored first wins both; this run's batches are then orphans like a killed run's.
+            jobs.put_parts(rt.store.engine, scan_id, {
+                crawl_part_id(group): dump_crawl_part(part),
+                listing_part_id(group): dump_listing(hand_off.listing()),
+            })
+    advance(rt, scan_id)
 
 
 async def _crawl(
-    rt: Runtime, job: jobs.ScanJob, settings: Settings, groups: frozenset[SourceGroup]
-) -> tuple[CrawlPart, list[FileRef]]:
+    rt: Runtime, job: jobs.ScanJob, settings: Settings, groups: frozenset[SourceGroup], hand_off: BatchHandOff
+) -> CrawlPart:
     since = baseline = None
     if "compliance" in groups and not job.full:
         since = rt.store.last_high_water_mark(job.integration_id)
         if since is not None:
             baseline = activity_from_store(rt.store.user_activity(job.integration_id))
     collect_files = "compliance" in groups and bool(dlp_engine(rt.policy).enabled_profiles) and settings.has_workspace
-    files: list[FileRef] = []
-
-    async def on_file(ref: FileRef) -> None:
-        files.append(ref)
-
     limiter = shared_limiter(rt.config.redis_url, settings)
     try:
         result = await crawl(
-            settings, now=job.now, conversations_since=since, on_file=on_file if collect_files else None,
+            settings, now=job.now, conversations_since=since, on_file=hand_off.add if collect_files else None,
             conversation_activity_baseline=baseline, groups=groups, limiter=limiter,
         )
     finally:
         await limiter.aclose()
     if collect_files:
-        files.extend(knowledge_files(result.inventory))
-    part = CrawlPart(
+        for ref in knowledge_files(result.inventory):
+            await hand_off.add(ref)
+    return CrawlPart(
         inventory=result.inventory,
         org_users=result.org_users,
         workspace_users=result.workspace_users,
@@ -198,10 +243,9 @@ async def _crawl(
         high_water_mark=result.conversations_high_water_mark,
         requests=result.requests,
     )
-    return part, files
 
 
-def run_dlp_batch(rt: Runtime, scan_id: int, batch: int) -> None:
+def run_dlp_batch(rt: Runtime, scan_id: int, batch: str) -> None:
     job = _job_or_none(rt, scan_id)
     if job is None or job.stage != jobs.RUNNING:
         return
@@ -218,7 +262,7 @@ def run_dlp_batch(rt: Runtime, scan_id: int, batch: int) -> None:
                 jobs.put_parts(engine, scan_id, {dlp_part_id(batch): dump_outcome(outcome)})
             finally:
                 outcome.close()
-    advance(rt, scan_id, after_crawl=False)
+    advance(rt, scan_id)
 
 
 async def _scan_files(rt: Runtime, settings: Settings, files: list[FileRef]) -> DlpOutcome:
@@ -238,22 +282,24 @@ async def _scan_files(rt: Runtime, settings: Settings, files: list[FileRef]) -> 
         await limiter.aclose()
 
 
-def advance(rt: Runtime, scan_id: int, *, after_crawl: bool) -> None:
-    """Dispatch what may run now. Safe to call any number of times from any worker."""
+def counted_batches(engine: Engine, job: jobs.ScanJob) -> list[str] | None:
+    """The keys of the DLP batches the scan's outcome is made of; None until every crawl part is stored."""
+    listings = [load_listing(text) for text in jobs.parts_with_prefix(engine, job.scan_id, "listed:").values()]
+    if len(listings) < len(job.crawl_parts):
+        return None
+    return [key for listing in listings for key in listing.batch_keys()]
+
+
+def advance(rt: Runtime, scan_id: int) -> None:
+    """Dispatch the finalizer once everything it merges is stored. Safe to call any number of times
+    from any worker: each task calls it after storing its own part, so the last one sees them all."""
     engine = rt.store.engine
     job = jobs.get_job(engine, scan_id)
     if job is None or job.stage != jobs.RUNNING:
         return
-    crawled = jobs.parts_with_prefix(engine, scan_id, "crawl:")
-    if len(crawled) < len(job.crawl_parts):
+    batches = counted_batches(engine, job)
+    if batches is None:
         return
-    batches = sum(load_crawl_part(text).batches for text in crawled.values())
-    done = set(jobs.parts_with_prefix(engine, scan_id, "dlp:"))
-    missing = [n for n in range(batches) if dlp_part_id(n) not in done]
-    if not missing:
+    done = jobs.part_ids_with_prefix(engine, scan_id, "dlp:")
+    if all(dlp_part_id(key) in done for key in batches):
         rt.dispatch.finalize(scan_id)
-    elif after_crawl:
-        # The crawl that completes the set starts the DLP batches (two finishing at once may both
-        # do it: a duplicate batch finds its result stored and only advances).
-        for n in missing:
-            rt.dispatch.dlp_batch(scan_id, n)
