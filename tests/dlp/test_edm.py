@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from openai_casb.dlp.edm import EdmSet, load_edm, normalize, value_hash
+from openai_casb.dlp.edm import EdmError, EdmSet, load_edm, normalize, value_hash
 
 SALT = "edm-test-salt"
 VALUES = ["Alice Wonderland", "ACCT-998877", "J.R. Smith", "jane.doe@example.com", "ACCT-99.88", "Acme Holdings Inc."]
@@ -70,3 +70,16 @@ def test_only_salted_hashes_are_kept(edm: EdmSet) -> None:
         assert value.casefold() not in kept
     for _start, _end, digest in edm.find("Our customer is Alice Wonderland."):
         assert digest == value_hash(SALT, "alice wonderland")
+
+
+def test_missing_column_error_never_quotes_a_first_row_of_values(tmp_path: Path) -> None:
+    path = tmp_path / "nohdr.csv"
+    path.write_text("536-22-9876,Alice Wonderland,ACCT-99.88\n123-45-6789,Bob Builder,ACCT-11.22\n", encoding="utf-8")
+    with pytest.raises(EdmError) as error:
+        load_edm("Customers", path, ("account",), False, SALT)
+    message = str(error.value)
+    assert "['account']" in message
+    assert "3 cell(s)" in message
+    assert "must be a header" in message
+    for cell in ("536-22-9876", "Alice Wonderland", "ACCT-99.88", "Alice"):
+        assert cell not in message

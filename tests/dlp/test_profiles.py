@@ -30,11 +30,34 @@ def custom(*entries: dict[str, object], **profile: object) -> DlpSettings:
         (r"(a)\1", "back-reference"),
         (r"a{0,3}", "empty string"),
         (r"[", "invalid regex"),
+        (r"x{1,100}(?:y{1,100}){1,10}", "more than 1024"),
+        (r"[a-z\]]{1,3}|(?:b{1,9}|c+)", "unbounded"),
+        (r"\C{1,4}", "single byte"),  # google-re2 gives wrong spans for a byte inside a character
     ],
 )
 def test_custom_regexes_must_be_bounded_and_portable(pattern: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         custom({"kind": "regex", "name": "code", "pattern": pattern})
+
+
+@pytest.mark.filterwarnings("error")  # Python's parser warned on POSIX classes: RE2's must not
+@pytest.mark.parametrize(
+    "pattern",
+    [r"\pL{1,10}", r"ID-[0-9]{4}\z", r"[[:alpha:]]{1,5}", r"\p{Greek}{2,8}", r"(?<code>K-[0-9]{3})", r"\Q1+1\E[0-9]{2}",
+     r"x{1,24}(?:y{1,100}){1,10}"],
+)
+def test_valid_bounded_re2_patterns_are_accepted(pattern: str) -> None:
+    custom({"kind": "regex", "name": "code", "pattern": pattern})
+
+
+@pytest.mark.parametrize("backend", ["re2", "hyperscan"])
+def test_unicode_class_patterns_find_non_ascii_text(backend: str) -> None:
+    from openai_casb.dlp.detectors.search import HYPERSCAN_AVAILABLE
+
+    if backend == "hyperscan" and not HYPERSCAN_AVAILABLE:
+        pytest.skip("hyperscan is not installed on this platform")
+    dlp = DlpEngine.from_settings(custom({"kind": "regex", "name": "Greek", "pattern": r"\p{Greek}{4,8}"}), backend)  # type: ignore[arg-type]
+    assert dlp.match("the word Ωμέγα here").entry_matches[0].count == 1
 
 
 def test_unknown_keys_profiles_and_entries_are_errors() -> None:

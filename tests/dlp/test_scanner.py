@@ -94,7 +94,7 @@ def test_cache_holds_no_plain_values_and_limit_outcomes_are_not_cached(tmp_path:
     with FileScanner(FakeEngine(), LIMITS, cache, 1) as scanner:
         result = scanner.scan_local(path)
     assert result.content_sha256 is not None
-    stored = cache.get(cache_key(result.content_sha256, FakeEngine.profile_set_digest))
+    stored = cache.get(cache_key(result.content_sha256, FakeEngine.profile_set_digest, "text"))
     assert stored is not None
     assert "123-45-6789" not in repr(stored)
     assert "PLANTED-ABCDEFGH" not in repr(stored)

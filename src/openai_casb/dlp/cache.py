@@ -1,7 +1,10 @@
-"""Content-hash verdict cache: a file already scanned with the same profile set is not scanned again.
+"""Content-hash verdict cache: the same bytes, read the same way with the same profile set, are not
+read again.
 
-The key is the file's SHA-256 plus the engine's profile-set digest, so changing any profile,
-entry or setting that affects matching invalidates every entry at once. Verdicts are plain
+The key is the file's SHA-256, the engine's profile-set digest and, for content that may be text,
+the text flavour its name picks (`extract.sniff.name_reading`: `.json` decodes escapes, `.txt`
+does not), so changing any profile, entry or setting that affects matching invalidates every
+entry at once, and the same bytes under a name that reads them otherwise are read again. Verdicts are plain
 JSON-able dicts holding counts and masked samples only, never matched values.
 """
 
@@ -19,8 +22,10 @@ class VerdictCache(Protocol):
     def put(self, key: str, verdict: dict[str, Any]) -> None: ...
 
 
-def cache_key(content_sha256: str, profile_set_digest: str) -> str:
-    return f"{content_sha256}:{profile_set_digest}"
+def cache_key(content_sha256: str, profile_set_digest: str, reading: str = "") -> str:
+    """`reading` is `name_reading` of the file: "" when the content alone decides how it is read.
+    Keys of text carry it, so entries cached before it was part of the key never match them."""
+    return f"{content_sha256}:{profile_set_digest}:{reading}" if reading else f"{content_sha256}:{profile_set_digest}"
 
 
 class MemoryVerdictCache:

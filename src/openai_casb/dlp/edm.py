@@ -86,6 +86,15 @@ class EdmSet:
                 index += 1
 
 
+def _missing_columns(path: Path, missing: list[str], header: list[str]) -> str:
+    """The error for columns not in the header. Header cells are not quoted: a file without a
+    header has values in its first row, and no test tells a column name from a one-word value."""
+    return (
+        f"EDM file {path} has no column(s) {missing} (the names configured); its first row has "
+        f"{len(header)} cell(s), not shown, and must be a header naming the columns"
+    )
+
+
 def load_edm(name: str, path: Path, columns: tuple[str, ...], case_sensitive: bool, salt: str) -> EdmSet:
     """Read a CSV (first row = column names) into salted hashes. Errors name the file, never a value."""
     try:
@@ -99,7 +108,7 @@ def load_edm(name: str, path: Path, columns: tuple[str, ...], case_sensitive: bo
             header = [h.strip() for h in header]
             missing = [c for c in columns if c not in header]
             if missing:
-                raise EdmError(f"EDM file {path} has no column(s) {missing}; columns: {header}")
+                raise EdmError(_missing_columns(path, missing, header))
             wanted = [header.index(c) for c in columns] if columns else list(range(len(header)))
             hashes: set[str] = set()
             token_counts: set[int] = set()

@@ -17,6 +17,7 @@ from openai_casb.dlp.cache import VerdictCache, cache_key
 from openai_casb.dlp.extract.base import Budget, NotScanned, TextChunks
 from openai_casb.dlp.extract.dispatch import extract_file
 from openai_casb.dlp.extract.limits import ExtractionLimits
+from openai_casb.dlp.extract.sniff import SNIFF_BYTES, name_reading
 from openai_casb.dlp.sandbox import Ready, Sandbox, SandboxFailure
 from openai_casb.inventory.model import AssetKind, EntryMatch, FileRef, FileScan
 
@@ -212,8 +213,8 @@ class FileScanner:
     def _notes(self, budget: Budget) -> list[str]:
         return [self._shown(note) for note in budget.notes]
 
-    def _prepare(self, path: Path) -> _Verdict | tuple[str, int]:
-        """A verdict decided without extraction (limit, unreadable, cache hit) or (sha256, size)."""
+    def _prepare(self, path: Path, name: str | None) -> _Verdict | tuple[str, str, int]:
+        """A verdict decided without extraction (limit, unreadable, cache hit) or (cache key, sha256, size)."""
         try:
             if not path.is_file():
                 return _not_scanned("not a regular file")
@@ -223,19 +224,23 @@ class FileScanner:
             if size > self.limits.max_file_bytes:
                 return _not_scanned(f"over the file size limit ({self.limits.max_file_bytes} bytes)", size)
             with open(path, "rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+                handle.seek(0)
                 sha = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as error:
             return _not_scanned(f"unreadable ({type(error).__name__})")
+        # The name can change how the same bytes are read (JSON or text): it is part of the key.
+        key = cache_key(sha, self.engine.profile_set_digest, name_reading(head, name))
         if self.cache is not None:
-            cached = self.cache.get(cache_key(sha, self.engine.profile_set_digest))
+            cached = self.cache.get(key)
             if cached is not None:
                 return _from_dict(cached, size, sha, cached=True)
-        return sha, size
+        return key, sha, size
 
     def _scan(self, items: Iterable[tuple[Path, str | None] | UnreadableFolder]) -> Iterator[tuple[Path, _Verdict]]:
         """Verdicts for (path, name) pairs, in completion order; cache hits and unreadable
         folders come back at once."""
-        known: dict[int, tuple[Path, str, int]] = {}
+        known: dict[int, tuple[Path, str, str, int]] = {}  # sequence -> (path, cache key, sha256, size)
 
         def jobs() -> Iterator[_Job | Ready[tuple[Path, _Verdict]]]:
             for sequence, item in enumerate(items):
@@ -243,12 +248,12 @@ class FileScanner:
                     yield Ready((item.path, _not_scanned(item.reason)))
                     continue
                 path, name = item
-                prepared = self._prepare(path)
+                prepared = self._prepare(path, name)
                 if isinstance(prepared, _Verdict):
                     yield Ready((path, prepared))
                     continue
-                sha, size = prepared
-                known[sequence] = (path, sha, size)
+                key, sha, size = prepared
+                known[sequence] = (path, key, sha, size)
                 self.extractions += 1
                 yield sequence, str(path), name
 
@@ -257,12 +262,12 @@ class FileScanner:
                 yield item.value
                 continue
             (sequence, _path, _name), outcome = item
-            path, sha, size = known.pop(sequence)
+            path, key, sha, size = known.pop(sequence)
             if isinstance(outcome, SandboxFailure):
                 yield path, _not_scanned(outcome.reason, size, sha)
                 continue
             if outcome.pop("cacheable", False) and self.cache is not None:
-                self.cache.put(cache_key(sha, self.engine.profile_set_digest), outcome)
+                self.cache.put(key, outcome)
             yield path, _from_dict(outcome, size, sha, cached=False)
 
     def scan_files(self, files: Iterable[tuple[Path, FileRef]]) -> Iterator[FileScan]:

@@ -7,15 +7,15 @@ match length, and nothing that can run away.
 
 from __future__ import annotations
 
-import importlib
 import os
-import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from openai_casb.dlp.regex_bounds import compile_re2, max_width
 
 MAX_MATCH_LENGTH = 1024  # longest text a custom entry may match, as Cloudflare allows
 MAX_WORDS = 100_000
@@ -55,50 +55,18 @@ class ProfileSettings(_Strict):
     entries: dict[str, bool] = Field(default_factory=dict)  # entry name -> enabled
 
 
-# The stdlib's regex parser (public as sre_parse before 3.11) gives the worst-case width and the
-# syntax tree used to refuse unbounded repeats; RE2 and Hyperscan expose neither.
-_parser: Any = importlib.import_module("re._parser")
-_constants: Any = importlib.import_module("re._constants")
-
-
-def _max_width(parsed: Any) -> int:
-    """Worst-case match length of a parsed regex (MAXREPEAT when unbounded)."""
-    return int(parsed.getwidth()[1])
-
-
-def _reject_unbounded(pattern: str) -> None:
-    """Refuse `*`, `+`, `{n,}` and constructs RE2/Hyperscan cannot run (look-arounds, back-references)."""
-    try:
-        parsed = _parser.parse(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regex: {exc}") from None
-    _walk(parsed.data if hasattr(parsed, "data") else list(parsed))
-    if _max_width(parsed) >= MAX_MATCH_LENGTH + 1 or _max_width(parsed) >= _constants.MAXREPEAT:
+def check_regex(pattern: str) -> None:
+    """Refuse what is not RE2, can match without bound (`*`, `+`, `{n,}`) or more than
+    MAX_MATCH_LENGTH characters, or matches the empty string. Checked with RE2 itself, the engine
+    custom patterns run on, so valid RE2 (`\\pL`, `\\z`, `[[:alpha:]]`) is accepted as documented."""
+    compiled = compile_re2(pattern)
+    if max_width(pattern) > MAX_MATCH_LENGTH:
         raise ValueError(
             f"regex may match more than {MAX_MATCH_LENGTH} characters; "
             "use bounded repeats like {1,64} instead of * or +"
         )
-
-
-def _walk(items: Any) -> None:
-    for op, arg in items:
-        name = str(op)
-        if name in ("ASSERT", "ASSERT_NOT"):
-            raise ValueError("look-around assertions are not supported (RE2/Hyperscan semantics)")
-        if name in ("GROUPREF", "GROUPREF_EXISTS"):
-            raise ValueError("back-references are not supported (RE2/Hyperscan semantics)")
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            _low, high, sub = arg
-            if high == _constants.MAXREPEAT:
-                raise ValueError("unbounded repeat (*, + or {n,}) is not allowed; write {min,max}")
-            _walk(sub.data if hasattr(sub, "data") else sub)
-        elif name in ("SUBPATTERN",):
-            _walk(arg[-1].data if hasattr(arg[-1], "data") else arg[-1])
-        elif name == "BRANCH":
-            for branch in arg[1]:
-                _walk(branch.data if hasattr(branch, "data") else branch)
-        elif name == "ATOMIC_GROUP":
-            _walk(arg.data if hasattr(arg, "data") else arg)
+    if compiled.fullmatch("") is not None:
+        raise ValueError("regex matches the empty string")
 
 
 class RegexEntry(_Strict):
@@ -112,15 +80,7 @@ class RegexEntry(_Strict):
     @field_validator("pattern")
     @classmethod
     def _bounded(cls, pattern: str) -> str:
-        _reject_unbounded(pattern)
-        try:
-            import re2
-
-            re2.compile(pattern)
-        except Exception as exc:  # re2.error is not a public, stable class across versions
-            raise ValueError(f"regex not supported by RE2: {exc}") from None
-        if re.fullmatch(pattern, ""):
-            raise ValueError("regex matches the empty string")
+        check_regex(pattern)
         return pattern
 
 

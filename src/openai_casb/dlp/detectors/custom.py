@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from openai_casb.dlp.detectors.base import Detector
 from openai_casb.dlp.edm import EdmSet, load_edm
 from openai_casb.dlp.settings import Confidence, DlpSettings, ExactDataEntry, RegexEntry, WordListEntry
 
 _META = frozenset("\\.^$|?*+()[]{}")
+# Escapes naming Unicode classes or code points: the fast scan reads text as ASCII (other characters
+# become "?"), where they would never hit, so such patterns always run on the text itself.
+_UNICODE_ESCAPE = re.compile(r"\\[pP]|\\x\{")
 
 
 def escape(word: str) -> str:
@@ -27,7 +31,7 @@ def _regex_detector(profile: str, entry: RegexEntry) -> Detector:
     return Detector(
         key=f"custom:{profile}:{name}", profile=profile, entries=(name,), pattern=pattern, segment="all",
         classify=lambda _value: name, keywords=entry.keywords, base=Confidence.LOW, max_length=1024,
-        normalize=_same, ascii_only=pattern.isascii(),
+        normalize=_same, ascii_only=pattern.isascii() and not _UNICODE_ESCAPE.search(pattern),
     )
 
 

@@ -8,7 +8,7 @@ from openai_casb.dlp.extract.image import extract_image
 from openai_casb.dlp.extract.limits import ExtractionLimits
 from openai_casb.dlp.extract.ooxml import extract_docx, extract_pptx, extract_xlsx
 from openai_casb.dlp.extract.pdf import extract_pdf
-from openai_casb.dlp.extract.sniff import Kind, detect_kind
+from openai_casb.dlp.extract.sniff import Kind, detect_kind, pdf_header_at_start, reads_as_text, text_flavour
 from openai_casb.dlp.extract.text import extract_json, extract_text
 
 _ENCRYPTED_OOXML = "EncryptedPackage".encode("utf-16-le")
@@ -25,7 +25,7 @@ def extract_bytes(data: bytes, name: str | None, depth: int, budget: Budget) -> 
     elif kind is Kind.JSON:
         yield from extract_json(data, limits)
     elif kind is Kind.PDF:
-        yield from extract_pdf(data, budget)
+        yield from _pdf_or_text(data, name, budget)
     elif kind is Kind.DOCX:
         yield from extract_docx(data, budget)
     elif kind is Kind.XLSX:
@@ -45,6 +45,23 @@ def extract_bytes(data: bytes, name: str | None, depth: int, budget: Budget) -> 
         raise NotScanned("unsupported format: archive type other than ZIP")
     else:
         raise NotScanned("unsupported format: binary content")
+
+
+def _pdf_or_text(data: bytes, name: str | None, budget: Budget) -> TextChunks:
+    """A PDF; or, when the header comes after other bytes and the file does not parse, the text it
+    is. A file that starts with the header is a PDF: broken, it stays not scanned with its reason
+    rather than read as text, which could call a corrupted document clean."""
+    produced = False
+    try:
+        for chunk in extract_pdf(data, budget):
+            produced = True
+            yield chunk
+    except NotScanned as outcome:
+        if produced or pdf_header_at_start(data) or outcome.reason == "encrypted" or not reads_as_text(data):
+            raise
+        budget.note(f"{outcome.reason}; read as text")
+        flavour = text_flavour(name)
+        yield from (extract_json(data, budget.limits) if flavour is Kind.JSON else extract_text(data, budget.limits))
 
 
 def extract_file(data: bytes, name: str | None, limits: ExtractionLimits, budget: Budget | None = None) -> TextChunks:

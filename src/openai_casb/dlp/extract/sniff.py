@@ -2,7 +2,8 @@
 
 Names and MIME types from an API are not trusted: a PDF renamed `.txt` is still a PDF. The name
 is only used to choose between text flavours (CSV, JSON, ...) and to say what a file claimed to
-be when its content is unknown.
+be when its content is unknown. `name_reading` tells, from a file's first bytes, what of its
+name decides how it is read, so the verdict cache can key on it without extracting.
 """
 
 from __future__ import annotations
@@ -45,13 +46,25 @@ _OTHER_ARCHIVES: tuple[bytes, ...] = (
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _JSON_SUFFIXES = {".json", ".jsonl", ".ndjson", ".geojson"}
 _BOMS: tuple[bytes, ...] = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# Magic bytes that decide the format whatever follows: such content is never read as text.
+_BINARY_MAGIC: tuple[bytes, ...] = (
+    b"%PDF-", b"PK\x03\x04", b"PK\x05\x06", _OLE2_MAGIC, *_OTHER_ARCHIVES, *_IMAGE_MAGIC
+)
+SNIFF_BYTES = 8192  # the start of a file that decides whether it is text
+_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
+def pdf_header_at_start(data: bytes) -> bool:
+    """A real PDF starts with its header; one found later (after junk) is only a candidate."""
+    return data.startswith(b"%PDF-")
 
 
 def detect_kind(data: bytes, name: str | None = None) -> Kind:
     """The format of `data`, by magic bytes; `name` only picks the text flavour."""
     head = data[:16]
-    if head.startswith(b"%PDF-") or (b"%PDF-" in data[:1024] and b"%%EOF" in data[-2048:]):
-        # Readers accept junk before the header; a text file merely mentioning %PDF- stays text.
+    if pdf_header_at_start(data) or (b"%PDF-" in data[:1024] and b"%%EOF" in data[-2048:]):
+        # Readers accept junk before the header, so such a file is tried as a PDF; the extractor
+        # reads it as text when it does not parse (see dispatch): mentioning %PDF- hides nothing.
         return Kind.PDF
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_flavour(data)
@@ -63,12 +76,43 @@ def detect_kind(data: bytes, name: str | None = None) -> Kind:
         return Kind.OTHER_ARCHIVE
     if head.startswith(_IMAGE_MAGIC):
         return Kind.IMAGE
-    if head.startswith(_BOMS) or looks_like_text(data[:8192]):
-        suffix = PurePosixPath(name or "").suffix.lower()
-        return Kind.JSON if suffix in _JSON_SUFFIXES else Kind.TEXT
+    if head.startswith(_BOMS) or looks_like_text(data[:SNIFF_BYTES]):
+        return text_flavour(name)
     if head.startswith(b"BM"):  # BMP: two bytes are weak evidence, so only when not text
         return Kind.IMAGE
     return Kind.BINARY
+
+
+def text_flavour(name: str | None) -> Kind:
+    """How text is read, by the name's suffix: JSON (escapes decoded) or plain text."""
+    return Kind.JSON if PurePosixPath(name or "").suffix.lower() in _JSON_SUFFIXES else Kind.TEXT
+
+
+def may_be_text(head: bytes) -> bool:
+    """Whether content starting with `head` (its first SNIFF_BYTES bytes) can be read as text:
+    only then does the name (its text flavour) play a part in how the file is read."""
+    if head.startswith(_BINARY_MAGIC) or (head.startswith(b"RIFF") and head[8:12] == b"WEBP"):
+        return False
+    return head.startswith(_BOMS) or looks_like_text(head[:SNIFF_BYTES])
+
+
+def name_reading(head: bytes, name: str | None) -> str:
+    """What of `name` decides how a file starting with `head` is read: its text flavour when the
+    content may be text, "" when the content alone decides. Computed without extracting."""
+    return text_flavour(name).value if may_be_text(head) else ""
+
+
+def reads_as_text(data: bytes) -> bool:
+    """Whether all of `data` is text: the test for a PDF candidate that does not parse. Stricter
+    than the start-only test, so binary streams further on keep a broken PDF a broken PDF."""
+    if not may_be_text(data[:SNIFF_BYTES]):
+        return False
+    if data.startswith(_BOMS) or _looks_like_utf16(data[:SNIFF_BYTES]):
+        return True
+    if b"\x00" in data:
+        return False
+    controls = len(data) - len(data.translate(None, _CONTROLS))
+    return controls < 0.05 * len(data)
 
 
 def looks_like_text(sample: bytes) -> bool:
