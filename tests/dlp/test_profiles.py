@@ -137,3 +137,16 @@ def test_exact_data_match_errors_are_clear(tmp_path: Path) -> None:
     (tmp_path / "bin.csv").write_bytes(b"name\n\xff\xfe\x00garbage\n")
     with pytest.raises(EdmError, match="not a UTF-8 CSV"):
         DlpEngine.from_settings(custom({"kind": "edm", "name": "C", "csv_path": str(tmp_path / "bin.csv")}))
+
+
+@pytest.mark.parametrize("backend", ["re2", "hyperscan"])
+def test_valid_re2_that_hyperscan_refuses_runs_on_re2(backend: str) -> None:
+    """`(?U)` is RE2 syntax Hyperscan does not take: the engine builds and the entry still matches."""
+    from openai_casb.dlp.detectors.search import HYPERSCAN_AVAILABLE, hyperscan_compiles
+
+    if backend == "hyperscan" and not HYPERSCAN_AVAILABLE:
+        pytest.skip("hyperscan is not installed on this platform")
+    if HYPERSCAN_AVAILABLE:
+        assert not hyperscan_compiles(r"(?U)FALCON-[0-9]{4}")
+    dlp = DlpEngine.from_settings(custom({"kind": "regex", "name": "lazy", "pattern": r"(?U)FALCON-[0-9]{4}"}), backend)  # type: ignore[arg-type]
+    assert dlp.match("code FALCON-1234 here").entry_matches[0].count == 1

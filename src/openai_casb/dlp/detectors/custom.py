@@ -7,6 +7,7 @@ import json
 import re
 
 from openai_casb.dlp.detectors.base import Detector
+from openai_casb.dlp.detectors.search import hyperscan_compiles
 from openai_casb.dlp.edm import EdmSet, load_edm
 from openai_casb.dlp.settings import Confidence, DlpSettings, ExactDataEntry, RegexEntry, WordListEntry
 
@@ -31,7 +32,8 @@ def _regex_detector(profile: str, entry: RegexEntry) -> Detector:
     return Detector(
         key=f"custom:{profile}:{name}", profile=profile, entries=(name,), pattern=pattern, segment="all",
         classify=lambda _value: name, keywords=entry.keywords, base=Confidence.LOW, max_length=1024,
-        normalize=_same, ascii_only=pattern.isascii() and not _UNICODE_ESCAPE.search(pattern),
+        normalize=_same,
+        ascii_only=pattern.isascii() and not _UNICODE_ESCAPE.search(pattern) and hyperscan_compiles(pattern),
     )
 
 

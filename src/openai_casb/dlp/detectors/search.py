@@ -123,6 +123,18 @@ def _scan_expressions(
     return expressions
 
 
+def hyperscan_compiles(pattern: str) -> bool:
+    """Whether Hyperscan takes `pattern` alone (True without Hyperscan). It refuses some valid RE2,
+    e.g. `(?U)`; a custom pattern it refuses runs on RE2 over the text instead of failing the engine."""
+    if hyperscan is None:
+        return True
+    try:
+        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[pattern.encode()])
+    except hyperscan.error:
+        return False
+    return True
+
+
 class HyperscanSearch:
     """All detectors in one Hyperscan block-mode database; matches reported by end offset."""
 
