@@ -11,24 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from openai_casb.detections import Severity
 from openai_casb.store import NotFoundError, StoreError
-from openai_casb.web.accounts import Principal
 from openai_casb.web.context import context_of
 from openai_casb.web.ids import InstanceId, IntegrationId
-from openai_casb.web.pages.render import PageAdmin, PageUser, render
+from openai_casb.web.pages.render import Csrf, PageAdmin, PageUser, checked_admin, render
 from openai_casb.web.scan_launcher import ScanRunningError, ScanUnavailableError
-from openai_casb.web.sessions import SessionData, clear_session, csrf_ok, new_csrf_token, read_session, write_session
+from openai_casb.web.sessions import clear_session, csrf_ok, new_csrf_token, read_session, write_session
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=200)]
-
-
-def _checked(admin: tuple[Principal, SessionData], token: str) -> Principal:
-    user, session = admin
-    if not csrf_ok(session, token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page and retry")
-    return user
-
-
 def _back(next_path: str | None, fallback: str) -> RedirectResponse:
     """Back to the local page the form names in `next` (never another site), else `fallback`."""
     path = (next_path or "").strip()
@@ -74,14 +63,14 @@ def logout(request: Request, found: PageUser, csrf: Csrf) -> Response:
 @router.post("/instances/{instance_id}/hide")
 def hide(request: Request, admin: PageAdmin, instance_id: InstanceId, csrf: Csrf,
          reason: Annotated[str, Form(max_length=2000)]) -> Response:
-    user = _checked(admin, csrf)
+    user = checked_admin(admin, csrf)
     _store_action(lambda: context_of(request).store.hide(instance_id, reason, user.name))
     return RedirectResponse(f"/instances/{instance_id}", 303)
 
 
 @router.post("/instances/{instance_id}/unhide")
 def unhide(request: Request, admin: PageAdmin, instance_id: InstanceId, csrf: Csrf) -> Response:
-    user = _checked(admin, csrf)
+    user = checked_admin(admin, csrf)
     _store_action(lambda: context_of(request).store.unhide(instance_id, user.name))
     return RedirectResponse(f"/instances/{instance_id}", 303)
 
@@ -92,7 +81,7 @@ Next = Annotated[str | None, Form(max_length=500)]
 @router.post("/findings/{integration_id}/{type_id}/ignore")
 def ignore(request: Request, admin: PageAdmin, integration_id: IntegrationId, type_id: str, csrf: Csrf,
            next: Next = None) -> Response:
-    _checked(admin, csrf)
+    checked_admin(admin, csrf)
     _store_action(lambda: context_of(request).store.ignore_type(integration_id, type_id))
     return _back(next, f"/findings/{integration_id}/{type_id}")
 
@@ -100,7 +89,7 @@ def ignore(request: Request, admin: PageAdmin, integration_id: IntegrationId, ty
 @router.post("/findings/{integration_id}/{type_id}/unignore")
 def unignore(request: Request, admin: PageAdmin, integration_id: IntegrationId, type_id: str, csrf: Csrf,
              next: Next = None) -> Response:
-    _checked(admin, csrf)
+    checked_admin(admin, csrf)
     _store_action(lambda: context_of(request).store.unignore_type(integration_id, type_id))
     return _back(next, f"/findings/{integration_id}/{type_id}")
 
@@ -108,7 +97,7 @@ def unignore(request: Request, admin: PageAdmin, integration_id: IntegrationId, 
 @router.post("/findings/{integration_id}/{type_id}/severity")
 def severity(request: Request, admin: PageAdmin, integration_id: IntegrationId, type_id: str, csrf: Csrf,
              level: Annotated[str, Form(max_length=20)]) -> Response:
-    _checked(admin, csrf)
+    checked_admin(admin, csrf)
     try:
         parsed = Severity.parse(level) if level != "default" else None
     except ValueError as exc:
@@ -119,7 +108,7 @@ def severity(request: Request, admin: PageAdmin, integration_id: IntegrationId, 
 
 @router.post("/integrations/{integration_id}/scan")
 def trigger_scan(request: Request, admin: PageAdmin, integration_id: IntegrationId, csrf: Csrf) -> Response:
-    _checked(admin, csrf)
+    checked_admin(admin, csrf)
     ctx = context_of(request)
     try:
         integration = ctx.store.get_integration(integration_id)

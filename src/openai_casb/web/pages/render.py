@@ -6,13 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openai_casb.detections import Severity
 from openai_casb.web.accounts import Principal
-from openai_casb.web.sessions import SessionData, session_principal
+from openai_casb.web.sessions import SessionData, csrf_ok, session_principal
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -55,6 +55,15 @@ def page_admin(found: Annotated[tuple[Principal, SessionData], Depends(page_user
 # Dependencies, so that they refuse a request before its form or query is even validated.
 PageUser = Annotated[tuple[Principal, SessionData], Depends(page_user)]
 PageAdmin = Annotated[tuple[Principal, SessionData], Depends(page_admin)]
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+def checked_admin(admin: tuple[Principal, SessionData], token: str) -> Principal:
+    """The admin posting a form, once the form's CSRF token matches the session's."""
+    user, session = admin
+    if not csrf_ok(session, token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page and retry")
+    return user
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:

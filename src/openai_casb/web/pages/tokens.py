@@ -10,24 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from openai_casb.store import NotFoundError
-from openai_casb.web.accounts import Principal, Role
+from openai_casb.web.accounts import Role
 from openai_casb.web.api import schemas
 from openai_casb.web.context import context_of
 from openai_casb.web.ids import TokenId
-from openai_casb.web.pages.render import PageAdmin, render
-from openai_casb.web.sessions import SessionData, csrf_ok
+from openai_casb.web.pages.render import Csrf, PageAdmin, checked_admin, render
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=200)]
-
-
-def _checked(admin: tuple[Principal, SessionData], token: str) -> Principal:
-    user, session = admin
-    if not csrf_ok(session, token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page and retry")
-    return user
-
-
 def _page(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("form", {"name": "", "role": str(Role.VIEWER)})
     return render(request, "tokens.html", status=status, title="API tokens",
@@ -50,7 +39,7 @@ def tokens_page(request: Request, _admin: PageAdmin) -> HTMLResponse:
 @router.post("/tokens", response_class=HTMLResponse)
 def create_token(request: Request, admin: PageAdmin, csrf: Csrf, name: Annotated[str, Form(max_length=1000)] = "",
                  role: Annotated[str, Form(max_length=100)] = "") -> HTMLResponse:
-    user = _checked(admin, csrf)
+    user = checked_admin(admin, csrf)
     try:
         wanted = schemas.TokenCreate.model_validate({"name": name, "role": role})
     except ValidationError as exc:
@@ -62,7 +51,7 @@ def create_token(request: Request, admin: PageAdmin, csrf: Csrf, name: Annotated
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(request: Request, admin: PageAdmin, token_id: TokenId, csrf: Csrf) -> Response:
-    user = _checked(admin, csrf)
+    user = checked_admin(admin, csrf)
     try:
         context_of(request).accounts.revoke_token(token_id, by=user.name)
     except NotFoundError as exc:
