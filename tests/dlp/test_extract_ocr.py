@@ -14,7 +14,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20  # ~5 KB: inside the default
 LIMITS = ExtractionLimits(timeout_seconds=10)
 
 
-def _fake_tesseract(tmp_path: Path, body: str) -> Path:
+def fake_tesseract(tmp_path: Path, body: str) -> Path:
     script = tmp_path / "tesseract"
     script.write_text("#!/bin/sh\n" + body)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -36,12 +36,12 @@ def test_tesseract_reads_the_image_from_stdin(monkeypatch: pytest.MonkeyPatch, t
         "head -c 4 | od -c | grep -q P || exit 8\n"
         "echo 'scanned text PLANTED-ABCDEFGH'\n"
     )
-    monkeypatch.setenv(TESSERACT_ENV, str(_fake_tesseract(tmp_path, body)))
+    monkeypatch.setenv(TESSERACT_ENV, str(fake_tesseract(tmp_path, body)))
     assert "PLANTED-ABCDEFGH" in "".join(extract_file(PNG, "photo.jpg", LIMITS))
 
 
 def test_tesseract_failure_and_size_window(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(TESSERACT_ENV, str(_fake_tesseract(tmp_path, "exit 1\n")))
+    monkeypatch.setenv(TESSERACT_ENV, str(fake_tesseract(tmp_path, "exit 1\n")))
     with pytest.raises(NotScanned, match="exit code 1"):
         list(extract_file(PNG, "x.png", LIMITS))
     with pytest.raises(NotScanned, match="OCR size window"):
@@ -49,6 +49,6 @@ def test_tesseract_failure_and_size_window(monkeypatch: pytest.MonkeyPatch, tmp_
 
 
 def test_hanging_tesseract_times_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(TESSERACT_ENV, str(_fake_tesseract(tmp_path, "exec sleep 30\n")))
+    monkeypatch.setenv(TESSERACT_ENV, str(fake_tesseract(tmp_path, "exec sleep 30\n")))
     with pytest.raises(NotScanned, match="OCR timed out"):
         list(extract_file(PNG, "x.png", ExtractionLimits(timeout_seconds=0.5)))

@@ -12,11 +12,11 @@ import io
 import json
 import os
 import random
-import stat
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont  # Pillow comes with python-pptx
+from tests.dlp.test_extract_ocr import fake_tesseract
 from typer.testing import CliRunner
 
 from openai_casb.cli.app import app
@@ -132,19 +132,14 @@ def test_the_time_limit_stops_a_long_ocr(tmp_path: Path) -> None:
     assert stopped.matches == ()
 
 
-# Stand-ins for what the real binary cannot be made to do on demand.
-def _stand_in(tmp_path: Path, body: str) -> Path:
-    script = tmp_path / "tesseract"
-    script.write_text("#!/bin/sh\n" + body)
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
+# Stand-ins (`fake_tesseract`) for what the real binary cannot be made to do on demand.
 
 
 def test_tesseract_is_limited_to_one_thread(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # One OpenMP thread per tesseract: its CPU time then tracks wall time, so the wall-clock timeout,
     # not the inherited RLIMIT_CPU, is what stops a long OCR.
     body = '[ "$OMP_THREAD_LIMIT" = 1 ] || exit 7\necho "threads ok"\n'
-    monkeypatch.setenv(TESSERACT_ENV, str(_stand_in(tmp_path, body)))
+    monkeypatch.setenv(TESSERACT_ENV, str(fake_tesseract(tmp_path, body)))
     assert "threads ok" in "".join(extract_file(_render(LINES), "x.png", LIMITS))
 
 
@@ -155,7 +150,7 @@ def test_tesseract_is_limited_to_one_thread(monkeypatch: pytest.MonkeyPatch, tmp
 def test_tesseract_killed_by_a_signal_is_not_cached(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, signal_name: str, reason: str
 ) -> None:
-    monkeypatch.setenv(TESSERACT_ENV, str(_stand_in(tmp_path, f"cat >/dev/null\nkill -{signal_name} $$\n")))
+    monkeypatch.setenv(TESSERACT_ENV, str(fake_tesseract(tmp_path, f"cat >/dev/null\nkill -{signal_name} $$\n")))
     with pytest.raises(NotScanned) as outcome:
         list(extract_file(_render(LINES), "x.png", LIMITS))
     assert outcome.value.reason == reason
