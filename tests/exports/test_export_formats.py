@@ -36,7 +36,7 @@ def test_csv_header_is_pinned() -> None:
     assert CSV_COLUMNS == (
         "integration_id", "integration_name", "finding_type_id", "finding_type", "group", "severity", "status",
         "new", "instance_id", "asset_kind", "asset_id", "asset_name", "asset_email", "asset_link",
-        "first_detected", "last_detected", "resolved_at", "evidence", "remediation_url",
+        "first_detected", "last_detected", "resolved_at", "evidence", "remediation_url", "finding_status",
     )  # fmt: skip
     rows = list(csv.reader(io.StringIO(render_csv(sample_report()))))
     assert tuple(rows[0]) == CSV_COLUMNS
@@ -53,7 +53,7 @@ def test_json_has_the_findings_fields_plus_remediation() -> None:
     records = json.loads(render_json(sample_report()))
     assert {tuple(sorted(r)) for r in records} == {
         tuple(sorted(["finding_type_id", "finding_type", "severity", "status", "asset", "evidence",
-                      "first_detected", "last_detected", "remediation"]))
+                      "first_detected", "last_detected", "remediation", "finding_status"]))
     }  # fmt: skip
     assert records[0]["asset"] == {
         "kind": "gpt", "id": "g-abc123", "name": GPT_INSTANCE.asset.name, "email": "owner@acme.example",

@@ -56,4 +56,5 @@ def instance_record(finding: ExportFinding, instance: ExportInstance) -> dict[st
         "first_detected": iso(instance.first_detected),
         "last_detected": iso(instance.last_detected),
         "remediation": remediation_record(finding.finding_type.remediation),
+        "finding_status": finding.finding_status,
     }

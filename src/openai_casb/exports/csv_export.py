@@ -29,6 +29,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "resolved_at",
     "evidence",
     "remediation_url",
+    "finding_status",  # appended: earlier columns keep their places
 )
 
 # A cell starting with one of these is a formula to spreadsheet programs (CSV injection):
@@ -63,6 +64,7 @@ def _row(finding: ExportFinding, instance: ExportInstance) -> list[str]:
         iso(instance.resolved_at),
         dumps(plain_evidence(instance.evidence), indent=None),
         finding.finding_type.remediation.console_url,
+        finding.finding_status,
     ]
     return [_cell(value) for value in values]
 

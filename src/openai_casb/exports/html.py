@@ -69,7 +69,8 @@ def render_html(report: ExportReport) -> str:
         report=report,
         summary=summary,
         chart=severity_bar_chart(summary.by_severity),
-        findings=report.ordered_findings(),
+        findings=report.open_findings(),
+        ignored_findings=report.ignored_findings(),
         generated=iso(report.generated_at),
     )
     return ensure_no_plain_secrets(html, "HTML report")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from openai_casb.exports.common import dumps, plain_evidence
 from openai_casb.exports.model import ExportFinding, ExportReport, iso, status_label
 from openai_casb.exports.safety import ensure_no_plain_secrets
-from openai_casb.exports.summary import summarize
+from openai_casb.exports.summary import Summary, summarize
 
 
 def _cell(text: str | None) -> str:
@@ -24,7 +24,8 @@ def _finding_section(finding: ExportFinding) -> list[str]:
         f"### {_cell(finding_type.name)}",
         "",
         f"**Severity:** {finding.severity.label} · **Group:** {_cell(finding_type.group)} · "
-        f"**Integration:** {_cell(finding.integration.display_name)} · **Instances:** {len(finding.instances)}",
+        f"**Integration:** {_cell(finding.integration.display_name)} · **Instances:** {len(finding.instances)}"
+        + (" · **Ignored**" if finding.ignored else ""),
         "",
         _cell(finding_type.description),
         "",
@@ -46,6 +47,24 @@ def _finding_section(finding: ExportFinding) -> list[str]:
     return lines
 
 
+def _ignored_part(report: ExportReport, summary: Summary) -> list[str]:
+    """Ignored finding types apart, as `openai-casb findings` lists them: counts, then each finding."""
+    lines = [
+        "## Ignored finding types",
+        "",
+        "Still evaluated, not counted among open instances (`openai-casb unignore TYPE` brings one back).",
+        "",
+        "| Finding type | Integration | Severity | Instances |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {_cell(i.finding_type)} | {_cell(i.integration)} | {i.severity.label} | {i.instances} |"
+              for i in summary.ignored]  # fmt: skip
+    lines.append("")
+    for finding in report.ignored_findings():
+        lines += _finding_section(finding)
+    return lines
+
+
 def render_markdown(report: ExportReport) -> str:
     summary = summarize(report)
     lines = [
@@ -63,10 +82,18 @@ def render_markdown(report: ExportReport) -> str:
     lines += [f"| {_cell(g.group)} | {g.findings} | {g.instances} |" for g in summary.by_group]
     if not summary.by_group:
         lines.append("| (none) | 0 | 0 |")
+    if summary.ignored:
+        lines += [
+            "",
+            f"Not counted above: {summary.ignored_instances} instance(s) of {len(summary.ignored)} "
+            "ignored finding type(s), listed under Ignored finding types.",
+        ]
     lines += ["", "## Findings", ""]
-    findings = report.ordered_findings()
+    findings = report.open_findings()
     if not findings:
-        lines += ["No findings match.", ""]
+        lines += ["Only findings of ignored types match (below)." if summary.ignored else "No findings match.", ""]
     for finding in findings:
         lines += _finding_section(finding)
+    if summary.ignored:
+        lines += _ignored_part(report, summary)
     return ensure_no_plain_secrets("\n".join(lines).rstrip("\n") + "\n", "Markdown export")

@@ -98,7 +98,12 @@ class ExportFinding:
     finding_type: ExportFindingType
     severity: Severity
     instances: tuple[ExportInstance, ...]
-    ignored: bool = False
+    ignored: bool = False  # `openai-casb ignore TYPE`: still evaluated, listed apart, never counted as open
+
+    @property
+    def finding_status(self) -> str:
+        """`active` or `ignored`, as `openai-casb findings --format json` names it."""
+        return "ignored" if self.ignored else "active"
 
     def sorted_instances(self) -> list[ExportInstance]:
         """By asset name (case-insensitive), then asset id."""
@@ -120,6 +125,14 @@ class ExportReport:
             self.findings,
             key=lambda f: (f.finding_type.group_order, -f.severity, f.finding_type.name, f.integration.id),
         )
+
+    def open_findings(self) -> list[ExportFinding]:
+        """Findings of types not ignored, in display order."""
+        return [finding for finding in self.ordered_findings() if not finding.ignored]
+
+    def ignored_findings(self) -> list[ExportFinding]:
+        """Findings of ignored types, in display order: reports list them apart."""
+        return [finding for finding in self.ordered_findings() if finding.ignored]
 
     def instance_rows(self) -> list[tuple[ExportFinding, ExportInstance]]:
         """Every instance with its finding, in display order."""
@@ -157,6 +170,9 @@ def epoch_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+IGNORED_JUSTIFICATION = "finding type ignored in openai-casb (openai-casb ignore TYPE); still evaluated"
 
 
 def status_label(instance: ExportInstance) -> str:

@@ -11,7 +11,8 @@ under `unmapped.remediation` (validated against the vendored OCSF schema in test
 
 Lifecycle -> OCSF status_id (set by the consumer of a finding, per OCSF):
   new (first seen by the latest scan) -> 1 New; active -> 2 In Progress;
-  hidden -> 3 Suppressed; resolved -> 4 Resolved.
+  hidden -> 3 Suppressed; resolved -> 4 Resolved. An open (not resolved) instance of an ignored
+  finding type is 3 Suppressed too, with `status_detail` saying why.
 activity_id: new -> 1 Create, resolved -> 3 Close, otherwise 2 Update.
 """
 
@@ -37,7 +38,14 @@ from pydantic import BaseModel, ConfigDict
 
 from openai_casb.detections import Severity
 from openai_casb.exports.common import dumps, plain_evidence
-from openai_casb.exports.model import ExportFinding, ExportInstance, ExportReport, epoch_ms, iso
+from openai_casb.exports.model import (
+    IGNORED_JUSTIFICATION,
+    ExportFinding,
+    ExportInstance,
+    ExportReport,
+    epoch_ms,
+    iso,
+)
 from openai_casb.exports.safety import ensure_no_plain_secrets
 
 COMPLIANCE_FINDING_CLASS_UID = 2003
@@ -92,10 +100,10 @@ class DataSecurityFinding(Finding):  # type: ignore[misc]  # Finding is untyped 
     type_name: str | None = None
 
 
-def ocsf_status(instance: ExportInstance) -> StatusID:
+def ocsf_status(instance: ExportInstance, ignored: bool = False) -> StatusID:
     if instance.status == "resolved":
         return StatusID.Resolved
-    if instance.status == "hidden":
+    if instance.status == "hidden" or ignored:
         return StatusID.Suppressed
     return StatusID.New if instance.is_new else StatusID.InProgress
 
@@ -158,9 +166,9 @@ def _remediation(finding: ExportFinding) -> Remediation:
 
 def _common(report: ExportReport, finding: ExportFinding, instance: ExportInstance, class_uid: int) -> dict[str, Any]:
     activity = _activity(instance)
-    status = ocsf_status(instance)
+    status = ocsf_status(instance, finding.ignored)
     severity = _SEVERITY_IDS[finding.severity]
-    return {
+    fields: dict[str, Any] = {
         "metadata": _metadata(report, finding, instance),
         "activity_id": activity,
         "activity_name": activity.name,
@@ -177,6 +185,9 @@ def _common(report: ExportReport, finding: ExportFinding, instance: ExportInstan
         "start_time": epoch_ms(instance.first_detected),
         "end_time": epoch_ms(instance.resolved_at or instance.last_detected),
     }
+    if finding.ignored and status is StatusID.Suppressed:
+        fields["status_detail"] = IGNORED_JUSTIFICATION
+    return fields
 
 
 def build_ocsf_event(report: ExportReport, finding: ExportFinding, instance: ExportInstance) -> BaseModel:

@@ -6,7 +6,14 @@ from typing import Any
 
 from openai_casb.detections import Severity
 from openai_casb.exports.common import dumps, plain_evidence
-from openai_casb.exports.model import ExportFinding, ExportFindingType, ExportInstance, ExportReport, iso
+from openai_casb.exports.model import (
+    IGNORED_JUSTIFICATION,
+    ExportFinding,
+    ExportFindingType,
+    ExportInstance,
+    ExportReport,
+    iso,
+)
 from openai_casb.exports.safety import ensure_no_plain_secrets
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -34,7 +41,18 @@ def sarif_level(severity: Severity) -> str:
     return _LEVELS[severity]
 
 
-def _rule(finding_type: ExportFindingType) -> dict[str, Any]:
+def rule_severity(findings: list[ExportFinding]) -> Severity:
+    """The effective severity a rule (one per finding type) declares, from that type's findings.
+
+    Overrides apply per integration, so one type may carry several: the highest among the
+    findings not ignored wins (an ignored integration's override does not rank the alert),
+    else the highest of all.
+    """
+    counted = [finding for finding in findings if not finding.ignored] or findings
+    return max(finding.severity for finding in counted)
+
+
+def _rule(finding_type: ExportFindingType, severity: Severity) -> dict[str, Any]:
     remediation = finding_type.remediation
     steps_markdown = "\n".join(f"{number}. {step}" for number, step in enumerate(remediation.steps, start=1))
     return {
@@ -47,10 +65,10 @@ def _rule(finding_type: ExportFindingType) -> dict[str, Any]:
             "markdown": f"{steps_markdown}\n\n[Open the console]({remediation.console_url})",
         },
         "helpUri": remediation.console_url,
-        "defaultConfiguration": {"level": sarif_level(finding_type.severity)},
+        "defaultConfiguration": {"level": sarif_level(severity)},
         "properties": {
             "tags": ["security", finding_type.group],
-            "security-severity": _SECURITY_SEVERITY[finding_type.severity],
+            "security-severity": _SECURITY_SEVERITY[severity],
             "references": list(finding_type.references),
         },
     }
@@ -76,6 +94,7 @@ def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -
         "properties": {
             "integration": finding.integration.id,
             "status": instance.status,
+            "findingStatus": finding.finding_status,
             "severity": finding.severity.name.lower(),
             "assetLink": asset.link,
             "firstDetected": iso(instance.first_detected),
@@ -84,20 +103,28 @@ def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -
             "evidence": plain_evidence(instance.evidence),
         },
     }
+    suppressions: list[dict[str, Any]] = []
     if instance.status == "hidden":
         suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
         if instance.hidden_reason:
             suppression["justification"] = instance.hidden_reason
-        result["suppressions"] = [suppression]
+        suppressions.append(suppression)
+    if finding.ignored:
+        suppressions.append({"kind": "external", "status": "accepted", "justification": IGNORED_JUSTIFICATION})
+    if suppressions:
+        result["suppressions"] = suppressions
     return result
 
 
 def build_sarif(report: ExportReport) -> dict[str, Any]:
     rows = report.instance_rows()
     finding_types: dict[str, ExportFindingType] = {}
+    by_type: dict[str, list[ExportFinding]] = {}
     for finding in report.ordered_findings():
         finding_types.setdefault(finding.finding_type.id, finding.finding_type)
+        by_type.setdefault(finding.finding_type.id, []).append(finding)
     rule_index = {type_id: index for index, type_id in enumerate(finding_types)}
+    rules = [_rule(finding_type, rule_severity(by_type[type_id])) for type_id, finding_type in finding_types.items()]
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": "2.1.0",
@@ -108,7 +135,7 @@ def build_sarif(report: ExportReport) -> dict[str, Any]:
                         "name": "openai-casb",
                         "version": report.product_version,
                         "properties": {"catalogVersion": report.catalog_version},
-                        "rules": [_rule(finding_type) for finding_type in finding_types.values()],
+                        "rules": rules,
                     }
                 },
                 "invocations": [{"executionSuccessful": True, "endTimeUtc": iso(report.generated_at)}],
