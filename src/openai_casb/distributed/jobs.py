@@ -11,6 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from openai_casb.distributed.models import ScanJobRow, ScanPartRow
+from openai_casb.store import ScanStatus
+from openai_casb.store.schema import ScanRow
 
 RUNNING, FINALIZING, DONE = "running", "finalizing", "done"
 
@@ -59,6 +61,32 @@ def get_job(engine: Engine, scan_id: int) -> ScanJob | None:
 def jobs_in_stage(engine: Engine, *stages: str) -> list[ScanJob]:
     with Session(engine) as session:
         return [_job(r) for r in session.scalars(select(ScanJobRow).where(ScanJobRow.stage.in_(stages)))]
+
+
+@dataclass(frozen=True, slots=True)
+class BeatenScan:
+    scan_id: int
+    integration_id: int
+    lock_token: str
+
+
+def beat_unfinished_scans(engine: Engine, now: datetime) -> list[BeatenScan]:
+    """Renew the heartbeat of every running scan whose job is not done, in one statement; returns them
+    with their lock tokens. Only a scan still `running` is touched: a concluded or interrupted scan is
+    never revived, even if its job row was left behind (the status check and the write are one UPDATE)."""
+    token = select(ScanJobRow.lock_token).where(ScanJobRow.scan_id == ScanRow.id).scalar_subquery()
+    unfinished = select(ScanJobRow.scan_id).where(ScanJobRow.stage != DONE)
+    statement = (
+        update(ScanRow)
+        .where(ScanRow.status == ScanStatus.RUNNING, ScanRow.id.in_(unfinished))
+        .values(heartbeat_at=now)
+        .returning(ScanRow.id, ScanRow.integration_id, token)
+        .execution_options(synchronize_session=False)
+    )
+    # store_write: BEGIN IMMEDIATE on SQLite, like the store's own writes (database.py); ignored elsewhere.
+    with Session(engine.execution_options(store_write=True)) as session, session.begin():
+        return [BeatenScan(scan_id, integration_id, lock_token)
+                for scan_id, integration_id, lock_token in session.execute(statement)]
 
 
 def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:

@@ -2,8 +2,9 @@
 
 The lock is taken when a scan is triggered and released when it is finalized. Every task of the
 scan renews its TTL while it runs (any worker may run any task, so the token travels in the scan's
-job row, never in a broker message). A dead worker stops renewing it and the lock expires after
-its TTL, so an integration is never locked for good.
+job row, never in a broker message), and every live worker renews it while the scan's job is
+unfinished, its tasks queued or not (liveness.py). With no worker alive nobody renews it and the
+lock expires after its TTL, so an integration is never locked for good.
 """
 
 from __future__ import annotations

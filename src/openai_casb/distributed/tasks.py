@@ -8,13 +8,14 @@ message is re-queued and the task runs again).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
 
-from openai_casb.distributed import schedule
+from openai_casb.distributed import liveness, schedule
 from openai_casb.distributed.celery_app import (
     TASK_CRAWL,
     TASK_DLP,
@@ -29,6 +30,7 @@ from openai_casb.distributed.settings import DistributedConfigError, load_distri
 from openai_casb.distributed.work import Runtime, run_crawl_part, run_dlp_batch, trigger_scan
 from openai_casb.policy import load_policy
 from openai_casb.store import Store
+from openai_casb.store.repository import stale_after_from_env
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 2
@@ -36,20 +38,26 @@ MAX_RETRIES = 2
 config = load_distributed_settings()
 app = make_celery(config)
 _runtime: Runtime | None = None
+_runtime_lock = threading.Lock()  # the tasks and the liveness beat's thread share it
 
 
 def runtime() -> Runtime:
     """One store connection pool, Redis client and policy per worker process, made on first use."""
     global _runtime
-    if _runtime is None:
-        _runtime = Runtime(
-            store=Store.open(config.db_url),
-            redis=Redis.from_url(config.redis_url),
-            config=config,
-            policy=load_policy(),
-            dispatch=CeleryDispatch(app),
-        )
-    return _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = Runtime(
+                store=Store.open(config.db_url),
+                redis=Redis.from_url(config.redis_url),
+                config=config,
+                policy=load_policy(),
+                dispatch=CeleryDispatch(app),
+            )
+        return _runtime
+
+
+# While this worker runs, its unfinished scans stay alive even when their tasks wait in the queue.
+liveness_beat = liveness.install(runtime, liveness.beat_interval(config.lock_ttl_seconds, stale_after_from_env()))
 
 
 def _guarded(task: Any, scan_id: int, body: Callable[[Runtime], None]) -> None:
