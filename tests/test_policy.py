@@ -72,6 +72,10 @@ def test_overrides_from_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("dlp:\n  profilez: {}\n", r"dlp\.profilez: Extra inputs are not permitted"),
         ("- a\n- b\n", r"expected a mapping of keys at the top level, got list"),
         ("thresholds: [\n", r"not valid YAML"),
+        ("dlp:\n  limits: {bogus: 1}\n", r"dlp\.limits\.bogus: Extra inputs are not permitted"),
+        ("dlp: {limits: {max_file_bytes: -1}}", r"dlp\.limits\.max_file_bytes: .* greater than 0 \(got -1\)"),
+        ("dlp:\n  limits: {max_nesting: -3, memory_mb: 8}\n", r"max_nesting.*\n.*dlp\.limits\.memory_mb"),
+        ("dlp:\n  limits: [1]\n", r"dlp\.limits: Input should be a valid dictionary"),
     ],
 )
 def test_errors_name_file_key_and_value(tmp_path: Path, text: str, message: str) -> None:
@@ -218,3 +222,42 @@ def test_expired_rule_lets_a_later_rule_apply() -> None:
     expired = MuteRule(asset_id="user-abc", reason="old", expires=date(2026, 1, 1))
     current = MuteRule(asset_id="user-*", reason="new")
     assert Policy(mutelist=(expired, current)).mute_rule_for(detection(), NOW) is current
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # PyYAML reads these as timestamps and lets datetime's ValueError escape: a traceback before.
+        ("mutelist:\n  - asset_id: x\n    reason: ok\n    expires: 2026-02-30\n", "does not exist (line 4, column 14)"),
+        ("mutelist:\n  - {asset_id: x, reason: ok, expires: 2026-13-45}\n", "date or time that does not exist"),
+        ("mutelist:\n  - {asset_id: x, reason: ok, expires: 2026-01-01 25:00:00}\n", "date or time that does not"),
+        ("thresholds: {key_rotation_days: !!timestamp soon}\n", "date or time that does not exist (line 1"),
+        ("thresholds: {key_rotation_days: !!int ninety}\n", "a value its type cannot hold (line 1, column 33)"),
+        ("thresholds: {key_rotation_days: !!bool maybe}\n", "a value its type cannot hold"),
+        (f"thresholds: {{key_rotation_days: {'9' * 5000}}}\n", "a value its type cannot hold"),
+        ("thresholds: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ],
+)
+def test_values_yaml_cannot_convert_are_one_policy_error(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert str(caught.value).startswith(f"policy file {path}: not valid YAML: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_value_yaml_cannot_convert_is_never_quoted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # int() and float() quote what they refuse; a secret given a wrong tag must not reach the message.
+    path = write(tmp_path, "webhooks:\n  - {name: a, url: 'https://h.example', secret: !!float topsecret-hmac}\n")
+    monkeypatch.setenv(POLICY_ENV_VAR, str(path))
+    with pytest.raises(PolicyError, match=r"a value its type cannot hold \(line 2, column 49\)") as caught:
+        load_policy(None)
+    assert "topsecret" not in str(caught.value)
+
+
+def test_valid_limits_and_dates_still_load(tmp_path: Path) -> None:
+    text = "dlp: {limits: {max_nesting: 2}}\nmutelist: [{asset_id: x, reason: ok, expires: 2028-02-29}]\n"
+    policy = load_policy(write(tmp_path, text))
+    assert policy.dlp.limits == {"max_nesting": 2}
+    assert policy.mutelist[0].expires == date(2028, 2, 29)

@@ -180,12 +180,35 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return "; ".join(parts) or type(error).__name__
 
 
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """SafeLoader whose value conversions fail as YAML errors at the value's line and column.
+
+    PyYAML's own constructors let Python's error escape bare: a date that does not exist
+    (`2026-02-30`), an explicit tag on text it cannot hold (`!!int abc`, `!!timestamp abc`), an
+    integer too long for int(). Their messages may quote the value, so only the kind is said.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception:
+            kind = "date or time that does not exist" if node.tag == _TIMESTAMP_TAG else "value its type cannot hold"
+            raise yaml.constructor.ConstructorError(None, None, f"a {kind}", node.start_mark) from None
+
+
 def parse_policy(text: str, origin: str = "<policy>") -> Policy:
     """Parse and validate policy YAML; `origin` names the file in error messages."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise PolicyError(f"policy file {origin}: not valid YAML: {_yaml_problem(error)}") from None
+    except RecursionError:
+        raise PolicyError(f"policy file {origin}: not valid YAML: nested too deeply") from None
     if data is None:
         return Policy()
     if not isinstance(data, dict):

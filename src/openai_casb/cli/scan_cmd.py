@@ -29,6 +29,7 @@ from openai_casb.config import (
 from openai_casb.detections import Severity
 from openai_casb.policy import Policy, PolicyError, load_policy
 from openai_casb.scanning import ScanRequest, ScanResult, run_scan
+from openai_casb.scanning.run import DlpSetup, DlpSetupError
 from openai_casb.store import ScanNotRunningError, ScanRunningError, Store
 
 
@@ -71,13 +72,18 @@ def scan_and_report(
 ) -> ScanResult:
     """Run a scan with progress, print its summary, and apply `--fail-on`.
 
-    Exit 2 when a scan of the integration is already running; exit 1 when this one was taken for
-    dead (interrupted) by another before it could store its results. One line each, no traceback.
+    Exit 2 when the policy's DLP settings cannot be used (an unreadable EDM file: found before the
+    scan is recorded) or a scan of the integration is already running; exit 1 when this one was taken
+    for dead (interrupted) by another before it could store its results. One line each, no traceback.
     """
     registry = default_registry()
     try:
+        dlp = DlpSetup.from_policy(request.policy)
+    except DlpSetupError as error:
+        raise fail(str(error), code=2) from None
+    try:
         with RichScanProgress(console) as progress:
-            result = asyncio.run(run_scan(store, request, progress=progress, registry=registry))
+            result = asyncio.run(run_scan(store, request, progress=progress, registry=registry, dlp=dlp))
     except ScanRunningError as error:
         raise fail(str(error), code=2) from None
     except ScanNotRunningError as error:

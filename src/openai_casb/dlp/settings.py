@@ -138,8 +138,18 @@ class CustomProfile(_Strict):
 class DlpSettings(_Strict):
     profiles: dict[str, ProfileSettings] = Field(default_factory=dict)
     custom_profiles: list[CustomProfile] = Field(default_factory=list)
-    limits: dict[str, Any] = Field(default_factory=dict)  # validated by dlp.extract's ExtractionLimits
+    limits: dict[str, Any] = Field(default_factory=dict)  # checked against dlp.extract's ExtractionLimits
     salt: Annotated[str, Field(min_length=8, max_length=512)] | None = None
+
+    @field_validator("limits")
+    @classmethod
+    def _valid_limits(cls, limits: dict[str, Any]) -> dict[str, Any]:
+        # Here, not when a scan starts to extract: a bad limit fails the policy file at load. Its
+        # ValidationError is merged into this model's, so each error names `limits.<key>`.
+        from openai_casb.dlp.extract.limits import ExtractionLimits
+
+        ExtractionLimits.model_validate(limits)
+        return limits
 
     @field_validator("profiles")
     @classmethod

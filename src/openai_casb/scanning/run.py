@@ -73,6 +73,31 @@ class ScanResult:
     not_evaluated_type_ids: frozenset[str] = field(default_factory=frozenset)
 
 
+class DlpSetupError(Exception):
+    """The policy's DLP settings cannot be used (an EDM file unreadable, a pattern the engine refuses).
+    The message is fit for a user and holds no DLP value."""
+
+
+@dataclass(frozen=True, slots=True)
+class DlpSetup:
+    """What a scan's DLP runs with. Building it reads and hashes the EDM files and compiles the
+    patterns: slow, and the step that fails when the settings are unusable."""
+
+    engine: DlpEngine
+    limits: ExtractionLimits
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> DlpSetup:
+        try:
+            return cls(DlpEngine.from_settings(policy.dlp), ExtractionLimits.from_mapping(policy.dlp.limits))
+        except ValueError as exc:  # written for the user (DlpEngine.from_settings)
+            raise DlpSetupError(f"DLP settings of the policy: {exc}") from None
+        except Exception as exc:  # a regex backend's own error, which may quote a pattern: its type only
+            raise DlpSetupError(
+                f"DLP settings of the policy: the DLP engine could not be built ({type(exc).__name__})"
+            ) from None
+
+
 class StoreVerdictCache:
     """The DLP content-hash cache kept in the store, so a re-scan never re-reads a file it knows."""
 
@@ -161,8 +186,14 @@ async def run_scan(
     progress: ScanProgress | None = None,
     registry: CheckRegistry | None = None,
     on_begin: Callable[[int], None] | None = None,
+    dlp: DlpSetup | None = None,
 ) -> ScanResult:
-    """Scan one integration into the store. API failures never raise: they make sources incomplete."""
+    """Scan one integration into the store. API failures never raise: they make sources incomplete.
+
+    `dlp`, built by the caller with `DlpSetup.from_policy`, lets it refuse unusable DLP settings
+    before anything is recorded (the CLI). Without it the setup is built once the scan is begun, so
+    a caller that returned the scan id at once (the web) finds the DlpSetupError recorded on the scan.
+    """
     settings = request.settings
     now = now or datetime.now(UTC)
     registry = registry or default_registry()
@@ -175,7 +206,8 @@ async def run_scan(
         on_begin(scan_id)
     try:
         with scan_heartbeat(store, scan_id, HEARTBEAT_INTERVAL_SECONDS):
-            return await _scan(store, request, integration, scan_id, now, progress, registry)
+            setup = dlp or DlpSetup.from_policy(request.policy)
+            return await _scan(store, request, integration, scan_id, now, progress, registry, setup)
     except BaseException as exc:
         # A crash (not an API failure: those are source states) still leaves an honest record; a scan
         # another one took for dead (interrupted) keeps that record, and the caller gets why.
@@ -192,18 +224,18 @@ async def _scan(
     now: datetime,
     progress: ScanProgress | None,
     registry: CheckRegistry,
+    setup: DlpSetup,
 ) -> ScanResult:
     settings, policy = request.settings, request.policy
     since = None if request.full else store.last_high_water_mark(integration.id)
     baseline = activity_from_store(store.user_activity(integration.id)) if since is not None else None
-    engine = DlpEngine.from_settings(policy.dlp)
+    engine, limits = setup.engine, setup.limits
     dlp_enabled = bool(engine.enabled_profiles)
 
     pipeline: DlpPipeline | None = None
     try:
         async with AsyncExitStack() as stack:
             if dlp_enabled and settings.has_workspace:
-                limits = ExtractionLimits.from_mapping(policy.dlp.limits)
                 scanner = stack.enter_context(
                     FileScanner(engine, limits, StoreVerdictCache(store), request.dlp_workers)
                 )

@@ -15,7 +15,8 @@ MB = 1024 * 1024
 
 
 class ExtractionLimits(BaseModel):
-    """Per-file extraction limits. Validated from `DlpSettings.limits` (a plain mapping)."""
+    """Per-file extraction limits, from `DlpSettings.limits` (a plain mapping, checked against this
+    model when the policy file loads)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
