@@ -278,3 +278,29 @@ def test_with_no_worker_a_queued_scan_is_taken_for_dead(real_clock_store: Store,
             scan_id: ScanStatus.INTERRUPTED, cli_scan: ScanStatus.RUNNING}
     finally:
         release_scan_lock(redis, integration.id, job.lock_token)
+
+
+def test_a_scan_idle_past_the_limit_is_left_to_die(store: Store, redis: Redis, integration: Integration) -> None:
+    """Tasks lost with the broker (a Redis restarted without persistence) never finish: once no part
+    of the scan was stored for OPENAI_CASB_SCAN_MAX_IDLE_SECONDS, the beat stops keeping it alive."""
+    rt = work.Runtime(store=store, redis=redis, policy=Policy(), dispatch=Queued(),
+                      config=DistributedSettings(lock_ttl_seconds=LOCK_TTL, scan_max_idle_seconds=60))
+    scan_id = work.trigger_scan(rt, integration.id, now=NOW)
+    job = jobs.get_job(store.engine, scan_id)
+    assert job is not None
+    try:
+        store.clock.now = datetime.now(UTC) + timedelta(seconds=30)  # type: ignore[attr-defined]
+        liveness.beat_once(lambda: rt)
+        assert scan_row(store, scan_id).heartbeat_at == store.clock()  # began 30 s ago: alive
+
+        store.clock.now = datetime.now(UTC) + timedelta(minutes=2)  # type: ignore[attr-defined]
+        before = scan_row(store, scan_id).heartbeat_at
+        liveness.beat_once(lambda: rt)
+        assert scan_row(store, scan_id).heartbeat_at == before  # nothing stored for 2 minutes: not renewed
+
+        jobs.put_parts(store.engine, scan_id, {"dlp:late": "{}"})  # a task of the scan finished
+        store.clock.now = datetime.now(UTC) + timedelta(seconds=30)  # type: ignore[attr-defined]
+        liveness.beat_once(lambda: rt)
+        assert scan_row(store, scan_id).heartbeat_at == store.clock()
+    finally:
+        release_scan_lock(redis, integration.id, job.lock_token)

@@ -70,12 +70,13 @@ class BeatenScan:
     lock_token: str
 
 
-def beat_unfinished_scans(engine: Engine, now: datetime) -> list[BeatenScan]:
-    """Renew the heartbeat of every running scan whose job is not done, in one statement; returns them
-    with their lock tokens. Only a scan still `running` is touched: a concluded or interrupted scan is
-    never revived, even if its job row was left behind (the status check and the write are one UPDATE)."""
+def beat_unfinished_scans(engine: Engine, now: datetime, progress_since: datetime) -> list[BeatenScan]:
+    """Renew the heartbeat of every running scan whose job is not done and stored a part (or began)
+    since `progress_since`, in one statement; returns them with their lock tokens. Only a scan still
+    `running` is touched: a concluded or interrupted scan is never revived, even if its job row was
+    left behind (the status check and the write are one UPDATE)."""
     token = select(ScanJobRow.lock_token).where(ScanJobRow.scan_id == ScanRow.id).scalar_subquery()
-    unfinished = select(ScanJobRow.scan_id).where(ScanJobRow.stage != DONE)
+    unfinished = select(ScanJobRow.scan_id).where(ScanJobRow.stage != DONE, ScanJobRow.updated_at >= progress_since)
     statement = (
         update(ScanRow)
         .where(ScanRow.status == ScanStatus.RUNNING, ScanRow.id.in_(unfinished))
@@ -90,7 +91,8 @@ def beat_unfinished_scans(engine: Engine, now: datetime) -> list[BeatenScan]:
 
 
 def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:
-    """Insert the parts that are not there yet, in one transaction (a redelivered task adds nothing)."""
+    """Insert the parts that are not there yet, in one transaction (a redelivered task adds nothing),
+    and mark the job as having progressed (`updated_at`, which the workers' beat reads)."""
     if not parts:
         return
     rows = [{"scan_id": scan_id, "part_id": part_id, "payload": payload} for part_id, payload in parts.items()]
@@ -98,8 +100,10 @@ def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:
     statement = dialect.insert(ScanPartRow).values(rows).on_conflict_do_nothing(
         index_elements=[ScanPartRow.scan_id, ScanPartRow.part_id]
     )
+    progressed = update(ScanJobRow).where(ScanJobRow.scan_id == scan_id).values(updated_at=datetime.now(UTC))
     with Session(engine) as session, session.begin():
         session.execute(statement)
+        session.execute(progressed)
 
 
 def get_part(engine: Engine, scan_id: int, part_id: str) -> str | None:

@@ -45,7 +45,9 @@ def beat_once(runtime: Callable[[], Runtime]) -> int:
     """
     try:
         rt = runtime()
-        beaten = jobs.beat_unfinished_scans(rt.store.engine, rt.store.clock())
+        now = rt.store.clock()
+        idle_limit = timedelta(seconds=rt.config.scan_max_idle_seconds)
+        beaten = jobs.beat_unfinished_scans(rt.store.engine, now, progress_since=now - idle_limit)
     except Exception as exc:
         log.warning("worker beat: scan heartbeats not renewed (%s)", type(exc).__name__)
         return 0

@@ -31,6 +31,7 @@ _NUMBERS: dict[str, tuple[str, float, float]] = {
     "OPENAI_CASB_VISIBILITY_TIMEOUT_SECONDS": ("visibility_timeout_seconds", 3600.0, 5.0),
     "OPENAI_CASB_SCHEDULER_TICK_SECONDS": ("tick_seconds", 60.0, 1.0),
     "OPENAI_CASB_SCAN_INTERVAL_HOURS": ("default_interval_hours", DEFAULT_INTERVAL_HOURS, 0.01),
+    "OPENAI_CASB_SCAN_MAX_IDLE_SECONDS": ("scan_max_idle_seconds", 7200.0, 1.0),
 }
 
 
@@ -48,6 +49,9 @@ class DistributedSettings:
     visibility_timeout_seconds: float = 3600.0
     tick_seconds: float = 60.0
     default_interval_hours: float = DEFAULT_INTERVAL_HOURS
+    # How long the workers' beat keeps a scan alive with none of its tasks finishing: past it, a scan
+    # whose queued tasks were lost (a broker restarted without persistence) is taken for dead.
+    scan_max_idle_seconds: float = 7200.0
     integration_configs: tuple[Path, ...] = ()
 
 
@@ -77,6 +81,7 @@ def load_distributed_settings(env: Mapping[str, str] | None = None) -> Distribut
         visibility_timeout_seconds=float(values["visibility_timeout_seconds"]),
         tick_seconds=float(values["tick_seconds"]),
         default_interval_hours=float(values["default_interval_hours"]),
+        scan_max_idle_seconds=float(values["scan_max_idle_seconds"]),
         integration_configs=configs,
     )
 
