@@ -146,3 +146,19 @@ def test_a_trigger_the_broker_refuses_fails_its_scan_and_frees_the_integration( 
         assert job is not None
         assert job.stage == jobs.DONE
         assert not scan_lock_held(redis, integration.id)  # a new trigger is not refused as "running"
+
+
+@pytest.mark.parametrize("policy", [
+    "dlp: {custom_profiles: [{name: X, entries: [{kind: edm, name: e, csv_path: /nonexistent.csv}]}]}\n",
+    "mutelist:\n  - asset_id: x\n    reason: ok\n    expires: 2026-02-30\n",
+])
+def test_a_worker_refuses_to_start_with_a_policy_its_tasks_cannot_use(
+    policy: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy)
+    monkeypatch.setenv("OPENAI_CASB_POLICY", str(path))
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ")
+    assert "Traceback" not in result.output

@@ -38,6 +38,18 @@ def _celery_app() -> Any:
     return tasks.app
 
 
+def _check_policy() -> None:
+    """A worker refuses to start with a policy file (OPENAI_CASB_POLICY) its tasks could not use,
+    instead of failing every scan it is given."""
+    from openai_casb.policy import PolicyError, load_policy
+    from openai_casb.scanning.run import DlpSetup, DlpSetupError
+
+    try:
+        DlpSetup.from_policy(load_policy())
+    except (PolicyError, DlpSetupError) as exc:
+        raise _fail(str(exc)) from None
+
+
 def _open_store(db: str | None) -> Store:
     try:
         return Store.open(db)
@@ -60,6 +72,7 @@ def worker(
     # Scale out with more worker processes (one per core) instead.
     if pool not in ("solo", "threads"):
         raise _fail(f"--pool must be solo or threads, not {pool!r}")
+    _check_policy()
     app = _celery_app()
     from openai_casb.distributed.celery_app import QUEUE
 
