@@ -25,3 +25,21 @@ def test_verdicts_cached_before_masked_notes_are_purged(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM dlp_cache")).scalar_one() == 0
     engine.dispose()
+
+
+def test_file_verdicts_naming_no_integration_are_purged_and_content_verdicts_kept(tmp_path: Path) -> None:
+    engine = create_store_engine(parse_url(str(tmp_path / "unscoped.db")))
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    content_key = "ab" * 32 + ":digest"
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008_scan_heartbeat")
+        for key in ("file:gpt_file:file-E00000001:digest", content_key):
+            connection.execute(text("INSERT INTO dlp_cache (cache_key, verdict, created_at) VALUES "
+                                    "(:key, '{\"status\": \"scanned\"}', '2026-11-01 00:00:00')"), {"key": key})
+    assert migrate(engine) is True
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT cache_key FROM dlp_cache")).scalars().all()
+    assert keys == [content_key]
+    engine.dispose()

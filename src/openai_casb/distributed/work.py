@@ -257,7 +257,7 @@ def run_dlp_batch(rt: Runtime, scan_id: int, batch: str) -> None:
             return
         with task_heartbeat(rt, job):
             settings = settings_for(rt.store, rt.store.get_integration(job.integration_id), rt.config)
-            outcome = asyncio.run(_scan_files(rt, settings, load_files(listed)))
+            outcome = asyncio.run(_scan_files(rt, settings, job.integration_id, load_files(listed)))
             try:
                 jobs.put_parts(engine, scan_id, {dlp_part_id(batch): dump_outcome(outcome)})
             finally:
@@ -265,14 +265,14 @@ def run_dlp_batch(rt: Runtime, scan_id: int, batch: str) -> None:
     advance(rt, scan_id)
 
 
-async def _scan_files(rt: Runtime, settings: Settings, files: list[FileRef]) -> DlpOutcome:
+async def _scan_files(rt: Runtime, settings: Settings, integration_id: int, files: list[FileRef]) -> DlpOutcome:
     engine = dlp_engine(rt.policy)
     limits = ExtractionLimits.from_mapping(rt.policy.dlp.limits)
     limiter = shared_limiter(rt.config.redis_url, settings)
     try:
         with FileScanner(engine, limits, StoreVerdictCache(rt.store), 1) as scanner:
             async with Downloader(settings, max_bytes=limits.max_file_bytes, limiter=limiter) as downloader:
-                verdicts = FileVerdicts(rt.store, engine.profile_set_digest)
+                verdicts = FileVerdicts(rt.store, integration_id, engine.profile_set_digest)
                 async with DlpPipeline(scanner, downloader.fetch, known=verdicts.known,
                                        remember=verdicts.remember) as pipeline:
                     for file in files:

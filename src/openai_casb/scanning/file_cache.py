@@ -4,8 +4,11 @@ Remembered: files scanned, and files that can never be read (an expired upload, 
 size limit). Not remembered: failures a later scan may get past (timeouts, crashes, network).
 
 OpenAI file ids name immutable uploads (a changed knowledge file is a new upload with a new id),
-so (file id, profile-set digest) identifies a verdict as well as the content hash does, without
-the download. The content-hash cache (dlp.cache) still catches the same bytes under a new id.
+so within one integration (file id, profile-set digest) identifies a verdict as well as the
+content hash does, without the download. File ids are not unique across organizations (and
+generated orgs reuse them), so a verdict is remembered for the integration that scanned the file
+and found by no other. The content-hash cache (dlp.cache) still catches the same bytes under a
+new id or in another integration: what it keeps depends on the bytes only.
 Kept in the store's dlp_cache table; holds counts and masked samples only, never values.
 """
 
@@ -17,18 +20,25 @@ from typing import Any
 from openai_casb.inventory.model import EntryMatch, FileRef, FileScan
 from openai_casb.store import Store
 
+# Keys of the first format (`file:{kind}:{id}:{digest}`) named no integration: migration 0009
+# deletes them, and this prefix keeps them from ever matching a key made here.
+KEY_PREFIX = "ifile:"
 
-def _key(file: FileRef, profile_set_digest: str) -> str:
-    return f"file:{file.kind.value}:{file.file_id}:{profile_set_digest}"
+
+def _key(integration_id: int, file: FileRef, profile_set_digest: str) -> str:
+    return f"{KEY_PREFIX}{integration_id}:{file.kind.value}:{file.file_id}:{profile_set_digest}"
 
 
 class FileVerdicts:
-    def __init__(self, store: Store, profile_set_digest: str) -> None:
+    """The verdicts of one integration's files under one profile set."""
+
+    def __init__(self, store: Store, integration_id: int, profile_set_digest: str) -> None:
         self._store = store
+        self._integration_id = integration_id
         self._digest = profile_set_digest
 
     def known(self, file: FileRef) -> FileScan | None:
-        stored = self._store.dlp_cache_get(_key(file, self._digest))
+        stored = self._store.dlp_cache_get(_key(self._integration_id, file, self._digest))
         if stored is None:
             return None
         return FileScan(
@@ -53,4 +63,4 @@ class FileVerdicts:
             "size_bytes": scan.size_bytes,
             "content_sha256": scan.content_sha256,
         }
-        self._store.dlp_cache_put(_key(scan.file, self._digest), verdict)
+        self._store.dlp_cache_put(_key(self._integration_id, scan.file, self._digest), verdict)

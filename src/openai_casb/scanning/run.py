@@ -240,7 +240,7 @@ async def _scan(
                     FileScanner(engine, limits, StoreVerdictCache(store), request.dlp_workers)
                 )
                 downloader = await stack.enter_async_context(Downloader(settings, max_bytes=limits.max_file_bytes))
-                verdicts = FileVerdicts(store, engine.profile_set_digest)
+                verdicts = FileVerdicts(store, integration.id, engine.profile_set_digest)
                 pipeline = await stack.enter_async_context(
                     DlpPipeline(scanner, downloader.fetch, downloaders=request.downloaders, progress=progress,
                                 known=verdicts.known, remember=verdicts.remember)
