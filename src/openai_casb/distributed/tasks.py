@@ -1,8 +1,9 @@
 """The Celery tasks. `celery -A openai_casb.distributed.tasks:app worker` (or `openai-casb worker`) runs them.
 
 Each task is a thin shell over work.py / finalize.py. A task that fails with an exception is
-retried twice; after that its scan is marked failed (a killed worker is not a failure: its
-message is re-queued and the task runs again).
+retried twice; after that its scan is marked failed. A killed worker is not a failure: its
+message is re-queued and the task runs again. So is a worker's cold shutdown (Ctrl-C twice), whose
+interruption reaches a task of the solo pool as an ordinary exception (see `_guarded`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from celery.exceptions import Reject  # type: ignore[import-untyped]
+from celery.worker import state as worker_state  # type: ignore[import-untyped]
 from redis import Redis
 
 from openai_casb.distributed import liveness, schedule
@@ -60,6 +63,19 @@ def runtime() -> Runtime:
 liveness_beat = liveness.install(runtime, liveness.beat_interval(config.lock_ttl_seconds, stale_after_from_env()))
 
 
+def cold_shutdown_started() -> bool:
+    """True once the worker began a cold shutdown (Ctrl-C twice, SIGQUIT).
+
+    Celery then cancels the running tasks from its signal handler. With the solo pool the handler
+    runs inside the task itself, and the pool cannot cancel it: `TaskPool.terminate_job` raises
+    NotImplementedError ("does not implement kill_job") right there, in the task's frame. The
+    handler sets `should_terminate` whatever it raised (celery/apps/worker.py, _shutdown_handler),
+    so this flag, not the exception's type, tells an interruption from a failure.
+    """
+    flag = worker_state.should_terminate
+    return flag is not None and flag is not False
+
+
 def _guarded(task: Any, scan_id: int, body: Callable[[Runtime], None]) -> None:
     rt = runtime()
     try:
@@ -67,6 +83,12 @@ def _guarded(task: Any, scan_id: int, body: Callable[[Runtime], None]) -> None:
     except DistributedConfigError as exc:  # no credentials here: retrying cannot help
         fail_job(rt, scan_id, f"scan aborted: {exc}")
     except Exception as exc:
+        if cold_shutdown_started():
+            # Not the task's fault: hand its message back to the broker (with no retry counted), and
+            # another worker, or this one restarted, runs the task again. Parts are idempotent.
+            log.warning("task %s of scan %s interrupted by the worker's shutdown (%s); re-queued",
+                        task.name, scan_id, type(exc).__name__)
+            raise Reject(requeue=True) from None
         if task.request.retries < MAX_RETRIES:
             log.warning("task %s of scan %s failed (%s); retrying", task.name, scan_id, type(exc).__name__)
             raise task.retry(countdown=5) from None
