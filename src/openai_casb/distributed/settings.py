@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,43 +87,97 @@ def load_distributed_settings(env: Mapping[str, str] | None = None) -> Distribut
     )
 
 
-def configured_settings(config: DistributedSettings) -> list[Settings]:
-    """The integrations this process can scan: each file of OPENAI_CASB_INTEGRATIONS, else the usual env/config."""
-    if config.integration_configs:
-        found = []
-        for path in config.integration_configs:
-            try:
-                found.append(load_settings(config_file=path, env={}))
-            except ConfigError as exc:
-                raise DistributedConfigError(f"{INTEGRATIONS_ENV}: {exc}") from None
-        return found
+@dataclass(frozen=True, slots=True)
+class BadConfig:
+    """A file of OPENAI_CASB_INTEGRATIONS that could not be loaded. `error` is safe to show (ConfigError
+    never quotes values); `identity` is its (org_id, workspace_id) when the file names them, else None."""
+
+    path: Path
+    error: str
+    identity: tuple[str | None, str | None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Configured:
+    settings: tuple[Settings, ...]
+    bad: tuple[BadConfig, ...] = ()
+
+
+def configured(config: DistributedSettings) -> Configured:
+    """The integrations this process can scan: each file of OPENAI_CASB_INTEGRATIONS, else the usual env/config.
+
+    A file that cannot be loaded is set aside, not raised: it must not stop the other integrations.
+    """
+    if not config.integration_configs:
+        try:
+            return Configured((load_settings(),))
+        except ConfigError:
+            return Configured(())  # no credentials in the environment: only stored (web) credentials remain
+    found: list[Settings] = []
+    bad: list[BadConfig] = []
+    for path in config.integration_configs:
+        try:
+            found.append(load_settings(config_file=path, env={}))
+        except ConfigError as exc:
+            bad.append(BadConfig(path, f"{INTEGRATIONS_ENV}: {exc}", _identity(path)))
+    return Configured(tuple(found), tuple(bad))
+
+
+def _identity(path: Path) -> tuple[str | None, str | None] | None:
+    """The (org_id, workspace_id) a file names, read as plain TOML: a file that is not TOML, or names
+    neither, cannot be matched to an integration."""
     try:
-        return [load_settings()]
-    except ConfigError:
-        return []  # no credentials in the environment: only stored (web) credentials remain
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    table = data.get("openai_casb", data)
+    if not isinstance(table, dict):
+        return None
+    org, workspace = (v.strip() or None if isinstance(v, str) else None
+                      for v in (table.get("org_id"), table.get("workspace_id")))
+    return (org, workspace) if org or workspace else None
+
+
+def _key(organization_id: str | None, workspace_id: str | None) -> tuple[str | None, str | None]:
+    return organization_id or None, workspace_id or None
+
+
+def report_bad_configs(found: Configured) -> None:
+    for item in found.bad:
+        log.warning("skipping an integration config: %s", item.error)
 
 
 def register_configured(store: Store, config: DistributedSettings) -> list[Integration]:
-    """Make sure every configured integration exists in the store (so it can be scheduled and triggered)."""
-    return [
-        store.ensure_integration(s.org_id, s.workspace_id, integration_name(s)) for s in configured_settings(config)
-    ]
+    """Make sure every configured integration exists in the store (so it can be scheduled and triggered).
+
+    Files that cannot be loaded are logged (once per call: the scheduler's tick) and skipped.
+    """
+    found = configured(config)
+    report_bad_configs(found)
+    return [store.ensure_integration(s.org_id, s.workspace_id, integration_name(s)) for s in found.settings]
 
 
 def settings_for(store: Store, integration: Integration, config: DistributedSettings) -> Settings:
-    """Credentials of `integration` for this worker: its config, else credentials stored by the web UI."""
-    for settings in configured_settings(config):
-        if (settings.org_id or None, settings.workspace_id or None) == (
-            integration.organization_id,
-            integration.workspace_id,
-        ):
+    """Credentials of `integration` for this worker: its config, else credentials stored by the web UI.
+
+    Raises DistributedConfigError when its own config file is invalid (other files do not matter).
+    """
+    wanted = _key(integration.organization_id, integration.workspace_id)
+    found = configured(config)
+    for settings in found.settings:
+        if _key(settings.org_id, settings.workspace_id) == wanted:
             return settings
+    for item in found.bad:
+        if item.identity is not None and _key(*item.identity) == wanted:
+            raise DistributedConfigError(item.error)
     stored = _web_credentials(store, integration)
     if stored is not None:
         return stored
+    unmatched = [str(item.path) for item in found.bad if item.identity is None]
+    hint = f" ({', '.join(unmatched)} could not be read: see the worker's log)" if unmatched else ""
     raise DistributedConfigError(
         f"no credentials for integration {integration.id} ({integration.display_name}) on this worker: "
-        f"list its config file in {INTEGRATIONS_ENV} or store them in the web UI"
+        f"list its config file in {INTEGRATIONS_ENV} or store them in the web UI{hint}"
     )
 
 
