@@ -102,8 +102,7 @@ def trigger(
 ) -> None:
     """Queue a scan of one integration on the workers and print its scan id."""
     _celery_app()
-    from redis.exceptions import RedisError
-
+    from openai_casb.distributed.client import QueueUnreachableError
     from openai_casb.distributed.client import trigger as trigger_scan
     from openai_casb.distributed.locks import ScanAlreadyRunningError
     from openai_casb.distributed.settings import DistributedConfigError
@@ -111,10 +110,9 @@ def trigger(
     with _open_store(db) as store:
         try:
             scan_id = trigger_scan(store, integration, full=full)
-        except (NotFoundError, ScanAlreadyRunningError, DistributedConfigError, StoreError) as exc:
+        except (NotFoundError, ScanAlreadyRunningError, DistributedConfigError, StoreError,
+                QueueUnreachableError) as exc:
             raise _fail(str(exc)) from None
-        except RedisError as exc:
-            raise _fail(f"Redis unreachable ({type(exc).__name__}); check OPENAI_CASB_BROKER_URL") from None
     typer.echo(f"scan {scan_id} of integration {integration} queued")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,14 +28,33 @@ from openai_casb.web.scan_launcher import Progress, ProgressBoard, ScanRunningEr
 log = logging.getLogger(__name__)
 
 
+class QueueUnreachableError(RuntimeError):
+    """The broker or Redis did not answer a trigger. The message names neither URL (they may hold a password)."""
+
+
+@contextmanager
+def _queueing(integration_id: int) -> Iterator[None]:
+    """Turns the errors of an unreachable broker (kombu's OperationalError) or Redis into QueueUnreachableError.
+    A scan already recorded is failed by trigger_scan itself (its tasks could not be queued)."""
+    try:
+        yield
+    except (RedisError, OperationalError, OSError) as exc:
+        log.warning("queueing a scan of integration %s failed: %s", integration_id, type(exc).__name__)
+        raise QueueUnreachableError(
+            f"the scan of integration {integration_id} could not be queued (broker or Redis unreachable: "
+            f"{type(exc).__name__}); check OPENAI_CASB_BROKER_URL and OPENAI_CASB_REDIS_URL"
+        ) from None
+
+
 def trigger(store: Store, integration_id: int, *, full: bool = False, now: datetime | None = None,
             config: DistributedSettings | None = None) -> int:
     """Queue a scan of one integration on the workers; returns its scan id at once.
 
-    Raises ScanAlreadyRunningError if one is running, NotFoundError for an unknown integration.
+    Raises ScanAlreadyRunningError if one is running, NotFoundError for an unknown integration,
+    QueueUnreachableError when the broker or Redis does not answer.
     """
     config = config or load_distributed_settings()
-    with Redis.from_url(config.redis_url) as redis:
+    with _queueing(integration_id), Redis.from_url(config.redis_url) as redis:
         # The policy is the workers' (OPENAI_CASB_POLICY on their side); triggering needs none.
         rt = Runtime(store=store, redis=redis, config=config, policy=Policy(),
                      dispatch=CeleryDispatch(make_celery(config)))
@@ -69,16 +90,12 @@ class CeleryLauncher:
 
     def __call__(self, integration: Integration, credentials: dict[str, Any], progress: ProgressBoard) -> int:
         try:
-            return trigger_scan(self._connected(), integration.id)
+            with _queueing(integration.id):
+                return trigger_scan(self._connected(), integration.id)
         except ScanAlreadyRunningError:
             raise ScanRunningError(integration.id) from None
-        except (RedisError, OperationalError, OSError) as exc:
-            # The broker or Redis is down. Their URLs (which may hold a password) are not shown.
-            log.warning("queueing a scan of integration %s failed: %s", integration.id, type(exc).__name__)
-            raise ScanUnavailableError(
-                f"the scan of integration {integration.id} could not be queued: the broker or Redis is unreachable "
-                f"({type(exc).__name__})"
-            ) from None
+        except QueueUnreachableError as exc:
+            raise ScanUnavailableError(str(exc)) from None
 
     def progress_of(self, scan_id: int) -> Progress | None:
         return job_progress(self.store, scan_id)
