@@ -6,7 +6,7 @@ import pytest
 from store_helpers import GPT_STORE, UNUSED_KEY, day, gpt, key, scan, user
 
 from openai_casb.detections import Severity
-from openai_casb.store import MUTELIST, InstanceView, Integration, MuteRule, Store
+from openai_casb.store import MUTELIST, InstanceView, Integration, MuteRule, Store, StoreError
 
 
 def states(store: Store) -> dict[str, InstanceView]:
@@ -194,3 +194,19 @@ def test_open_counts_include_instances_an_incomplete_read_did_not_see(store: Sto
     assert (partial.detected, partial.resolved) == (1, 0)
     assert partial.severity_counts == {"medium": 3}
     assert store.list_scans(integration.id)[0].severity_counts == {"medium": 3}
+
+
+def test_hiding_a_hidden_instance_again_is_refused_like_unhiding_a_shown_one(
+    store: Store, integration: Integration
+) -> None:
+    scan(store, integration.id, [key("k1"), key("k2")], day(0),
+         mute_rules={(UNUSED_KEY, "admin_api_key", "k2"): MuteRule("known")})
+    k1, k2 = states(store)["k1"], states(store)["k2"]
+    store.hide(k1.id, "accepted risk", by="alice")
+    with pytest.raises(StoreError, match="already hidden by alice; unhide it first"):
+        store.hide(k1.id, "another reason", by="bob")
+    assert event_types(store, k1.id) == ["detected", "hidden"]  # one transition, one event
+    assert states(store)["k1"].hidden_reason == "accepted risk"
+    # A person may still take over an instance the mutelist hides (their hide wins).
+    store.hide(k2.id, "owner asked", by="alice")
+    assert states(store)["k2"].hidden_by == "alice"

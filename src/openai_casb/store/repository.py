@@ -20,6 +20,7 @@ from openai_casb.store.database import create_store_engine, migrate, parse_url, 
 from openai_casb.store.guard import refuse_secrets
 from openai_casb.store.lifecycle import ScanOutcome, apply_scan, newest_event_id
 from openai_casb.store.records import (
+    MUTELIST,
     EventRecord,
     EventType,
     FindingStatus,
@@ -345,6 +346,10 @@ class Store:
             instance = self._instance(session, instance_id)
             if instance.status == InstanceStatus.RESOLVED:
                 raise StoreError(f"instance {instance_id} is resolved; only active or hidden instances can be hidden")
+            if instance.status == InstanceStatus.HIDDEN and instance.hidden_by not in (None, MUTELIST):
+                # One event per transition: hiding again would send SIEMs and webhooks a second `hidden`.
+                raise StoreError(f"instance {instance_id} is already hidden by {instance.hidden_by}; "
+                                 "unhide it first to hide it with another reason or expiry")
             instance.status = InstanceStatus.HIDDEN
             instance.hidden_reason, instance.hidden_by, instance.hidden_until = reason.strip(), by.strip(), until
             details = {"by": by.strip(), "reason": reason.strip(), "until": until.isoformat() if until else None}
