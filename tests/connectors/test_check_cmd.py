@@ -141,3 +141,12 @@ def test_without_org_or_workspace_id_check_says_so_and_scan_refuses(emu: Any, tm
     assert "Traceback" not in scan.output
     code, report = run_check(emu, CHATGPT_WORKSPACE_ID=None, OPENAI_ORG_ID="org-123")
     assert code == 0, report
+
+
+def test_a_wrong_compliance_base_url_is_named_as_a_possible_cause(emu: Any) -> None:
+    wrong = f"{emu.base_url}/v1/compliance/workspaces/{emu.workspace_id}"  # a path, not the base URL
+    code, report = run_check(emu, CHATGPT_COMPLIANCE_BASE_URL=wrong)
+    assert code == 1
+    (workspace,) = [c for c in report["checks"] if c["name"] == "Workspace"]
+    assert workspace["status"] == "broken"
+    assert "Compliance base URL is wrong" in workspace["detail"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -87,3 +90,32 @@ def test_a_busy_port_is_one_line_and_exit_2_before_any_banner(command: list[str]
         result = CliRunner().invoke(cli_app, [*command, "--host", "127.0.0.1", "--port", str(port), *extra])
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_the_banners_base_urls_and_keys_work_as_the_scanners_settings(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "openai_casb.cli", "emulator", "--generate", "users=2,gpts=1",
+               "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        lines: list[str] = []
+        for line in iter(server.stdout.readline, ""):
+            lines.append(line)
+            if line.startswith("Stats:"):
+                break
+        banner = {line.split(":", 1)[0]: line.split(":", 1)[1].split() for line in lines}
+        admin_url, admin_key = banner["Admin API"][2], banner["Admin API"][4]
+        compliance_url, compliance_key = banner["Compliance API"][2], banner["Compliance API"][4]
+        workspace = banner["Organization"][2]
+        env = {**os.environ, "OPENAI_ADMIN_KEY": admin_key, "OPENAI_COMPLIANCE_KEY": compliance_key,
+               "OPENAI_ADMIN_BASE_URL": admin_url, "CHATGPT_COMPLIANCE_BASE_URL": compliance_url,
+               "CHATGPT_WORKSPACE_ID": workspace, "OPENAI_CASB_CONFIG": ""}
+        check = subprocess.run([sys.executable, "-m", "openai_casb.cli", "check"], env=env, capture_output=True,
+                               text=True, timeout=120, check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        server.terminate()
+        server.wait(20)

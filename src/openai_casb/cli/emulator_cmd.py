@@ -93,8 +93,9 @@ def emulator(
         typer.secho(f"warning: listening on {host}, reachable beyond this machine", fg=typer.colors.YELLOW, err=True)
     base = f"http://{host}:{port}/v1"
     # The emulator's own keys are printed on purpose: they guard nothing but this local emulator.
-    typer.echo(f"Admin API:       {base}/organization  key: {config.admin_key}")
-    typer.echo(f"Compliance API:  {base}/compliance/workspaces/{org.workspace_id}  key: {config.compliance_key}")
+    # Base URLs as the scanner takes them (--admin-base-url / --compliance-base-url): both end in /v1.
+    typer.echo(f"Admin API:       base URL {base}  key: {config.admin_key}")
+    typer.echo(f"Compliance API:  base URL {base}  key: {config.compliance_key}")
     typer.echo(f"Organization:    {org.organization_id}  workspace: {org.workspace_id}")
     typer.echo(f"Serving:         {', '.join(f'{k}={v}' for k, v in org.summary().items())}")
     typer.echo(f"Stats:           http://{host}:{port}/_emulator/stats")

@@ -115,7 +115,9 @@ async def _compliance_checks(settings: Settings, compliance: ApiClient) -> list[
         await _probe(compliance, WS_USERS, workspace, {"limit": 1})
     except ApiError as exc:
         if exc.status == 404:
-            return [HealthCheck("Workspace", "broken", f"workspace {settings.workspace_id} not found: {exc}")]
+            # A wrong base URL is a 404 too (the real API answers unknown paths so): name both causes.
+            return [HealthCheck("Workspace", "broken", f"workspace {settings.workspace_id} not found, or the "
+                                f"Compliance base URL is wrong (it ends in /v1): {exc}")]
         if exc.status == 403:
             return [HealthCheck("Compliance API read scope", "missing scope", f"key lacks the `read` scope: {exc}")]
         prefix = "Compliance API unreachable: " if exc.status is None else ""
