@@ -30,7 +30,12 @@ from openai_casb.detections import Severity
 from openai_casb.policy import Policy, PolicyError, load_policy
 from openai_casb.scanning import ScanRequest, ScanResult, run_scan
 from openai_casb.scanning.run import DlpSetup, DlpSetupError
-from openai_casb.store import ScanNotRunningError, ScanRunningError, Store
+from openai_casb.store import ScanNotRunningError, ScanRunningError, ScanStatus, Store
+
+# Exit codes of `scan` (and `demo`) past 0, 1 (interrupted, store errors) and 2 (usage, bad policy, already
+# running): distinct, so that a cron or CI wrapper can tell "risky findings" from "nothing was read".
+EXIT_FAIL_ON = 3
+EXIT_SCAN_FAILED = 4
 
 
 class ConversationsSourceChoice(StrEnum):
@@ -72,7 +77,9 @@ def scan_and_report(
 ) -> ScanResult:
     """Run a scan with progress, print its summary, and apply `--fail-on`.
 
-    Exit 2 when the policy's DLP settings cannot be used (an unreadable EDM file: found before the
+    Exit 4 when the scan `failed` (no source could be read: its findings are not a view of the org,
+    so this comes before `--fail-on`'s exit 3); a `partial` scan exits as a complete one. Exit 2
+    when the policy's DLP settings cannot be used (an unreadable EDM file: found before the
     scan is recorded) or a scan of the integration is already running; exit 1 when this one was taken
     for dead (interrupted) by another before it could store its results. One line each, no traceback.
     """
@@ -89,9 +96,12 @@ def scan_and_report(
     except ScanNotRunningError as error:
         raise fail(str(error), code=1) from None
     print_summary(console, store, result, registry)
+    if result.summary.status == ScanStatus.FAILED:
+        raise fail(f"scan #{result.summary.scan_id} failed: no source could be read (reasons above)",
+                   code=EXIT_SCAN_FAILED)
     if fail_on is not None and active_at_or_above(store, result.integration.id, fail_on):
         console.print(f"[red]--fail-on {fail_on.label.lower()}: active findings at or above it exist[/]")
-        raise typer.Exit(3)
+        raise typer.Exit(EXIT_FAIL_ON)
     return result
 
 
