@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import zipfile
 import zlib
 
 FILE_TYPES: tuple[str, ...] = ("txt", "csv", "tsv", "json", "md", "py", "docx", "xlsx", "pptx", "pdf", "zip", "png")
+
+# Archives and Office documents stamp the time they are written; a real file keeps its bytes, so the
+# emulator serves every download of a file with the same bytes (hash, content-hash cache) by fixing it.
+_FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+_FIXED_W3CDTF = "2026-01-01T00:00:00Z"
+_OFFICE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _reproducible(data: bytes) -> bytes:
+    """`data` (a zip) re-packed with a fixed time on every entry and in Office core properties."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                content = _OFFICE_TIMES.sub(rb"\g<1>" + _FIXED_W3CDTF.encode() + rb"\g<2>", content)
+            fixed = zipfile.ZipInfo(entry.filename, date_time=_FIXED_ZIP_TIME)
+            fixed.compress_type, fixed.external_attr = entry.compress_type, entry.external_attr
+            target.writestr(fixed, content)
+    return out.getvalue()
 
 
 def _rows(lines: list[str]) -> list[list[str]]:
@@ -119,7 +140,7 @@ def _zip(lines: list[str]) -> bytes:
     outer = io.BytesIO()
     with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("export/data.csv", _delimited(lines[:middle], ","))
-        archive.writestr("export/archive.zip", inner.getvalue())
+        archive.writestr("export/archive.zip", _reproducible(inner.getvalue()))
     return outer.getvalue()
 
 
@@ -136,9 +157,11 @@ def build(file_type: str, lines: list[str]) -> bytes:
         return _delimited(lines, "\t")
     if file_type == "json":
         return json.dumps({"records": [{"n": n, "text": line} for n, line in enumerate(lines, 1)]}, indent=1).encode()
-    builders = {"docx": _docx, "xlsx": _xlsx, "pptx": _pptx, "pdf": _pdf, "zip": _zip}
-    if file_type in builders:
-        return builders[file_type](lines)
+    if file_type == "pdf":
+        return _pdf(lines)
+    zipped = {"docx": _docx, "xlsx": _xlsx, "pptx": _pptx, "zip": _zip}
+    if file_type in zipped:
+        return _reproducible(zipped[file_type](lines))
     if file_type == "png":
         return png()
     raise ValueError(f"unsupported file type {file_type!r}")
