@@ -1,7 +1,9 @@
 """Rules over DLP verdicts: one instance per file whose content matched at least one profile.
 
 Files that were not scanned (expired, unsupported, encrypted, over a limit) raise nothing here;
-DLP records them as unscanned. Evidence carries counts and DLP's masked samples, never values.
+DLP records them as unscanned. Evidence carries counts and DLP's masked samples, never values;
+file names and container titles arrive already masked by the scan's DLP engine (scanning.names),
+so they are copied as they are.
 """
 
 from __future__ import annotations

@@ -92,10 +92,12 @@ def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
 
 def _conclude(rt: Runtime, job: jobs.ScanJob, scan_id: int, merged: CrawlPart, dlp: DlpOutcome) -> None:
     inventory = merged.inventory
-    engine_enabled = bool(dlp_engine(rt.policy).enabled_profiles)
+    dlp_setup = dlp_engine(rt.policy)
     incremental = not job.full and rt.store.last_high_water_mark(job.integration_id) is not None
-    store_conclusion(rt.store, scan_id, default_registry(), inventory, dlp, engine_enabled, rt.policy, job.now,
-                     incremental=incremental, high_water_mark=merged.high_water_mark, activity=merged.conversations)
+    # The batches' matched verdicts were named by the workers' pipelines; the inventory's names here.
+    store_conclusion(rt.store, scan_id, default_registry(), inventory, dlp, bool(dlp_setup.enabled_profiles),
+                     rt.policy, job.now, incremental=incremental, high_water_mark=merged.high_water_mark,
+                     activity=merged.conversations, redact_names=dlp_setup.redact)
 
 
 def _scan_status(rt: Runtime, scan_id: int) -> str | None:

@@ -3,8 +3,9 @@
 Memory stays bounded whatever the number of files: a bounded queue of file references feeds a
 few downloaders, which feed one scanning thread (the sandboxed `FileScanner` runs its own worker
 processes). Each downloaded file is deleted once scanned. Only the verdicts that matter are kept:
-files with a matching profile (they become findings), spooled to disk as they complete
-(`scanning.matched`), and a tally of files not scanned, by reason.
+files with a matching profile (they become findings; their file names and container titles masked
+by the DLP engine first), spooled to disk as they complete (`scanning.matched`), and a tally of
+files not scanned, by reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 from openai_casb.dlp.scanner import FileScanner
 from openai_casb.inventory.model import LISTED_EXPIRED, AssetKind, FileRef, FileScan, Source, SourceReport
 from openai_casb.scanning.matched import MatchedFiles
+from openai_casb.scanning.names import verdict_named
 
 # A download: the local path of the file, or the reason it could not be fetched, and whether that
 # reason is final (an expired upload) rather than a failure that a later scan may get past.
@@ -204,7 +206,10 @@ class DlpPipeline:
 
     def _record(self, scan: FileScan, transient: bool) -> None:
         if self._remember is not None and scan.status == "scanned":
-            self._remember(scan)
+            self._remember(scan)  # counts and masked samples by file id: no name
+        if scan.matched_profiles:
+            # Its names become a finding's: masked by the engine that scanned it (scanning.names).
+            scan = verdict_named(scan, self._scanner.engine.redact)
         with self._lock:
             self.outcome.record(scan, transient_failure=transient)
         if self._progress is not None:

@@ -34,6 +34,7 @@ from openai_casb.repeating import repeating
 from openai_casb.scanning.fetch import Downloader
 from openai_casb.scanning.file_cache import FileVerdicts
 from openai_casb.scanning.matched import MatchedFiles
+from openai_casb.scanning.names import Redact, inventory_named
 from openai_casb.scanning.pipeline import SOURCE_OF_KIND, DlpOutcome, DlpPipeline, FileProgress
 from openai_casb.store import MuteKey, MuteRule, ScanNotRunningError, ScanStatus, ScanSummary, Store, StoreError
 from openai_casb.store.records import Integration
@@ -263,6 +264,7 @@ async def _scan(
         conclusion, summary = store_conclusion(
             store, scan_id, registry, inventory, dlp, dlp_enabled, policy, now, incremental=since is not None,
             high_water_mark=result.conversations_high_water_mark, activity=result.conversation_activity,
+            redact_names=engine.redact,
         )
     finally:
         if pipeline is not None:
@@ -347,12 +349,15 @@ def conclude(
 def store_conclusion(
     store: Store, scan_id: int, registry: CheckRegistry, inventory: Inventory, dlp: DlpOutcome, dlp_enabled: bool,
     policy: Policy, now: datetime, *, incremental: bool, high_water_mark: float | None, activity: LastSeen,
+    redact_names: Redact,
 ) -> tuple[Conclusion, ScanSummary]:
     """The checks over a read scan, then the store's one transaction: the end of a single-process scan
     and of a distributed one alike. The high-water mark and the conversation activity move only when
-    conversations and their files were read completely."""
+    conversations and their files were read completely. `redact_names` (the scan's
+    DlpEngine.redact) masks DLP values in the names the inventory checks show (scanning.names);
+    the matched files' names were masked when their verdicts were recorded."""
     set_dlp_sources(inventory, dlp, dlp_enabled, incremental=incremental)
-    conclusion = conclude(registry, inventory, dlp.matched, policy, now)
+    conclusion = conclude(registry, inventory_named(inventory, redact_names), dlp.matched, policy, now)
     conversations_done = inventory.complete([Source.CONVERSATIONS]) and (
         not dlp_enabled or dlp.failed[Source.CONVERSATION_FILES] == 0
     )
