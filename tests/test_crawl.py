@@ -152,6 +152,38 @@ def test_logs_source_gives_the_same_inventory(baseline: tuple[CrawlResult, list[
     assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
 
 
+# One log file per hour of activity: above the 100/min object quota, so lift it (emulator and client).
+FAST_LOGS: dict[str, Any] = {"compliance_object_requests_per_window": 10_000}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_logs_source_under_faults_equals_clean_read(baseline: tuple[CrawlResult, list[FileRef]], seed: int) -> None:
+    """The Logs Platform path under every fault kind: a log file cut short, refused or dropped is fetched again."""
+    clean_result, clean_files = baseline
+    injected: dict[str, int] = {}
+    config = EmulatorConfig(
+        fault_rate=0.2, fault_seed=seed, fault_kinds=FAULT_KINDS, stall_seconds=3.0, rate_limit_scale=100
+    )
+    faulty, files = crawl_emulator(config, source="logs", faults=injected, **FAST_LOGS)
+    assert injected
+    assert faulty.conversations_read_from == "logs"
+    assert canonical(faulty.inventory) == canonical(clean_result.inventory)
+    assert sorted(f.file_id for f in files) == sorted(f.file_id for f in clean_files)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_logs_source_absorbs_truncated_log_files(baseline: tuple[CrawlResult, list[FileRef]], seed: int) -> None:
+    clean_result, _clean_files = baseline
+    injected: dict[str, int] = {}
+    config = EmulatorConfig(
+        fault_rate=0.3, fault_seed=seed, fault_kinds=("truncated", "error503", "reset"), rate_limit_scale=100
+    )
+    faulty, _files = crawl_emulator(config, source="logs", faults=injected, **FAST_LOGS)
+    assert injected.get("truncated", 0) > 0
+    assert canonical(faulty.inventory) == canonical(clean_result.inventory)
+
+
 def test_files_download_from_emulator(tmp_path: Any) -> None:
     from openai_casb.connectors.downloads import make_downloader
     from openai_casb.connectors.session import open_clients

@@ -20,9 +20,9 @@ from typing import Literal
 import httpx
 
 from openai_casb.config import Settings
-from openai_casb.connectors.errors import ApiError, ReadOnlyViolation
+from openai_casb.connectors.errors import ApiError
 from openai_casb.connectors.http import ApiClient, Sleep
-from openai_casb.connectors.retry import RetryPolicy, is_retryable_status
+from openai_casb.connectors.retry import Retrier, RetriesExhausted, RetryPolicy, Transient, is_retryable_status
 from openai_casb.connectors.session import Clients
 from openai_casb.inventory.model import LISTED_EXPIRED, AssetKind, FileRef
 
@@ -56,9 +56,10 @@ class _TooLarge(Exception):
 
 
 class _SignedUrlFailed(Exception):
-    def __init__(self, status: int | None, reason: str) -> None:
+    def __init__(self, status: int | None, reason: str, response: httpx.Response | None = None) -> None:
         super().__init__(reason)
         self.status = status
+        self.response = response  # for its Retry-After
 
 
 class FileDownloader:
@@ -78,10 +79,8 @@ class FileDownloader:
         self._api = compliance
         self._workspace_id = workspace_id
         self._bare = unauthenticated
-        self._policy = policy
+        self._retrier = Retrier(policy, sleep, rng or random.Random())
         self._max_bytes = max_bytes
-        self._sleep = sleep
-        self._rng = rng or random.Random()
 
     def _endpoint(self, file: FileRef) -> tuple[str, dict[str, str], dict[str, str]]:
         ids = {"workspace_id": self._workspace_id, "file_id": file.file_id}
@@ -139,28 +138,24 @@ class FileDownloader:
 
     async def _fetch_signed(self, file: FileRef, url: str, dest_dir: Path, cap: int) -> DownloadResult:
         """GET a signed URL with no Authorization header, streaming into a capped temporary file."""
-        retry_number = 0
-        while True:
-            status: int | None = None
+
+        async def attempt() -> DownloadResult:
             try:
                 return await self._stream(file, url, dest_dir, cap)
             except _SignedUrlFailed as exc:
-                if exc.status is not None and not is_retryable_status(exc.status):
-                    raise
-                status, reason = exc.status, str(exc)
-            except ReadOnlyViolation:
+                if exc.status is not None and is_retryable_status(exc.status):
+                    raise Transient(str(exc), exc.status, exc.response) from None
                 raise
-            except httpx.TransportError as exc:
-                reason = f"connection error ({type(exc).__name__})"
-            if retry_number >= self._policy.max_retries:
-                raise _SignedUrlFailed(status, f"gave up after {retry_number + 1} attempt(s): {reason}")
-            retry_number += 1
-            await self._sleep(self._policy.backoff(retry_number, self._rng))
+
+        try:
+            return await self._retrier.run(attempt, f"signed URL of {file.file_id}")
+        except RetriesExhausted as exc:
+            raise _SignedUrlFailed(exc.status, str(exc)) from None
 
     async def _stream(self, file: FileRef, url: str, dest_dir: Path, cap: int) -> DownloadResult:
         async with self._bare.stream("GET", url) as response:
             if response.status_code != 200:
-                raise _SignedUrlFailed(response.status_code, f"HTTP {response.status_code}")
+                raise _SignedUrlFailed(response.status_code, f"HTTP {response.status_code}", response)
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > cap:
                 raise _TooLarge

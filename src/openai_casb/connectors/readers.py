@@ -11,9 +11,10 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from openai_casb.connectors.errors import ApiError, PaginationError
-from openai_casb.connectors.http import ApiClient, PageSizer, ParamValue
+from openai_casb.connectors.http import ApiClient, ParamValue
 from openai_casb.connectors.models import admin as am
 from openai_casb.connectors.models import compliance as cm
+from openai_casb.connectors.retry import Retrier, RetriesExhausted, Transient, is_retryable_status
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,10 +54,9 @@ async def pages_of(
     path_params: dict[str, str] | None = None,
     params: dict[str, ParamValue] | None = None,
     first_page_params: dict[str, ParamValue] | None = None,
-    sizer: PageSizer | None = None,
 ) -> AsyncIterator[list[M]]:
     endpoint = f"{client.name} {template}"
-    async for page in client.paginate(template, path_params, params, first_page_params=first_page_params, sizer=sizer):
+    async for page in client.paginate(template, path_params, params, first_page_params=first_page_params):
         yield parse_items(model, page.data, endpoint)
 
 
@@ -113,7 +113,6 @@ class ComplianceReader:
         page_size: int = 100,
         conversations_page_size: int = 200,
         users_page_size: int = 200,
-        conversations_page_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.client = client
         self.workspace = {"workspace_id": workspace_id}
@@ -121,7 +120,6 @@ class ComplianceReader:
         self.page_size = page_size
         self.conversations_page_size = conversations_page_size
         self.users_page_size = users_page_size
-        self.conversations_page_bytes = conversations_page_bytes
 
     def users(self) -> AsyncIterator[list[cm.WorkspaceUser]]:
         return pages_of(self.client, WS_USERS, cm.WorkspaceUser, self.workspace, {"limit": self.users_page_size})
@@ -135,8 +133,6 @@ class ComplianceReader:
     def conversations(self, since: float | None) -> AsyncIterator[list[cm.Conversation]]:
         # since_timestamp on the first page only: with `after` the API rejects (1.1.5) or ignores (1.1.1) it.
         first: dict[str, ParamValue] | None = {"since_timestamp": int(since)} if since is not None else None
-        # `limit` follows the bytes per conversation measured so far (PageSizer), at most the page size.
-        sizer = PageSizer(self.conversations_page_bytes, self.conversations_page_size)
         return pages_of(
             self.client,
             WS_CONVERSATIONS,
@@ -144,7 +140,6 @@ class ComplianceReader:
             self.workspace,
             {"limit": self.conversations_page_size},
             first,
-            sizer,
         )
 
     async def log_files(self, event_type: str, after_epoch: float) -> AsyncIterator[list[cm.LogFileRef]]:
@@ -170,28 +165,61 @@ class ComplianceReader:
             after = str(next_after)
 
     async def log_records(self, log_file_id: str) -> list[dict[str, Any]]:
-        """One Logs Platform file, JSON Lines. A 307 is followed without the Bearer key."""
+        """One Logs Platform file, JSON Lines. A 307 is followed without the Bearer key.
+
+        Both hops are retried under the client's policy: the authenticated one by `ApiClient`, the
+        signed URL here. A body cut short is fetched again from the hop that sent it."""
         endpoint = f"{self.client.name} {WS_LOG_FILE}"
-        response = await self.client.request(
-            WS_LOG_FILE, {**self.workspace, "log_file_id": log_file_id}, expect_json=False
-        )
-        content = response.content
-        if 300 <= response.status_code < 400:
+        retrier = self.client.retrier()
+
+        async def from_api() -> list[dict[str, Any]]:
+            response = await self.client.request(
+                WS_LOG_FILE, {**self.workspace, "log_file_id": log_file_id}, expect_json=False
+            )
+            if not 300 <= response.status_code < 400:
+                return json_lines(response.content, endpoint)
             location = response.headers.get("location")
             if not location:
                 raise ApiError(endpoint, "redirect without a Location header", status=response.status_code)
-            signed = await self.unauthenticated.get(location)
-            if signed.status_code != 200:
-                raise ApiError(endpoint, "signed log file URL failed", status=signed.status_code)
-            content = signed.content
-        records: list[dict[str, Any]] = []
-        for number, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise ApiError(endpoint, f"log file line {number} is not JSON") from None
-            if isinstance(record, dict):
-                records.append(record)
-        return records
+            return await self._signed_log_file(location, endpoint, retrier)
+
+        try:
+            return await retrier.run(from_api, endpoint)
+        except RetriesExhausted as exc:
+            raise ApiError(endpoint, str(exc), status=exc.status) from None
+
+    async def _signed_log_file(self, url: str, endpoint: str, retrier: Retrier) -> list[dict[str, Any]]:
+        async def from_signed_url() -> list[dict[str, Any]]:
+            # The bare client: the signed URL's host must never see the Bearer key.
+            response = await self.unauthenticated.get(url)
+            status = response.status_code
+            if status == 200:
+                return json_lines(response.content, endpoint)
+            if is_retryable_status(status):
+                raise Transient(f"HTTP {status}", status, response)
+            raise ApiError(endpoint, "signed log file URL failed", status=status)
+
+        try:
+            return await retrier.run(from_signed_url, f"{endpoint} (signed URL)")
+        except RetriesExhausted as exc:
+            # Only the endpoint template: the signed URL's query string is a credential.
+            raise ApiError(endpoint, f"signed log file URL: {exc}", status=exc.status) from None
+
+
+def json_lines(content: bytes, endpoint: str) -> list[dict[str, Any]]:
+    """The objects of a JSON Lines body. A last line with no newline that does not parse is a body
+    cut short in transit (`Transient`); any other bad line is a malformed file (`ApiError`)."""
+    lines = content.splitlines()
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines) and not content.endswith((b"\n", b"\r")):
+                raise Transient(f"log file truncated (line {number} is incomplete)") from None
+            raise ApiError(endpoint, f"log file line {number} is not JSON") from None
+        if isinstance(record, dict):
+            records.append(record)
+    return records

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
@@ -58,3 +63,60 @@ def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+class Transient(Exception):
+    """An attempt failed in a way worth retrying. `response` (if any) may ask for a delay."""
+
+    def __init__(self, reason: str, status: int | None = None, response: httpx.Response | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.response = response
+
+
+class RetriesExhausted(Exception):
+    """The last transient failure, once `max_retries` or the waiting budget is spent."""
+
+    def __init__(self, attempts: int, last: Transient) -> None:
+        super().__init__(f"gave up after {attempts} attempt(s): {last.reason}")
+        self.attempts = attempts
+        self.status = last.status
+
+
+@dataclass(frozen=True, slots=True)
+class Retrier:
+    """Runs one attempt until it succeeds, under a policy. For requests made beside `ApiClient`
+    (signed URLs, bodies checked after the fact), so every path retries and waits the same way."""
+
+    policy: RetryPolicy
+    sleep: Sleep
+    rng: random.Random
+
+    async def run(self, attempt: Callable[[], Awaitable[T]], what: str) -> T:
+        """Retries on `Transient`, timeouts, connection errors and undecodable bodies; anything else
+        propagates at once. Raises `RetriesExhausted` when the policy says stop. `what` names the
+        request in the debug log; never pass a URL."""
+        retry_number = 0
+        waited = 0.0
+        while True:
+            try:
+                return await attempt()
+            except Transient as exc:
+                failure = exc
+            except httpx.TimeoutException:
+                failure = Transient("timed out")
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # The type only: an httpx message may quote the URL, and a signed URL's query is a credential.
+                failure = Transient(f"connection error ({type(exc).__name__})")
+            delay = self.policy.delay(retry_number + 1, failure.response, self.rng)
+            if retry_number >= self.policy.max_retries or waited + delay > self.policy.budget_seconds:
+                raise RetriesExhausted(retry_number + 1, failure)
+            log.debug("retrying %s in %.2fs (attempt %d): %s", what, delay, retry_number + 1, failure.reason)
+            retry_number += 1
+            waited += delay
+            await self.sleep(delay)
