@@ -63,7 +63,7 @@ def test_feeding_after_result_is_an_error() -> None:
 
 
 def test_match_count_is_exceeded_not_reached() -> None:
-    text = f"card {VISA} and card 5555 5555 5555 4444"
+    text = f"card {VISA} and card 5412 7534 5612 3459"
     assert engine().match(text).matched_profiles == (FIN,)
     strict = engine(profiles={FIN: ProfileSettings(match_count=2)}).match(text)
     assert strict.matched_profiles == ()

@@ -21,7 +21,7 @@ import re2
 from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
 from openai_casb.dlp.detectors.base import MIN_DIGITS
 from openai_casb.dlp.detectors.custom import build_custom_detectors
-from openai_casb.dlp.detectors.pieces import Batch, continues, cut_digit_run
+from openai_casb.dlp.detectors.pieces import Batch, continues, cut_digit_run, in_decimal
 from openai_casb.dlp.detectors.search import encode, make_search
 from openai_casb.dlp.edm import EdmSet
 from openai_casb.dlp.profiles import Profile, resolve_custom, resolve_predefined
@@ -29,10 +29,14 @@ from openai_casb.dlp.settings import Confidence, DlpSettings, installation_salt
 from openai_casb.inventory.model import EntryMatch
 from openai_casb.redaction import mask_value
 
-KEYWORD_WINDOW = 1000  # characters before and after a detection searched for its keywords
+# Characters before and after a detection searched for its keywords: about the 50-100 tokens of
+# context Presidio and Cloudflare use; 1000 let a word two paragraphs away promote a number.
+KEYWORD_WINDOW = 200
 MAX_SAMPLES = 3
 MAX_HASHES = 20
-ENGINE_VERSION = "3"  # bump when detection changes so cached verdicts are recomputed (3: EDM sentence ends)
+# Bump when detection changes so cached verdicts are recomputed (3: EDM sentence ends; 4: numeric
+# precision: decimals, `+` phones, weak and sample forms, keyword boundaries and window).
+ENGINE_VERSION = "4"
 
 Backend = Literal["auto", "hyperscan", "re2"]
 
@@ -60,15 +64,30 @@ class Detection:
 _Candidate = tuple[int, int, int, str, int, str | None]
 _BY_SPAN = operator.itemgetter(0, 1)
 _HIGH = Confidence.HIGH.rank
+_LOW = Confidence.LOW.rank
+
+
+def _keyword_alternatives(keywords: list[str]) -> str:
+    # A space in a phrase also matches `_` and `-`: "card number" finds card_number, card-number.
+    return "|".join(re2.escape(k).replace("\\ ", "[ _\\-]") for k in sorted(keywords, key=len, reverse=True))
 
 
 def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
-    """ASCII keywords are searched in the encoded text (bytes), which spares RE2 a UTF-8
+    """A keyword is a whole word: `_` and `-` are word characters here, so `patient_ref` or
+    `.card-4` hold no keyword. Keywords written in capitals (acronyms: `SIN`, `PAN`) match in
+    capitals only, so `np.sin(x)` is no SIN; the others match in any case.
+
+    ASCII keywords are searched in the encoded text (bytes), which spares RE2 a UTF-8
     conversion per search; a non-ASCII letter is `?` there, a non-alphanumeric as in the text."""
     if not keywords:
         return None
-    words = "|".join(re2.escape(k.lower()) for k in sorted(keywords, key=len, reverse=True))
-    pattern = f"(?i)(?:^|[^a-z0-9])(?:{words})(?:[^a-z0-9]|$)"
+    acronyms = [k for k in keywords if k.isupper()]
+    words = [k.lower() for k in keywords if not k.isupper()]
+    alternatives = [f"(?i:{_keyword_alternatives(words)})"] if words else []
+    if acronyms:
+        alternatives.append(_keyword_alternatives(acronyms))
+    edge = "[^A-Za-z0-9_\\-]"
+    pattern = f"(?:^|{edge})(?:{'|'.join(alternatives)})(?:{edge}|$)"
     return re2.compile(pattern.encode() if pattern.isascii() else pattern)
 
 
@@ -323,21 +342,32 @@ class DlpEngine:
             position = max(position, min(match.end(), value_end - offset))
             if (detector.profile, entry) not in self._enabled_entries:
                 continue
-            rank = base if keywords is None else self._confidence_of(keywords, text, data, value_start, value_end, base)
+            rank = base
+            form = None if detector.judge is None else detector.judge(text, value_start, value_end)
+            if form is not None:
+                if form == "reject":
+                    continue
+                rank = _LOW
+            if keywords is not None and form != "sample":
+                rank = self._confidence_of(keywords, text, data, value_start, value_end, rank)
             # Below the profile's threshold a detection neither counts nor hides another one.
             if rank >= threshold:
                 found.append((value_start, value_end, index, entry, rank, None))
 
     @staticmethod
     def _validate(text: str, detector: Detector, start: int, end: int) -> tuple[int, int, str] | None:
-        """Boundaries and validator; a too-long match may be cut back at its separators (card groups)."""
+        """Boundaries and validator; a too-long match may be cut back at its separators (card groups).
+
+        Digits after `+` are a phone number (E.164), never a digit detector's value; digits that
+        are part of a decimal number (`0.4702573977223816`, `605.961510684348`) are no value of
+        any detector."""
         digits = detector.segment == "digits"
-        if start > 0 and text[start - 1].isalnum():
+        if start > 0 and (text[start - 1].isalnum() or (digits and text[start - 1] == "+")):
             return None
         candidate_end = end
         while True:
             if (candidate_end >= len(text) or not text[candidate_end].isalnum()) and not (
-                digits and continues(text, start, candidate_end)
+                continues(text, start, candidate_end) if digits else in_decimal(text, start, candidate_end)
             ):
                 entry = detector.classify(text[start:candidate_end])
                 if entry is not None:

@@ -13,6 +13,10 @@ import math
 import string
 import zlib
 from collections import Counter
+from typing import Literal
+
+# What a detector's judge says of one validated value in its place (see detectors.base.Detector).
+Form = Literal["reject", "weak", "sample"]
 
 _DIGITS = frozenset(string.digits)
 
@@ -89,6 +93,41 @@ def card_entry(value: str) -> str | None:
     if len(set(number)) == 1 or not luhn_ok(number):
         return None
     return card_brand(number)
+
+
+# Published test numbers (Stripe's, Adyen's, Braintree's and the brands' own documentation): in
+# fixtures and docs everywhere, never a customer's card. Low whatever the keywords, as sample SSNs
+# are refused.
+_TEST_CARDS = frozenset({
+    "4242424242424242", "4000056655665556", "4012888888881881", "4222222222222",
+    "4000002500003155", "4000000000003220", "4000000000009995", "4000000000000002", "4000000000000077",
+    "4000002760003184", "4000000760000002", "4917610000000000", "4988438843884305",
+    "5555555555554444", "2223003122003222", "5200828282828210", "5105105105105100", "5425233430109903",
+    "2222400070000005", "5454545454545454", "5431111111111111",
+    "378282246310005", "371449635398431", "378734493671000", "370000000000002", "340000000000009",
+    "6011111111111117", "6011000990139424", "6011981111111113", "6011000000000004",
+    "3056930009020004", "36227206271667", "30569309025904", "38520000023237",
+    "3566002020360505", "3530111333300000", "3566111111111113",
+    "6200000000000005", "6200000000000047", "6250941006528599",
+})
+
+# Characters that may end a URL path segment.
+_PATH_END = frozenset("/?#\"' \t\r\n)>,;")
+
+
+def card_form(text: str, start: int, end: int) -> Form | None:
+    """Test numbers are samples; 13-digit Visas (EAN-13 barcodes share its first digit) and bare
+    numbers forming a URL path segment (`/api/v1/orders/4247134585648043?...`, where REST ids
+    sit) are weak: Low, unless a card keyword is near."""
+    value = text[start:end]
+    number = digits_only(value)
+    if number in _TEST_CARDS:
+        return "sample"
+    if len(number) == 13:
+        return "weak"
+    if number == value and start > 0 and text[start - 1] == "/" and (end == len(text) or text[end] in _PATH_END):
+        return "weak"
+    return None
 
 
 # --- banking ------------------------------------------------------------------------------------
@@ -249,6 +288,18 @@ def in_aadhaar_ok(value: str) -> bool:
         return False
     number = digits_only(value)
     return len(number) == 12 and number[0] not in "01" and len(set(number)) > 1 and verhoeff_ok(number)
+
+
+def aadhaar_form(text: str, start: int, end: int) -> Form | None:
+    """Any 12 digits from 2 pass Verhoeff one time in ten (AWS account ids, UPC-A barcodes, FedEx
+    tracking numbers): the bare form is weak (Low unless a keyword is near), an AWS account id
+    between an ARN's colons (`arn:aws:iam::627174843553:role/x`) is rejected; the printed form
+    (`2345 6789 0124`) keeps the detector's confidence."""
+    if not text[start:end].isdigit():
+        return None
+    if start > 0 and text[start - 1] == ":" and text[end : end + 1] == ":":
+        return "reject"
+    return "weak"
 
 
 def br_cpf_ok(value: str) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from openai_casb.dlp.settings import Confidence
+from openai_casb.dlp.validators import Form
 from openai_casb.redaction import mask_value
 
 # Alphabets (regex character classes) of the segment classes. "line" is one line, "all" the text.
@@ -85,6 +86,11 @@ class Detector:
     # implied by every match (`...T3BlbkFJ[...]{20}` for `...T3BlbkFJ[...]{20,200}`). Long
     # variable tails make Hyperscan report one end offset per possible length; this reports one.
     scan_pattern: str | None = None
+    # Built-in only: judges a validated value by its form and the text around it, (text, start,
+    # end) -> "reject" (not a value there: an AWS account id inside an ARN), "weak" (Low instead
+    # of `base`; a keyword nearby still makes it High), "sample" (a documented test value: Low,
+    # keywords or not) or None (as `base`).
+    judge: Callable[[str, int, int], Form | None] | None = None
 
     @property
     def fast_pattern(self) -> str:

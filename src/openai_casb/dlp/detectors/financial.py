@@ -8,9 +8,12 @@ from openai_casb.dlp.settings import Confidence
 
 PROFILE = "Financial Information"
 
+# Whole words (see engine._keyword_regex); phrases also match with `_` or `-` (card_number).
+# Not "credit"/"debit" alone (ledger columns), "expiration" (tokens, certificates) or "pan" (UI).
 CARD_KEYWORDS = (
-    "card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express", "discover",
-    "diners", "jcb", "unionpay", "union pay", "cvv", "cvc", "expiry", "expiration", "cardholder", "pan",
+    "card", "card number", "cardnumber", "card no", "credit card", "debit card", "visa", "mastercard",
+    "master card", "amex", "american express", "discover", "diners", "jcb", "unionpay", "union pay", "cvv", "cvc",
+    "expiry", "cardholder", "card holder", "PAN",
 )
 
 DETECTORS: tuple[Detector, ...] = (
@@ -27,6 +30,7 @@ DETECTORS: tuple[Detector, ...] = (
         base=Confidence.MEDIUM,
         max_length=24,
         trim=" -",
+        judge=v.card_form,
     ),
     Detector(
         key="iban",
@@ -48,7 +52,8 @@ DETECTORS: tuple[Detector, ...] = (
         pattern=r"[0-3678][0-9]{8}",
         segment="digits",
         classify=single_entry("ABA Routing Number", v.aba_ok),
-        keywords=("routing", "aba", "rtn", "transit", "bank", "ach", "wire"),
+        # Not "transit", "bank", "wire" alone: `status: In Transit`, `bank transfer` by order ids.
+        keywords=("routing", "routing number", "aba", "RTN", "ACH", "routing transit", "wire transfer routing"),
         base=Confidence.LOW,
         max_length=9,
     ),

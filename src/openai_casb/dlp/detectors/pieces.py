@@ -9,8 +9,20 @@ from bisect import bisect_right
 from openai_casb.dlp.detectors.base import MIN_DIGITS
 
 
+def in_decimal(text: str, start: int, end: int) -> bool:
+    """True when the digits at text[start:end]'s edges belong to a decimal number: `<digit>.`
+    before a leading digit (`0.4702573977223816`) or `.<digit>` after a trailing digit."""
+    if start >= 2 and text[start - 1] == "." and text[start - 2].isdigit() and text[start : start + 1].isdigit():
+        return True
+    return end + 1 < len(text) and text[end] == "." and text[end + 1].isdigit() and text[end - 1 : end].isdigit()
+
+
 def continues(text: str, start: int, end: int) -> bool:
-    """True when a grouped number goes on with the same separator (`4111 1111 1111` of a longer run)."""
+    """True when a grouped number goes on with the same separator (`4111 1111 1111` of a longer
+    run), or is part of a decimal number: no digit detector uses `.` between two digit runs
+    otherwise than as its own separator (SSN `123.45.6789`, CPF `529.982.247-25`)."""
+    if in_decimal(text, start, end):
+        return True
     if end + 1 < len(text):
         after = text[end]
         if after in " .-" and text[end + 1].isdigit() and after in text[start:end]:
