@@ -71,6 +71,8 @@ class Settings(BaseModel):
     # Crawl.
     audit_log_lookback_days: int = Field(default=400, ge=1)
     conversations_page_size: int = Field(default=200, ge=1, le=500)
+    # Bytes one /conversations page should hold: `limit` adapts to it (conversations are ~2 MB).
+    conversations_page_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
     # `/compliance/.../users` pages default to 200 (spec); fewer pages at 50 a minute.
     workspace_users_page_size: int = Field(default=200, ge=1, le=200)
     page_size: int = Field(default=100, ge=1, le=100)

@@ -321,6 +321,7 @@ async def _compliance_sources(
         crawl.settings.page_size,
         crawl.settings.conversations_page_size,
         crawl.settings.workspace_users_page_size,
+        conversations_page_bytes=crawl.settings.conversations_page_bytes,
     )
 
     async def users(counter: _Counter) -> None:

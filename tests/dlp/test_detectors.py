@@ -119,14 +119,20 @@ def test_secrets_validated_by_checksum() -> None:
 
 
 def test_openai_and_anthropic_keys() -> None:
-    key = "sk-proj-" + "aB3_dE6-" * 9 + "T3BlbkFJ" + "xY9-zW2_" * 9
+    import random
+
+    # Random bodies: entropy is measured on the part after the prefix, which a repeated
+    # 8-character pattern does not reach (placeholders must not either).
+    rng = random.Random(4)
+    key = "sk-proj-" + values._chars(rng, values._URLSAFE, 72) + "T3BlbkFJ" + values._chars(rng, values._URLSAFE, 72)
     assert entries(f"OPENAI_API_KEY={key}") == ["OpenAI API Key"]
     assert entries("sk-" + "a1B2c3D4e5" * 5) == []
-    assert entries("sk-ant-api03-" + "Ab3-Cd5_Ef" * 9 + "xyz" + "AA") == ["Anthropic API Key"]
+    assert entries(values.SECRET_VALUES["Anthropic API Key"](rng)) == ["Anthropic API Key"]
+    assert entries("sk-ant-api03-" + "Ab3-Cd5_Ef" * 9 + "xyz" + "AA") == []
 
 
 def test_aws_secret_needs_its_label_or_key_id() -> None:
-    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY"
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLKEY"  # AWS's documented key without its EXAMPLE mark
     assert entries(f"aws_secret_access_key = {secret}") == ["AWS Secret Access Key"]
     assert entries(f"AKIAIOSFODNN7EXAMPLF,{secret}") == ["AWS Access Key ID", "AWS Secret Access Key"]
     assert entries(f"checksum {secret}") == []

@@ -140,6 +140,55 @@ class ClientStats:
     by_template: dict[str, int] = field(default_factory=dict)
 
 
+class PageTooLarge(Exception):
+    """A page body passed its byte cap while streaming; it was dropped unread past the cap."""
+
+    def __init__(self, bytes_read: int) -> None:
+        super().__init__(f"page body passed {bytes_read} bytes")
+        self.bytes_read = bytes_read
+
+
+@dataclass(slots=True)
+class PageSizer:
+    """Picks the `limit` of each page so one page body stays near `budget_bytes`.
+
+    The first page asks for `max_limit`: its body is read as a stream and dropped once it passes
+    twice the budget (`max_body_bytes`), then asked again with a smaller limit. That cap bounds
+    memory at no cost on organizations whose pages fit, where a smaller first page would cost one
+    more request. Every later page divides the budget by the bytes per item measured so far; the
+    estimate follows a larger page at once and halves at most per page when items get smaller, so
+    one page of small items among large ones does not ask for a huge next page. At limit 1 there
+    is no cap: a single item is read whatever its size.
+    """
+
+    budget_bytes: int
+    max_limit: int
+    limit: int = field(init=False)
+    _item_bytes: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.limit = max(1, self.max_limit)
+
+    def _clamp(self, value: float) -> int:
+        return max(1, min(self.max_limit, int(value)))
+
+    @property
+    def max_body_bytes(self) -> int | None:
+        return None if self.limit <= 1 else 2 * self.budget_bytes
+
+    def measured(self, body_bytes: int, items: int) -> None:
+        if items <= 0:
+            return
+        self._item_bytes = max(body_bytes / items, self._item_bytes / 2)
+        self.limit = self._clamp(self.budget_bytes / self._item_bytes)
+
+    def too_large(self, bytes_read: int) -> None:
+        # bytes_read is less than the whole body, so this limit is still an upper bound: shrink
+        # by at least one so a retry never asks for the same page again.
+        self._item_bytes = max(self._item_bytes, bytes_read / self.limit)
+        self.limit = max(1, min(self.limit - 1, self._clamp(self.budget_bytes / self._item_bytes)))
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of a list endpoint, whichever of the two envelopes it came in."""
@@ -204,7 +253,9 @@ class ApiClient:
     def _endpoint(self, template: str) -> str:
         return f"{self.name} {template}"
 
-    async def _send(self, template: str, url: str, params: Params | None) -> httpx.Response:
+    async def _send(
+        self, template: str, url: str, params: Params | None, max_bytes: int | None = None
+    ) -> httpx.Response:
         async with self._slots:
             await self._limiter.acquire(f"{self.name}:{template}", self._quota_for(template))
             self.stats.requests += 1
@@ -215,9 +266,12 @@ class ApiClient:
                 params=_query(params),
                 headers={"Authorization": f"Bearer {self._key.get_secret_value()}"},
             )
-            response = await self._http.send(request)
+            response = await self._http.send(request, stream=True)
             try:
-                await response.aread()
+                if max_bytes is None:
+                    await response.aread()
+                else:
+                    await _read_capped(response, max_bytes)
             finally:
                 await response.aclose()
             return response
@@ -237,6 +291,14 @@ class ApiClient:
         response, _ = await self._request(template, path_params, params, expect_json, accept_statuses)
         return response
 
+    async def get_json_sized(
+        self, template: str, path_params: Mapping[str, str] | None, params: Params | None, max_bytes: int | None
+    ) -> tuple[Any, int]:
+        """`get_json` that also gives the body's size, and raises PageTooLarge (not retried) once
+        the body passes `max_bytes`."""
+        response, body = await self._request(template, path_params, params, True, frozenset(), max_bytes)
+        return body, len(response.content)
+
     async def _request(
         self,
         template: str,
@@ -244,6 +306,7 @@ class ApiClient:
         params: Params | None,
         expect_json: bool,
         accept_statuses: frozenset[int],
+        max_bytes: int | None = None,
     ) -> tuple[httpx.Response, Any]:
         endpoint = self._endpoint(template)
         url = self.base_url + fill_template(template, path_params)
@@ -252,7 +315,7 @@ class ApiClient:
         while True:
             response: httpx.Response | None = None
             try:
-                response = await self._send(template, url, params)
+                response = await self._send(template, url, params, max_bytes)
             except ReadOnlyViolation:
                 raise
             except httpx.TimeoutException:
@@ -297,22 +360,43 @@ class ApiClient:
         params: Params | None = None,
         *,
         first_page_params: Params | None = None,
+        sizer: PageSizer | None = None,
     ) -> AsyncIterator[Page]:
         """Yield pages until `has_more` is false. `first_page_params` (e.g. `since_timestamp`) are
-        sent on the first page only; later pages send `after=<last_id>`.
+        sent on the first page only; later pages send `after=<last_id>`. With a `sizer`, each page's
+        `limit` is the sizer's, measured on the pages before it (see `PageSizer`).
 
         The next page is requested as soon as its cursor is known, while the caller processes the
         current one: the server prepares page N+1 while we parse page N. At most one page is ahead.
         """
         endpoint = self._endpoint(template)
         seen_cursors: set[str] = set()
+
+        async def fetch(query: dict[str, ParamValue]) -> Any:
+            if sizer is None:
+                return await self.get_json(template, path_params, query)
+            while True:
+                try:
+                    body, size = await self.get_json_sized(
+                        template, path_params, {**query, "limit": sizer.limit}, sizer.max_body_bytes
+                    )
+                except PageTooLarge as exc:
+                    log.info("GET %s: page at limit=%d passed %d bytes; asking fewer", endpoint, sizer.limit,
+                             exc.bytes_read)
+                    sizer.too_large(exc.bytes_read)
+                    continue
+                data = body.get("data") if isinstance(body, dict) else None
+                sizer.measured(size, len(data) if isinstance(data, list) else 0)
+                return body
+
         first_query: dict[str, ParamValue] = {**(params or {}), **(first_page_params or {})}
-        pending: asyncio.Task[Any] | None = asyncio.ensure_future(self.get_json(template, path_params, first_query))
+        pending: asyncio.Task[Any] | None = asyncio.ensure_future(fetch(first_query))
         try:
             while pending is not None:
                 body = await pending
                 pending = None
                 page = parse_page(body, endpoint)
+                del body
                 if page.has_more:
                     next_cursor = page.last_id or _last_object_id(page.data)
                     if not next_cursor:
@@ -323,14 +407,30 @@ class ApiClient:
                         )
                     seen_cursors.add(next_cursor)
                     query: dict[str, ParamValue] = {**(params or {}), "after": next_cursor}
-                    pending = asyncio.ensure_future(self.get_json(template, path_params, query))
+                    pending = asyncio.ensure_future(fetch(query))
                 yield page
+                # Drop our hold on this page before the next one is parsed: two parsed pages
+                # alive at once would double the peak.
+                del page
         finally:
             if pending is not None:
                 pending.cancel()
                 # Retrieve the outcome so an abandoned prefetch never logs "exception never retrieved".
                 with contextlib.suppress(BaseException):
                     await pending
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> None:
+    """`Response.aread` that stops once the decoded body passes `max_bytes`."""
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise PageTooLarge(total)
+        chunks.append(chunk)
+    # What `aread` itself stores, so `.content` and `.json()` work as after a plain read.
+    response._content = b"".join(chunks)
 
 
 def _last_object_id(data: list[Any]) -> str | None:

@@ -11,7 +11,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from openai_casb.connectors.errors import ApiError, PaginationError
-from openai_casb.connectors.http import ApiClient, ParamValue
+from openai_casb.connectors.http import ApiClient, PageSizer, ParamValue
 from openai_casb.connectors.models import admin as am
 from openai_casb.connectors.models import compliance as cm
 from openai_casb.connectors.retry import Retrier, RetriesExhausted, Transient, is_retryable_status
@@ -54,9 +54,10 @@ async def pages_of(
     path_params: dict[str, str] | None = None,
     params: dict[str, ParamValue] | None = None,
     first_page_params: dict[str, ParamValue] | None = None,
+    sizer: PageSizer | None = None,
 ) -> AsyncIterator[list[M]]:
     endpoint = f"{client.name} {template}"
-    async for page in client.paginate(template, path_params, params, first_page_params=first_page_params):
+    async for page in client.paginate(template, path_params, params, first_page_params=first_page_params, sizer=sizer):
         yield parse_items(model, page.data, endpoint)
 
 
@@ -113,6 +114,7 @@ class ComplianceReader:
         page_size: int = 100,
         conversations_page_size: int = 200,
         users_page_size: int = 200,
+        conversations_page_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.client = client
         self.workspace = {"workspace_id": workspace_id}
@@ -120,6 +122,7 @@ class ComplianceReader:
         self.page_size = page_size
         self.conversations_page_size = conversations_page_size
         self.users_page_size = users_page_size
+        self.conversations_page_bytes = conversations_page_bytes
 
     def users(self) -> AsyncIterator[list[cm.WorkspaceUser]]:
         return pages_of(self.client, WS_USERS, cm.WorkspaceUser, self.workspace, {"limit": self.users_page_size})
@@ -133,6 +136,8 @@ class ComplianceReader:
     def conversations(self, since: float | None) -> AsyncIterator[list[cm.Conversation]]:
         # since_timestamp on the first page only: with `after` the API rejects (1.1.5) or ignores (1.1.1) it.
         first: dict[str, ParamValue] | None = {"since_timestamp": int(since)} if since is not None else None
+        # `limit` follows the bytes per conversation measured so far (PageSizer), at most the page size.
+        sizer = PageSizer(self.conversations_page_bytes, self.conversations_page_size)
         return pages_of(
             self.client,
             WS_CONVERSATIONS,
@@ -140,6 +145,7 @@ class ComplianceReader:
             self.workspace,
             {"limit": self.conversations_page_size},
             first,
+            sizer,
         )
 
     async def log_files(self, event_type: str, after_epoch: float) -> AsyncIterator[list[cm.LogFileRef]]:

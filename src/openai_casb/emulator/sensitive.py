@@ -69,7 +69,7 @@ def openai_api_key(rng: random.Random) -> str:
 
 
 def private_key(rng: random.Random) -> str:
-    body = base64.b64encode(rng.randbytes(144)).decode()
+    body = base64.b64encode(b"\x30\x81\x90" + rng.randbytes(144)).decode()  # DER SEQUENCE, as DLP checks
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END RSA PRIVATE KEY-----"
 

@@ -224,7 +224,9 @@ def jwt(rng: Rng) -> str:
 
 
 def pem(rng: Rng, kind: str = "RSA PRIVATE KEY") -> str:
-    body = base64.b64encode(rng.randbytes(rng.randint(300, 900))).decode()
+    # A real key's body is DER (a SEQUENCE: 0x30) or OpenSSH's magic, which the detector checks.
+    head = b"openssh-key-v1\x00" if kind.startswith("OPENSSH") else b"\x30\x82"
+    body = base64.b64encode(head + rng.randbytes(rng.randint(300, 900))).decode()
     lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----"
 

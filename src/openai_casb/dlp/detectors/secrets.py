@@ -1,39 +1,70 @@
 """Credentials and Secrets: cloud keys, API tokens, JWTs and PEM private keys.
 
 Every pattern starts from a literal the issuer puts in the token (`AKIA`, `ghp_`, `T3BlbkFJ`,
-`-----BEGIN`), which keeps both the scan fast and false positives rare.
+`-----BEGIN`), which keeps both the scan fast and false positives rare. Entropy and placeholder
+checks look at a value's variable part only: a fixed prefix (`https://hooks.slack.com/...`)
+would lend a placeholder the entropy it lacks. Published examples (see `examples`) are reported
+by a Low twin of each detector, so they show at confidence Low and never count by default.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+
 from openai_casb.dlp import validators as v
 from openai_casb.dlp.detectors.base import Detector, mask_pem, mask_secret, single_entry
+from openai_casb.dlp.detectors.examples import is_example, is_placeholder
 from openai_casb.dlp.settings import Confidence
 
 PROFILE = "Credentials and Secrets"
+
+Check = Callable[[str], bool]
 
 
 def _same(value: str) -> str:
     return value
 
 
-def _secret(key: str, entry: str, pattern: str, check: object, prefix: int, *, segment: str = "token",
-            value_group: int = 0, max_length: int = 256, keywords: tuple[str, ...] = (),
-            scan: str | None = None) -> Detector:
-    assert callable(check)
-    return Detector(
-        key=key, profile=PROFILE, entries=(entry,), pattern=pattern, segment=segment,
-        classify=single_entry(entry, check), keywords=keywords, base=Confidence.HIGH,
-        max_length=max_length, value_group=value_group, mask=mask_secret(prefix), normalize=_same,
-        scan_pattern=scan,
-    )
+def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float = 0.0,
+            check: Check | None = None, body: Callable[[str], str] | None = None,
+            base: Confidence = Confidence.HIGH, keywords: tuple[str, ...] = (), segment: str = "token",
+            value_group: int = 0, max_length: int = 256, scan: str | None = None) -> tuple[Detector, ...]:
+    """The detector and its Low twin for published examples (same pattern, other verdict).
+
+    `prefix` is the public part kept by the mask; `body` gives the variable part that entropy
+    and placeholder checks measure (default: what follows `prefix`)."""
+    part = body or (lambda value: value[prefix:])
+
+    def real(value: str) -> bool:
+        secret = part(value)
+        return (not is_placeholder(secret) and not is_example(key, value, secret)
+                and v.shannon_entropy(secret) >= entropy and (check is None or check(value)))
+
+    def example(value: str) -> bool:
+        return is_example(key, value, part(value))
+
+    def make(suffix: str, check: Check, confidence: Confidence, words: tuple[str, ...]) -> Detector:
+        return Detector(
+            key=key + suffix, profile=PROFILE, entries=(entry,), pattern=pattern, segment=segment,
+            classify=single_entry(entry, check), keywords=words, base=confidence, max_length=max_length,
+            value_group=value_group, mask=mask_secret(prefix), normalize=_same, scan_pattern=scan,
+        )
+
+    return make("", real, base, keywords), make(":example", example, Confidence.LOW, ())
 
 
-def _entropy_at_least(limit: float) -> object:
-    def check(value: str) -> bool:
-        return v.shannon_entropy(value) >= limit
+def _after(separator: str) -> Callable[[str], str]:
+    return lambda value: value.rsplit(separator, 1)[-1]
 
-    return check
+
+def _mixed_case(value: str) -> bool:
+    """Random base64 has both cases (all 40 characters of one case: ~1 in 10^9); hex digests,
+    git hashes and lowercase Django keys do not."""
+    return any(c.isupper() for c in value) and any(c.islower() for c in value)
 
 
 def _github_ok(value: str) -> bool:
@@ -48,66 +79,141 @@ def _azure_key_ok(value: str) -> bool:
     return v.base64_key_ok(value, 64)
 
 
+def _account_key(value: str) -> str:
+    return value.split("AccountKey=", 1)[1].split(";", 1)[0] if "AccountKey=" in value else ""
+
+
 def _azure_connection_ok(value: str) -> bool:
-    key = value.split("AccountKey=", 1)[1].split(";", 1)[0] if "AccountKey=" in value else ""
-    return _azure_key_ok(key)
+    return _azure_key_ok(_account_key(value))
+
+
+def _openai_body(value: str) -> str:
+    return value.split("-", 2)[-1].replace("T3BlbkFJ", "")
+
+
+def _legacy_openai_body(value: str) -> str:
+    return value[3:].replace("T3BlbkFJ", "")
+
+
+_JWT_EXAMPLES = "jwt"
+
+
+def _jwt_unsigned(value: str) -> bool:
+    """`alg: none` or an empty signature: anyone can forge it, so it authenticates nothing."""
+    header_part, _, rest = value.partition(".")
+    if not rest.rpartition(".")[2]:
+        return True
+    try:
+        header = json.loads(base64.urlsafe_b64decode(header_part + "=" * (-len(header_part) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and str(header.get("alg", "")).lower() == "none"
+
+
+def _jwt_real(value: str) -> bool:
+    return v.jwt_ok(value) and not _jwt_unsigned(value) and not is_example(_JWT_EXAMPLES, value, value)
+
+
+def _jwt_example(value: str) -> bool:
+    return v.jwt_ok(value) and (_jwt_unsigned(value) or is_example(_JWT_EXAMPLES, value, value))
+
+
+_PEM_LINE = re.compile(r"-----(BEGIN|END) ([A-Z ]+)-----")
+_DER_KINDS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
+_OPENSSH_MAGIC = "b3BlbnNzaC1rZXktdjE"  # base64 of "openssh-key-v1"
+
+
+def _pem_body(value: str) -> tuple[bool, str]:
+    """(has RFC 1421 headers such as Proc-Type/DEK-Info, base64 body without whitespace)."""
+    lines = value.splitlines()[1:-1] if "\n" in value else value.split("-----")[2].split()
+    headers = any(":" in line for line in lines)
+    return headers, "".join("".join(line.split()) for line in lines if ":" not in line)
 
 
 def _pem_ok(value: str) -> bool:
-    begin = value.split("-----")[1]
-    end = value.rsplit("-----", 2)[-2]
-    return begin.replace("BEGIN", "END", 1) == end
+    """Labels agree and the body is a key, not `XXXX` or `...`: DER (a SEQUENCE, base64 `MI`)
+    for PKCS#1/PKCS#8/SEC1 keys, the openssh-key-v1 magic for OpenSSH keys. Encrypted legacy
+    PEM (Proc-Type/DEK-Info headers) and PGP blocks are ciphertext/packets: any real base64."""
+    labels = _PEM_LINE.findall(value)
+    if len(labels) < 2 or labels[0][1] != labels[-1][1] or labels[0][0] != "BEGIN" or labels[-1][0] != "END":
+        return False
+    kind = labels[0][1].strip()
+    headers, body = _pem_body(value)
+    if v.shannon_entropy(body) < 4.0:  # random base64 is near 6 bits a character
+        return False
+    if kind == "OPENSSH PRIVATE KEY":
+        return body.startswith(_OPENSSH_MAGIC)
+    if kind in _DER_KINDS and not headers:
+        usable = body.rstrip("=")
+        try:
+            der = base64.b64decode(usable[: len(usable) // 4 * 4], validate=True)
+        except (ValueError, binascii.Error):
+            return False
+        return len(der) >= 32 and der[0] == 0x30
+    return True
 
 
 _AWS_ID = r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}"
 _LABEL_SEP = r"[\"']?[ \t]{0,3}(?::|=|=>|:=)[ \t]{0,3}[\"']?"
+_KEY_LABEL = r"(?i:secret[_\-]?(?:access[_\-]?)?key)"
 
 DETECTORS: tuple[Detector, ...] = (
-    _secret("aws_key_id", "AWS Access Key ID", _AWS_ID, _entropy_at_least(2.8), 4),
+    *_secret("aws_key_id", "AWS Access Key ID", _AWS_ID, 4, entropy=2.3),
     # A secret key is 40 base64 characters: only credible next to its key id or a label naming it.
-    _secret("aws_secret_labelled", "AWS Secret Access Key",
-            r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)[A-Za-z0-9_ .\-]{0,20}" + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
-            _entropy_at_least(3.5), 0, segment="line", value_group=1,
-            scan=r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)"),
-    _secret("aws_secret_paired", "AWS Secret Access Key",
-            _AWS_ID + r"[\"']?[ \t,;|:=]{1,10}[\"']?([A-Za-z0-9/+]{40})",
-            _entropy_at_least(3.5), 0, segment="line", value_group=1, scan=_AWS_ID + r"[\"']?[ \t,;|:=]"),
-    _secret("gcp_api_key", "Google Cloud API Key", r"AIza[0-9A-Za-z_\-]{35}", _entropy_at_least(3.0), 4),
-    _secret("azure_storage_key", "Azure Storage Account Key",
-            r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)" + _LABEL_SEP
-            + r"([A-Za-z0-9+/]{86}==)", _azure_key_ok, 0, segment="line", value_group=1,
-            scan=r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)"),
-    _secret("azure_connection_string", "Azure Storage Connection String",
-            r"DefaultEndpointsProtocol=https?;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/]{86}=="
-            r"(?:;EndpointSuffix=[A-Za-z0-9]{1,20}(?:\.[A-Za-z0-9]{1,20}){0,5})?",
-            _azure_connection_ok, 44, segment="line", max_length=300,
-            scan=r"DefaultEndpointsProtocol=https?;AccountName="),
-    _secret("github_token", "GitHub Token", r"gh[pousr]_[A-Za-z0-9]{36}", _github_ok, 4),
-    _secret("github_fine_grained", "GitHub Token", r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
-            _entropy_at_least(3.5), 11),
-    _secret("openai_key", "OpenAI API Key",
-            r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}",
-            _entropy_at_least(3.5), 8, max_length=420, scan=r"sk-(?:proj|svcacct|admin)-"),
-    _secret("openai_legacy_key", "OpenAI API Key", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
-            _entropy_at_least(3.5), 3),
-    _secret("anthropic_key", "Anthropic API Key", r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_\-]{93}AA",
-            _entropy_at_least(3.5), 13, scan=r"sk-ant-(?:api03|admin01)-"),
-    _secret("slack_token", "Slack Token", r"xox[baprs]-(?:[0-9]{1,13}-){1,3}[A-Za-z0-9]{24,34}",
-            _entropy_at_least(3.0), 5, scan=r"xox[baprs]-[0-9]"),
-    _secret("slack_webhook", "Slack Webhook URL",
-            r"https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}",
-            _entropy_at_least(3.0), 33, scan=r"https://hooks\.slack\.com/(?:services|workflows)/T"),
-    _secret("stripe_key", "Stripe Secret Key", r"(?:sk|rk)_live_[A-Za-z0-9]{24,99}", _entropy_at_least(3.0), 8,
-            scan=r"(?:sk|rk)_live_[A-Za-z0-9]{24}"),
-    _secret("npm_token", "npm Token", r"npm_[A-Za-z0-9]{36}", _npm_ok, 4),
-    _secret("pypi_token", "PyPI Token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300}", _entropy_at_least(3.5), 5,
-            max_length=320, scan=r"pypi-AgEIcHlwaS5vcmc"),
-    Detector(
-        key="jwt", profile=PROFILE, entries=("JSON Web Token",), pattern=r"eyJ[A-Za-z0-9_\-]{5,1000}\.",
-        scan_pattern=r"eyJ[A-Za-z0-9_\-]{5}",
-        segment="token", classify=single_entry("JSON Web Token", v.jwt_ok), base=Confidence.HIGH,
-        extend=r"[A-Za-z0-9_\-]{2,8000}\.[A-Za-z0-9_\-]{0,2000}", max_length=11000, mask=mask_secret(3),
-        normalize=_same,
+    *_secret("aws_secret_labelled", "AWS Secret Access Key",
+             r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)[A-Za-z0-9_ .\-]{0,20}" + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
+             0, entropy=3.5, check=_mixed_case, segment="line", value_group=1,
+             scan=r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)"),
+    *_secret("aws_secret_paired", "AWS Secret Access Key",
+             _AWS_ID + r"[\"']?[ \t,;|:=]{1,10}[\"']?([A-Za-z0-9/+]{40})",
+             0, entropy=3.5, check=_mixed_case, segment="line", value_group=1, scan=_AWS_ID + r"[\"']?[ \t,;|:=]"),
+    # `secret_key = "..."` as in Terraform's provider "aws" block, the key id on another line:
+    # Low alone, High when the word aws is within the keyword window.
+    *_secret("aws_secret_keyed", "AWS Secret Access Key", _KEY_LABEL + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
+             0, entropy=3.5, check=_mixed_case, base=Confidence.LOW, keywords=("aws",), segment="line",
+             value_group=1, scan=_KEY_LABEL),
+    *_secret("gcp_api_key", "Google Cloud API Key", r"AIza[0-9A-Za-z_\-]{35}", 4, entropy=3.0),
+    *_secret("azure_storage_key", "Azure Storage Account Key",
+             r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)" + _LABEL_SEP
+             + r"([A-Za-z0-9+/]{86}==)", 0, check=_azure_key_ok, segment="line", value_group=1,
+             scan=r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)"),
+    *_secret("azure_connection_string", "Azure Storage Connection String",
+             r"DefaultEndpointsProtocol=https?;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/]{86}=="
+             r"(?:;EndpointSuffix=[A-Za-z0-9]{1,20}(?:\.[A-Za-z0-9]{1,20}){0,5})?",
+             44, check=_azure_connection_ok, body=_account_key, segment="line", max_length=300,
+             scan=r"DefaultEndpointsProtocol=https?;AccountName="),
+    *_secret("github_token", "GitHub Token", r"gh[pousr]_[A-Za-z0-9]{36}", 4, check=_github_ok),
+    *_secret("github_fine_grained", "GitHub Token", r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}", 11, entropy=3.5),
+    *_secret("openai_key", "OpenAI API Key",
+             r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}",
+             8, entropy=3.5, body=_openai_body, max_length=420, scan=r"sk-(?:proj|svcacct|admin)-"),
+    *_secret("openai_legacy_key", "OpenAI API Key", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", 3,
+             entropy=3.5, body=_legacy_openai_body),
+    *_secret("anthropic_key", "Anthropic API Key", r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_\-]{93}AA", 13,
+             entropy=3.5, scan=r"sk-ant-(?:api03|admin01)-"),
+    *_secret("slack_token", "Slack Token", r"xox[baprs]-(?:[0-9]{1,13}-){1,3}[A-Za-z0-9]{24,34}", 5,
+             entropy=3.0, body=_after("-"), scan=r"xox[baprs]-[0-9]"),
+    *_secret("slack_webhook", "Slack Webhook URL",
+             r"https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}",
+             33, entropy=3.0, body=_after("/"), scan=r"https://hooks\.slack\.com/(?:services|workflows)/T"),
+    *_secret("stripe_key", "Stripe Secret Key", r"(?:sk|rk)_live_[A-Za-z0-9]{24,99}", 8, entropy=3.0,
+             scan=r"(?:sk|rk)_live_[A-Za-z0-9]{24}"),
+    # Test-mode keys work against Stripe's test environment only (no money, no customer data):
+    # the same entry, at Low, so they show when asked for and defaults do not change.
+    *_secret("stripe_test_key", "Stripe Secret Key", r"(?:sk|rk)_test_[A-Za-z0-9]{24,99}", 8, entropy=3.0,
+             base=Confidence.LOW, scan=r"(?:sk|rk)_test_[A-Za-z0-9]{24}"),
+    *_secret("npm_token", "npm Token", r"npm_[A-Za-z0-9]{36}", 4, check=_npm_ok),
+    *_secret("pypi_token", "PyPI Token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300}", 5, entropy=3.5,
+             body=lambda value: value[20:], max_length=320, scan=r"pypi-AgEIcHlwaS5vcmc"),
+    *(
+        Detector(
+            key=key, profile=PROFILE, entries=("JSON Web Token",), pattern=r"eyJ[A-Za-z0-9_\-]{5,1000}\.",
+            scan_pattern=r"eyJ[A-Za-z0-9_\-]{5}",
+            segment="token", classify=single_entry("JSON Web Token", check), base=base,
+            extend=r"[A-Za-z0-9_\-]{2,8000}\.[A-Za-z0-9_\-]{0,2000}", max_length=11000, mask=mask_secret(3),
+            normalize=_same,
+        )
+        for key, check, base in (("jwt", _jwt_real, Confidence.HIGH), ("jwt:example", _jwt_example, Confidence.LOW))
     ),
     Detector(
         key="pem_private_key", profile=PROFILE, entries=("PEM Private Key",),
