@@ -44,7 +44,7 @@ WORDS = [
     "customers",
 ]
 PLANTED = [
-    "card number 4111 1111 1111 1111",
+    "card number 4716 2810 3355 7292",
     "ssn 536-22-1947",
     "iban GB82 WEST 1234 5698 7654 32",
     "aws key AKIA2OGYBAH6QJ7ZXK5C",

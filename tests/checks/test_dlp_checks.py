@@ -7,7 +7,7 @@ from openai_casb.checks.findings import dlp_conversation_file, dlp_gpt_file, dlp
 from openai_casb.inventory.model import AssetKind, EntryMatch, FileRef, FileScan
 from openai_casb.policy import Policy
 
-RAW_CARD = "4111-1111-1111-1111"
+RAW_CARD = "4716-2810-3355-7292"
 CASES = [
     (dlp_conversation_file, AssetKind.CONVERSATION_FILE, "conversation"),
     (dlp_gpt_file, AssetKind.GPT_FILE, "gpt"),

@@ -26,7 +26,7 @@ dlp:
   limits:
     timeout_seconds: 30
 """
-SECRET_TEXT = "card number 4111 1111 1111 1111\nproject PRJ-123456 and PRJ-654321\n"
+SECRET_TEXT = "card number 4716 2810 3355 7292\nproject PRJ-123456 and PRJ-654321\n"
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_never_prints_raw_values(folder: Path) -> None:
             app, ["dlp", "scan", str(folder / "docs"), "--policy", str(folder / "policy.yaml"), "--format", fmt]
         )
         assert result.exit_code == 0
-        for value in ("4111 1111 1111 1111", "PRJ-123456", "PRJ-654321"):
+        for value in ("4716 2810 3355 7292", "PRJ-123456", "PRJ-654321"):
             assert value not in result.output
     assert "secret.txt" in result.output
 
@@ -111,7 +111,7 @@ def test_entry_names_of_an_encrypted_zip_are_masked_in_notes(tmp_path: Path) -> 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("AKIAEL35CRPBUJFUPCR4.txt", "x")
-        archive.writestr("card 4111 1111 1111 1111.bin", "x")
+        archive.writestr("card 4716 2810 3355 7292.bin", "x")
     data = bytearray(out.getvalue())
     for header, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # the "encrypted" flag of `zip -P`
         at = data.find(header)
@@ -125,8 +125,8 @@ def test_entry_names_of_an_encrypted_zip_are_masked_in_notes(tmp_path: Path) -> 
     assert verdict["reason"] == "encrypted"
     assert len(verdict["notes"]) == 2
     assert "AKIAEL35CRPBUJFUPCR4" not in result.output
-    assert "4111 1111 1111 1111" not in result.output
-    assert "**** **** **** 1111" in verdict["notes"][1]
+    assert "4716 2810 3355 7292" not in result.output
+    assert "**** **** **** 7292" in verdict["notes"][1]
 
 
 def test_unreadable_subfolder_is_a_not_scanned_entry(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ def entries(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("number", "brand"),
     [
-        ("4111111111111111", "Visa Card Number"),
+        ("4716281033557292", "Visa Card Number"),
         ("5555 5555 5555 4444", "Mastercard Card Number"),
         ("2223-0031-2200-3222", "Mastercard Card Number"),
         ("3782 822463 10005", "Amex Card Number"),

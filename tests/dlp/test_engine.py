@@ -14,7 +14,7 @@ from openai_casb.dlp.settings import DlpSettings, ProfileSettings
 FIN = "Financial Information"
 IDS = "Social Security, Insurance, Tax and Identifier Numbers"
 SEC = "Credentials and Secrets"
-VISA = "4111 1111 1111 1111"
+VISA = "4716 2810 3355 7292"
 
 
 def engine(backend: str = "auto", **settings: object) -> DlpEngine:
@@ -160,5 +160,5 @@ def test_redact_masks_each_detection_as_samples_are_masked() -> None:
     assert len(samples) == 3
     assert all(sample in redacted for sample in samples)
     assert redacted.startswith("entry AKIA")
-    assert redacted.endswith("1111.bin, SSN ***-**-****; plain words stay")
+    assert redacted.endswith("7292.bin, SSN ***-**-****; plain words stay")
     assert dlp.redact("entry ok.txt not scanned: encrypted") == "entry ok.txt not scanned: encrypted"

@@ -8,7 +8,7 @@ from files.builders import pdf_bytes
 from openai_casb.dlp.extract import Budget, ExtractionLimits, NotScanned, extract_file
 
 LIMITS = ExtractionLimits()
-NOTES = b"notes about %PDF-1.7 handling\naws_key AKIAIOSFODNN7EXAMPLE card 4111 1111 1111 1111\nend of file %%EOF\n"
+NOTES = b"notes about %PDF-1.7 handling\naws_key AKIAIOSFODNN7EXAMPLE card 4716 2810 3355 7292\nend of file %%EOF\n"
 
 
 def read(data: bytes, name: str) -> tuple[str, list[str]]:
@@ -20,14 +20,14 @@ def read(data: bytes, name: str) -> tuple[str, list[str]]:
 def test_text_with_a_pdf_header_after_other_bytes_is_read_as_text() -> None:
     text, notes = read(NOTES, "notes.txt")
     assert "AKIAIOSFODNN7EXAMPLE" in text
-    assert "4111 1111 1111 1111" in text
+    assert "4716 2810 3355 7292" in text
     assert notes == ["malformed PDF (PdfReadError); read as text"]
 
 
 def test_the_fallback_reads_by_the_text_flavour_of_the_name() -> None:
-    data = b'{"note": "%PDF-1.7", "card": "\\u0034111 1111 1111 1111", "end": "%%EOF"}'
-    assert "4111 1111 1111 1111" in read(data, "x.json")[0]
-    assert "\\u0034111" in read(data, "x.txt")[0]
+    data = b'{"note": "%PDF-1.7", "card": "\\u0034716 2810 3355 7292", "end": "%%EOF"}'
+    assert "4716 2810 3355 7292" in read(data, "x.json")[0]
+    assert "\\u0034716" in read(data, "x.txt")[0]
 
 
 def test_a_real_pdf_after_leading_junk_is_still_read_as_a_pdf() -> None:

@@ -13,7 +13,7 @@ from openai_casb.dlp.settings import DlpSettings
 
 LIMITS = ExtractionLimits(timeout_seconds=30, memory_mb=512)
 # A card number only JSON reading reveals: "\u0034" is "4" once the escape is decoded.
-ESCAPED_CARD = b'{"card":"\\u0034111 1111 1111 1111"}'
+ESCAPED_CARD = b'{"card":"\\u0034716 2810 3355 7292"}'
 
 
 def _engine() -> DlpEngine:

@@ -16,7 +16,7 @@ from openai_casb.dlp.scanner import MAX_NOTE_CHARS, FileScanner, LocalFileResult
 
 # Valid by checksum and with their keywords close by, so every confidence level counts them.
 PLANTED_LINES = [
-    "Customer credit card number: 4111 1111 1111 1111 (visa)",
+    "Customer credit card number: 4716 2810 3355 7292 (visa)",
     "Employee SSN (social security number): 536-22-1947",
     "Wire to IBAN GB82 WEST 1234 5698 7654 32 today",
     "AWS access key id: AKIA2OGYBAH6QJ7ZXK5C",
@@ -81,7 +81,7 @@ def test_format_round_trips_planted_values(
     assert found == expected
     assert result.matched_profiles
     shown = repr(result)
-    for secret in ("4111 1111 1111 1111", "536-22-1947", "AKIA2OGYBAH6QJ7ZXK5C"):
+    for secret in ("4716 2810 3355 7292", "536-22-1947", "AKIA2OGYBAH6QJ7ZXK5C"):
         assert secret not in shown
 
 
@@ -96,7 +96,7 @@ def test_wrongly_named_file_round_trips(tmp_path: Path, expected: dict[tuple[str
 # Archive entry names that hold values: the notes that name skipped entries must mask them.
 LEAKY_NAMES = {
     "AKIAEL35CRPBUJFUPCR4.txt": "AKIAEL35CRPBUJFUPCR4",
-    "card 4111 1111 1111 1111.bin": "4111 1111 1111 1111",
+    "card 4716 2810 3355 7292.bin": "4716 2810 3355 7292",
     # Long enough that shortening the note would cut the key in half if it came before masking.
     "x" * (MAX_NOTE_CHARS - 30) + " AKIA2OGYBAH6QJ7ZXK5C.txt": "AKIA2OGYBAH6QJ7ZXK5C",
 }
@@ -129,7 +129,7 @@ def test_entry_names_in_notes_are_masked_when_printed_and_cached(tmp_path: Path,
     reason = "encrypted" if encrypted else "unsupported format: binary content"
     assert result.notes[:2] == (
         f"entry AKIA********\u2026.txt not scanned: {reason}",
-        f"entry card **** **** **** 1111.bin not scanned: {reason}",
+        f"entry card **** **** **** 7292.bin not scanned: {reason}",
     )
     assert result.notes[2].startswith("entry xxx")
     assert "AKIA****" in result.notes[2]

@@ -13,7 +13,7 @@ from openai_casb.dlp.extract import ExtractionLimits, extract_file
 from openai_casb.dlp.settings import DlpSettings
 from openai_casb.emulator.filegen import build
 
-LINES = ["Quarterly notes", "card 4111 1111 1111 1111 on file"]
+LINES = ["Quarterly notes", "card 4716 2810 3355 7292 on file"]
 
 
 @pytest.fixture(scope="module")

@@ -30,11 +30,11 @@ from tests.scanning.oracle import T
 from tests.scanning.test_lifecycle_across_scans import NOW, _ts, snapshot
 from tests.scanning.test_webhooks_after_scan import Receiver
 
-CARD = "4111 1111 1111 1111"
-AWS = "AKIAIOSFODNN7EXAMPLE"
+CARD = "4716 2810 3355 7292"
+AWS = "AKIAZ7Q4M2XK5P3R6T2W"
 NEEDLES = (CARD, CARD.replace(" ", ""), AWS)
 FILE_NAME = f"{AWS} {CARD}.txt"
-MASKED_CARD = "**** **** **** 1111"
+MASKED_CARD = "**** **** **** 7292"
 EXPORT_FORMATS = ("json", "csv", "ocsf", "sarif", "html", "markdown")
 PORTS = (19731, 19732)  # this test's emulator and webhook receiver (a private range)
 CONTENT = base64.b64encode(f"card {CARD}\naws key {AWS}\n".encode()).decode()

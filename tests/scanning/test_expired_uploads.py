@@ -42,7 +42,7 @@ def _snapshot(expired: bool) -> dict[str, Any]:
         "created_at": NOW.timestamp() - 3600, "last_active_at": NOW.timestamp() - 60, "title": "cards",
         "messages": {"object": "list", "has_more": False, "data": [copy.deepcopy(message)]},
     }
-    content = base64.b64encode(b"card 4111 1111 1111 1111\n").decode()
+    content = base64.b64encode(b"card 4716 2810 3355 7292\n").decode()
     return {
         "workspace": {"id": WORKSPACE},
         "compliance": {"users": [USER], "conversations": [conversation]},

@@ -20,7 +20,7 @@ from openai_casb.store import Store
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 TITLE_KEY = "sk-proj-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeT3BlbkFJaBcDeFgHiJkLmNoPqRsTuV"
 GPT_NAME = "Risk-assessment-helper-bot"
-CARD = "4111 1111 1111 1111"
+CARD = "4716 2810 3355 7292"
 
 
 def _snapshot(tmp_path: Path) -> Path:
