@@ -19,6 +19,7 @@ from openai_casb.dlp import validators as v
 from openai_casb.dlp.detectors.base import Detector, mask_pem, mask_secret, single_entry
 from openai_casb.dlp.detectors.examples import is_example, is_placeholder
 from openai_casb.dlp.settings import Confidence
+from openai_casb.dlp.validators import Form
 
 PROFILE = "Credentials and Secrets"
 
@@ -33,28 +34,29 @@ def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float =
             check: Check | None = None, body: Callable[[str], str] | None = None,
             base: Confidence = Confidence.HIGH, keywords: tuple[str, ...] = (), segment: str = "token",
             value_group: int = 0, max_length: int = 256, scan: str | None = None) -> tuple[Detector, ...]:
-    """The detector and its Low twin for published examples (same pattern, other verdict).
+    """The detector of one kind of secret; published examples are judged `sample` (Low, keywords
+    or not), so one pattern serves both verdicts.
 
     `prefix` is the public part kept by the mask; `body` gives the variable part that entropy
     and placeholder checks measure (default: what follows `prefix`)."""
     part = body or (lambda value: value[prefix:])
 
-    def real(value: str) -> bool:
+    def valid(value: str) -> bool:
         secret = part(value)
-        return (not is_placeholder(secret) and not is_example(key, value, secret)
-                and v.shannon_entropy(secret) >= entropy and (check is None or check(value)))
+        if is_example(key, value, secret):
+            return True
+        return (not is_placeholder(secret) and v.shannon_entropy(secret) >= entropy
+                and (check is None or check(value)))
 
-    def example(value: str) -> bool:
-        return is_example(key, value, part(value))
+    def judge(text: str, start: int, end: int) -> Form | None:
+        value = text[start:end]
+        return "sample" if is_example(key, value, part(value)) else None
 
-    def make(suffix: str, check: Check, confidence: Confidence, words: tuple[str, ...]) -> Detector:
-        return Detector(
-            key=key + suffix, profile=PROFILE, entries=(entry,), pattern=pattern, segment=segment,
-            classify=single_entry(entry, check), keywords=words, base=confidence, max_length=max_length,
-            value_group=value_group, mask=mask_secret(prefix), normalize=_same, scan_pattern=scan,
-        )
-
-    return make("", real, base, keywords), make(":example", example, Confidence.LOW, ())
+    return (Detector(
+        key=key, profile=PROFILE, entries=(entry,), pattern=pattern, segment=segment,
+        classify=single_entry(entry, valid), keywords=keywords, base=base, max_length=max_length,
+        value_group=value_group, mask=mask_secret(prefix), normalize=_same, scan_pattern=scan, judge=judge,
+    ),)
 
 
 def _after(separator: str) -> Callable[[str], str]:
@@ -110,12 +112,10 @@ def _jwt_unsigned(value: str) -> bool:
     return isinstance(header, dict) and str(header.get("alg", "")).lower() == "none"
 
 
-def _jwt_real(value: str) -> bool:
-    return v.jwt_ok(value) and not _jwt_unsigned(value) and not is_example(_JWT_EXAMPLES, value, value)
-
-
-def _jwt_example(value: str) -> bool:
-    return v.jwt_ok(value) and (_jwt_unsigned(value) or is_example(_JWT_EXAMPLES, value, value))
+def _jwt_judge(text: str, start: int, end: int) -> Form | None:
+    """Unsigned tokens and published samples are Low: they authenticate nothing."""
+    value = text[start:end]
+    return "sample" if _jwt_unsigned(value) or is_example(_JWT_EXAMPLES, value, value) else None
 
 
 _PEM_LINE = re.compile(r"-----(BEGIN|END) ([A-Z ]+)-----")
@@ -205,15 +205,12 @@ DETECTORS: tuple[Detector, ...] = (
     *_secret("npm_token", "npm Token", r"npm_[A-Za-z0-9]{36}", 4, check=_npm_ok),
     *_secret("pypi_token", "PyPI Token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300}", 5, entropy=3.5,
              body=lambda value: value[20:], max_length=320, scan=r"pypi-AgEIcHlwaS5vcmc"),
-    *(
-        Detector(
-            key=key, profile=PROFILE, entries=("JSON Web Token",), pattern=r"eyJ[A-Za-z0-9_\-]{5,1000}\.",
-            scan_pattern=r"eyJ[A-Za-z0-9_\-]{5}",
-            segment="token", classify=single_entry("JSON Web Token", check), base=base,
-            extend=r"[A-Za-z0-9_\-]{2,8000}\.[A-Za-z0-9_\-]{0,2000}", max_length=11000, mask=mask_secret(3),
-            normalize=_same,
-        )
-        for key, check, base in (("jwt", _jwt_real, Confidence.HIGH), ("jwt:example", _jwt_example, Confidence.LOW))
+    Detector(
+        key="jwt", profile=PROFILE, entries=("JSON Web Token",), pattern=r"eyJ[A-Za-z0-9_\-]{5,1000}\.",
+        scan_pattern=r"eyJ[A-Za-z0-9_\-]{5}",
+        segment="token", classify=single_entry("JSON Web Token", v.jwt_ok), base=Confidence.HIGH,
+        extend=r"[A-Za-z0-9_\-]{2,8000}\.[A-Za-z0-9_\-]{0,2000}", max_length=11000, mask=mask_secret(3),
+        normalize=_same, judge=_jwt_judge,
     ),
     Detector(
         key="pem_private_key", profile=PROFILE, entries=("PEM Private Key",),
