@@ -3,8 +3,8 @@
 Every pattern starts from a literal the issuer puts in the token (`AKIA`, `ghp_`, `T3BlbkFJ`,
 `-----BEGIN`), which keeps both the scan fast and false positives rare. Entropy and placeholder
 checks look at a value's variable part only: a fixed prefix (`https://hooks.slack.com/...`)
-would lend a placeholder the entropy it lacks. Published examples (see `examples`) are reported
-by a Low twin of each detector, so they show at confidence Low and never count by default.
+would lend a placeholder the entropy it lacks. Published examples (see `examples`) are judged
+`sample` by their detector, so they show at confidence Low and never count by default.
 """
 
 from __future__ import annotations
