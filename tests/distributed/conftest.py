@@ -17,9 +17,14 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from redis import Redis
+
+from openai_casb.store import Store
+from tests.distributed import clocked
 
 REDIS_ENV = "OPENAI_CASB_TEST_REDIS_URL"
 POSTGRES_ENV = "OPENAI_CASB_TEST_POSTGRES_URL"
@@ -153,3 +158,18 @@ def start_scheduler(env: dict[str, str], log_dir: Path) -> subprocess.Popen[byte
         [sys.executable, "-m", "openai_casb.cli", "scheduler", "--schedule-file", str(log_dir / "beat-state")],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    with Redis.from_url(redis_url) as client:
+        yield client
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[Store]:
+    """A PostgreSQL store on a clock the test moves (clocked.Clock), stale after 5 minutes."""
+    with Store.open(postgres_url) as opened:
+        opened.clock = clocked.Clock()
+        opened.scan_stale_after = timedelta(minutes=5)
+        yield opened

@@ -24,50 +24,14 @@ from openai_casb.distributed.settings import DistributedSettings
 from openai_casb.policy import Policy
 from openai_casb.store import Integration, ScanRunningError, ScanStatus, Store
 from openai_casb.store.schema import ScanRow
+from tests.distributed.clocked import NOW, RecordingDispatch
 from tests.distributed.conftest import Workers, wait_for, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LOCK_TTL = 30.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Queued:
-    """A dispatcher that only records: the scan's tasks wait in the queue for as long as the test says."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, int, object]] = []
-
-    def crawl_part(self, scan_id: int, group: str) -> None:
-        self.sent.append(("crawl", scan_id, group))
-
-    def dlp_batch(self, scan_id: int, batch: str) -> None:
-        self.sent.append(("dlp", scan_id, batch))
-
-    def finalize(self, scan_id: int) -> None:
-        self.sent.append(("finalize", scan_id, None))
-
-
-@pytest.fixture
-def redis(redis_url: str) -> Iterator[Redis]:
-    with Redis.from_url(redis_url) as client:
-        yield client
-
-
-@pytest.fixture
-def store(postgres_url: str) -> Iterator[Store]:
-    with Store.open(postgres_url) as opened:
-        opened.clock = Clock()
-        opened.scan_stale_after = timedelta(minutes=5)
-        yield opened
 
 
 @pytest.fixture
@@ -78,7 +42,7 @@ def integration(store: Store) -> Integration:
 
 def runtime(store: Store, redis: Redis, lock_ttl: float = LOCK_TTL) -> work.Runtime:
     return work.Runtime(store=store, redis=redis, config=DistributedSettings(lock_ttl_seconds=lock_ttl),
-                        policy=Policy(), dispatch=Queued())
+                        policy=Policy(), dispatch=RecordingDispatch())
 
 
 def scan_row(store: Store, scan_id: int) -> ScanRow:
@@ -177,7 +141,7 @@ def test_a_failing_beat_logs_and_lets_the_worker_go_on(
     try:
         with Redis.from_url("redis://127.0.0.1:19017/0", socket_connect_timeout=1) as away:
             rt = work.Runtime(store=store, redis=away, config=DistributedSettings(), policy=Policy(),
-                              dispatch=Queued())
+                              dispatch=RecordingDispatch())
             advance(store, timedelta(minutes=4))
             caplog.clear()
             with caplog.at_level(logging.WARNING, logger="openai_casb.distributed.liveness"):
@@ -283,7 +247,7 @@ def test_with_no_worker_a_queued_scan_is_taken_for_dead(real_clock_store: Store,
 def test_a_scan_idle_past_the_limit_is_left_to_die(store: Store, redis: Redis, integration: Integration) -> None:
     """Tasks lost with the broker (a Redis restarted without persistence) never finish: once no part
     of the scan was stored for OPENAI_CASB_SCAN_MAX_IDLE_SECONDS, the beat stops keeping it alive."""
-    rt = work.Runtime(store=store, redis=redis, policy=Policy(), dispatch=Queued(),
+    rt = work.Runtime(store=store, redis=redis, policy=Policy(), dispatch=RecordingDispatch(),
                       config=DistributedSettings(lock_ttl_seconds=LOCK_TTL, scan_max_idle_seconds=60))
     scan_id = work.trigger_scan(rt, integration.id, now=NOW)
     job = jobs.get_job(store.engine, scan_id)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -27,44 +26,7 @@ from openai_casb.distributed.settings import DistributedSettings
 from openai_casb.policy import Policy
 from openai_casb.store import Integration, ScanRunningError, ScanStatus, Store
 from openai_casb.store.schema import ScanRow
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Dispatched:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, int, object]] = []
-
-    def crawl_part(self, scan_id: int, group: str) -> None:
-        self.sent.append(("crawl", scan_id, group))
-
-    def dlp_batch(self, scan_id: int, batch: str) -> None:
-        self.sent.append(("dlp", scan_id, batch))
-
-    def finalize(self, scan_id: int) -> None:
-        self.sent.append(("finalize", scan_id, None))
-
-
-@pytest.fixture
-def redis(redis_url: str) -> Iterator[Redis]:
-    with Redis.from_url(redis_url) as client:
-        yield client
-
-
-@pytest.fixture
-def store(postgres_url: str) -> Iterator[Store]:
-    with Store.open(postgres_url) as opened:
-        opened.clock = Clock()
-        opened.scan_stale_after = timedelta(minutes=5)
-        yield opened
+from tests.distributed.clocked import NOW, RecordingDispatch
 
 
 @pytest.fixture
@@ -75,7 +37,7 @@ def integration(store: Store) -> Integration:
 
 def runtime(store: Store, redis: Redis) -> work.Runtime:
     return work.Runtime(store=store, redis=redis, config=DistributedSettings(lock_ttl_seconds=30.0),
-                        policy=Policy(), dispatch=Dispatched())
+                        policy=Policy(), dispatch=RecordingDispatch())
 
 
 def scan_row(store: Store, scan_id: int) -> ScanRow:
