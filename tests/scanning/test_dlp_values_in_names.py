@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from openai_casb.cli.app import app
@@ -26,6 +25,7 @@ from openai_casb.emulator.snapshot import org_from_dict
 from openai_casb.policy import parse_policy
 from openai_casb.scanning import ScanRequest, run_scan
 from openai_casb.store import Store
+from tests.db_dump import database_text
 from tests.scanning.oracle import T
 from tests.scanning.test_lifecycle_across_scans import NOW, _ts, snapshot
 from tests.scanning.test_webhooks_after_scan import Receiver
@@ -82,17 +82,6 @@ def planted_snapshot() -> dict[str, Any]:
                      (("file-conv", FILE_NAME), ("file-gpt", f"gpt {CARD}.txt"),
                       ("file-project", f"project {CARD}.txt"))}
     return data
-
-
-def database_text(url: str) -> str:
-    engine = create_engine(url)
-    chunks: list[str] = []
-    with engine.connect() as connection:
-        for table in inspect(engine).get_table_names():
-            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                chunks.append(repr(tuple(row)))
-    engine.dispose()
-    return "\n".join(chunks)
 
 
 def leaks(outputs: dict[str, str]) -> list[str]:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from openai_casb.cli.app import app
@@ -18,6 +17,7 @@ from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
 from openai_casb.policy import Policy
 from openai_casb.scanning import ScanRequest, run_scan
 from openai_casb.store import Store
+from tests.db_dump import database_text
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ADMIN_KEY = "sk-admin-PLANTEDadminKEY0123456789abcdefghijklmnopqrstuv"
@@ -36,17 +36,6 @@ def _needles(planted: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
     return needles
 
 
-def _database_text(url: str) -> str:
-    engine = create_engine(url)
-    chunks: list[str] = []
-    with engine.connect() as connection:
-        for table in inspect(engine).get_table_names():
-            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                chunks.append(repr(tuple(row)))
-    engine.dispose()
-    return "\n".join(chunks)
-
-
 def test_no_key_or_planted_value_leaves_the_scanner(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     org = generate_org("users=60,gpts=20,chatgpt_projects=6,conversations=80,files=40,admin_keys=3", seed=3, now=NOW)
     needles = _needles(org.planted_files())
@@ -60,7 +49,7 @@ def test_no_key_or_planted_value_leaves_the_scanner(tmp_path: Path, caplog: pyte
     assert result.dlp.matched, "the scan should have found the planted values"
 
     outputs = {"logs": "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)}
-    outputs["database"] = _database_text(f"sqlite:///{db}")
+    outputs["database"] = database_text(f"sqlite:///{db}")
     runner = CliRunner()
     for name, args in {
         "findings table": ["findings", "--db", str(db), "--status", "all"],
