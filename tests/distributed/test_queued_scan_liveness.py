@@ -23,8 +23,7 @@ from openai_casb.distributed.locks import KEY_PREFIX, ScanAlreadyRunningError, r
 from openai_casb.distributed.settings import DistributedSettings
 from openai_casb.policy import Policy
 from openai_casb.store import Integration, ScanRunningError, ScanStatus, Store
-from openai_casb.store.schema import ScanRow
-from tests.distributed.clocked import NOW, RecordingDispatch
+from tests.distributed.clocked import NOW, RecordingDispatch, scan_row
 from tests.distributed.conftest import Workers, wait_for, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -43,13 +42,6 @@ def integration(store: Store) -> Integration:
 def runtime(store: Store, redis: Redis, lock_ttl: float = LOCK_TTL) -> work.Runtime:
     return work.Runtime(store=store, redis=redis, config=DistributedSettings(lock_ttl_seconds=lock_ttl),
                         policy=Policy(), dispatch=RecordingDispatch())
-
-
-def scan_row(store: Store, scan_id: int) -> ScanRow:
-    with store._session() as session:
-        row = session.get(ScanRow, scan_id)
-        assert row is not None
-        return row
 
 
 def lock_ms(redis: Redis, integration_id: int) -> int:

@@ -25,8 +25,7 @@ from openai_casb.distributed.locks import (
 from openai_casb.distributed.settings import DistributedSettings
 from openai_casb.policy import Policy
 from openai_casb.store import Integration, ScanRunningError, ScanStatus, Store
-from openai_casb.store.schema import ScanRow
-from tests.distributed.clocked import NOW, RecordingDispatch
+from tests.distributed.clocked import NOW, RecordingDispatch, scan_row
 
 
 @pytest.fixture
@@ -38,13 +37,6 @@ def integration(store: Store) -> Integration:
 def runtime(store: Store, redis: Redis) -> work.Runtime:
     return work.Runtime(store=store, redis=redis, config=DistributedSettings(lock_ttl_seconds=30.0),
                         policy=Policy(), dispatch=RecordingDispatch())
-
-
-def scan_row(store: Store, scan_id: int) -> ScanRow:
-    with store._session() as session:
-        row = session.get(ScanRow, scan_id)
-        assert row is not None
-        return row
 
 
 @pytest.mark.redis
