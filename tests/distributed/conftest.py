@@ -173,3 +173,11 @@ def store(postgres_url: str) -> Iterator[Store]:
         opened.clock = clocked.Clock()
         opened.scan_stale_after = timedelta(minutes=5)
         yield opened
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Workers]:
+    """Celery worker processes a test starts (`workers.start(n)`), stopped at its end."""
+    pool = Workers(env={}, log_dir=tmp_path)
+    yield pool
+    pool.stop()

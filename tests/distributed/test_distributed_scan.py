@@ -4,7 +4,6 @@ quotas, never refused), and lose nothing when one is SIGKILLed mid-scan. Needs R
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,13 +63,6 @@ def active(store: Store, integration_id: int | None = None) -> set[tuple[str, st
     keys = [(i.finding_type_id, i.asset_id) for i in found]
     assert len(keys) == len(set(keys)), "an instance was recorded twice"
     return set(keys)
-
-
-@pytest.fixture
-def workers(tmp_path: Path, redis_url: str) -> Iterator[Workers]:
-    pool = Workers(env={}, log_dir=tmp_path)
-    yield pool
-    pool.stop()
 
 
 def start(workers: Workers, redis_url: str, db_url: str, configs: list[Path], **env: str) -> Store:

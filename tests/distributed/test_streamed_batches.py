@@ -8,7 +8,6 @@ the emulator, PostgreSQL and Redis are real (conftest.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +28,8 @@ from openai_casb.emulator.org import Org
 from openai_casb.policy import Policy
 from openai_casb.scanning import ScanRequest, run_scan
 from openai_casb.scanning.run import DLP_SOURCES
-from openai_casb.store import InstanceStatus, Store
-from tests.distributed.test_distributed_scan import write_config
+from openai_casb.store import Store
+from tests.distributed.test_distributed_scan import active, write_config
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -76,11 +75,6 @@ class Reference:
     dlp_sources: dict[str, Any]
 
 
-def active(store: Store, integration_id: int | None = None) -> set[tuple[str, str]]:
-    found = store.list_instances(integration_id=integration_id, status=InstanceStatus.ACTIVE, limit=100_000)
-    return {(i.finding_type_id, i.asset_id) for i in found}
-
-
 def dlp_sources(store: Store, scan_id: int) -> dict[str, Any]:
     """What the scan reports of its DLP sources: files scanned, not scanned, failed (a double count shows here)."""
     (record,) = [r for r in store.list_scans() if r.id == scan_id]
@@ -103,12 +97,6 @@ class Scan:
     dispatch: Recorder
     scan_id: int
     integration_id: int
-
-
-@pytest.fixture
-def redis(redis_url: str) -> Iterator[Redis]:
-    with Redis.from_url(redis_url) as client:
-        yield client
 
 
 def started(org: Org, emulator: Any, tmp_path: Path, redis_url: str, postgres_url: str, redis: Redis) -> Scan:

@@ -7,8 +7,6 @@ names of the parts stored so far.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +14,7 @@ import pytest
 
 from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
 from openai_casb.policy import Policy
-from openai_casb.scanning import ScanRequest, run_scan
-from openai_casb.store import InstanceStatus, Store
+from openai_casb.store import Store
 from tests.distributed.conftest import Workers, wait_for, worker_env
 
 pytest.importorskip("celery", reason="the distributed extra is not installed")
@@ -27,6 +24,7 @@ from openai_casb.distributed.client import CeleryLauncher, job_progress
 from openai_casb.distributed.locks import scan_lock_held
 from openai_casb.web.context import WebContext
 from openai_casb.web.scan_launcher import Progress, configured_launcher
+from tests.distributed.test_distributed_scan import active, reference
 from tests.emulated_api import api_with_emulated_integration
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -59,28 +57,6 @@ def test_progress_is_read_from_the_job_and_its_part_names(tmp_path: Path) -> Non
         running = store.list_scans()[0]
         assert running.status == "running"
         assert ctx.scan_progress(running) is None  # the job is done: the board in memory is never consulted
-
-
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Workers]:
-    pool = Workers(env={}, log_dir=tmp_path)
-    yield pool
-    pool.stop()
-
-
-def reference(org: object, tmp_path: Path) -> set[tuple[str, str]]:
-    from openai_casb.cli.demo_cmd import settings_for_emulator
-
-    store = Store.open(str(tmp_path / "reference.db"))
-    with running_emulator(org, EmulatorConfig()) as emulator:  # type: ignore[arg-type]
-        asyncio.run(run_scan(store, ScanRequest(settings=settings_for_emulator(emulator, 1), policy=Policy()),
-                             now=NOW))
-    return active_of(store)
-
-
-def active_of(store: Store, integration_id: int | None = None) -> set[tuple[str, str]]:
-    found = store.list_instances(integration_id=integration_id, status=InstanceStatus.ACTIVE, limit=100_000)
-    return {(i.finding_type_id, i.asset_id) for i in found}
 
 
 @pytest.mark.redis
@@ -127,7 +103,7 @@ def test_a_scan_triggered_through_the_api_runs_on_the_workers(
         assert scan["status"] == "complete", (scan["errors"], workers.logs())
         assert scan["progress"] is None  # concluded: the store's row is the whole story
         assert set(seen) <= {"reading sources", "scanning files", "finalizing"}
-        assert active_of(store, integration_id) == expected
+        assert active(store, integration_id) == expected
         assert scan["new"] == len(expected)
 
         # The lock was released by the finalizer: the integration can be scanned again, from the API.
@@ -143,5 +119,5 @@ def test_a_scan_triggered_through_the_api_runs_on_the_workers(
         # Incremental (only conversations changed since the first): "partial" by the store's rule, not a failure.
         assert second["status"] in {"complete", "partial"}, (second["errors"], workers.logs())
         assert second["new"] == 0
-        assert active_of(store, integration_id) == expected
+        assert active(store, integration_id) == expected
 

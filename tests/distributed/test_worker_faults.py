@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import signal
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -109,13 +108,6 @@ def test_a_cold_shutdown_requeues_the_task_without_using_a_retry(
         (scan,) = store.list_scans()
         assert scan.status == "failed"
         assert "NotImplementedError" in scan.errors[-1]
-
-
-@pytest.fixture
-def workers(tmp_path: Path, redis_url: str) -> Iterator[Workers]:
-    pool = Workers(env={}, log_dir=tmp_path)
-    yield pool
-    pool.stop()
 
 
 @pytest.mark.postgres
