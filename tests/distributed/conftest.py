@@ -30,7 +30,8 @@ REDIS_ENV = "OPENAI_CASB_TEST_REDIS_URL"
 POSTGRES_ENV = "OPENAI_CASB_TEST_POSTGRES_URL"
 
 
-def _service(name: str) -> str:
+def service_url(name: str) -> str:
+    """The URL a service test reads from `name`; skips (fails under OPENAI_CASB_REQUIRE_SERVICES=1) without it."""
     url = os.environ.get(name, "").strip()
     if url:
         return url
@@ -45,7 +46,7 @@ def redis_url() -> Iterator[str]:
     pytest.importorskip("celery", reason="the distributed extra is not installed")
     from redis import Redis
 
-    url = _service(REDIS_ENV)
+    url = service_url(REDIS_ENV)
     with Redis.from_url(url) as client:
         client.flushdb()  # only the test db named by the URL
         yield url
@@ -60,7 +61,7 @@ def postgres_url() -> Iterator[str]:
     per database, in whichever schema created it first, and another schema on the search path
     would also expose another suite's tables.
     """
-    yield from private_database(_service(POSTGRES_ENV), "casb_distributed")
+    yield from private_database(service_url(POSTGRES_ENV), "casb_distributed")
 
 
 def private_database(url: str, prefix: str) -> Iterator[str]:

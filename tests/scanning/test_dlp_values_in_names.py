@@ -9,7 +9,6 @@ import asyncio
 import base64
 import copy
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,15 +153,6 @@ def test_values_in_names_leave_the_scan_masked(tmp_path: Path, receiver: str) ->
 # --- distributed: the workers' DLP batches and the finalizer ------------------------------------
 
 
-def _service(name: str) -> str:
-    url = os.environ.get(name, "").strip()
-    if not url:
-        if os.environ.get("OPENAI_CASB_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"OPENAI_CASB_REQUIRE_SERVICES=1 but {name} is not set")
-        pytest.skip(f"{name} is not set (the Redis/PostgreSQL of the distributed tests)")
-    return url
-
-
 @dataclass
 class Queue:
     """work.Dispatch that keeps what a broker would queue, for the test to run in order."""
@@ -189,11 +179,11 @@ def test_values_in_names_are_masked_in_a_distributed_scan(tmp_path: Path) -> Non
     from openai_casb.distributed.finalize import run_finalize
     from openai_casb.distributed.settings import DistributedSettings
     from openai_casb.policy import Policy
-    from tests.distributed.conftest import private_database
+    from tests.distributed.conftest import private_database, service_url
     from tests.distributed.test_distributed_scan import write_config
 
-    redis_url = _service("OPENAI_CASB_TEST_REDIS_URL")
-    databases = private_database(_service("OPENAI_CASB_TEST_POSTGRES_URL"), "casb_names")
+    redis_url = service_url("OPENAI_CASB_TEST_REDIS_URL")
+    databases = private_database(service_url("OPENAI_CASB_TEST_POSTGRES_URL"), "casb_names")
     postgres_url = next(databases)
     try:
         with running_emulator(org_from_dict(planted_snapshot()), EmulatorConfig(rate_limit_scale=100,
