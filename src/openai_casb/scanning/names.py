@@ -1,7 +1,7 @@
 """Names shown in findings, masked by the scan's DLP engine before they reach the checks and the store.
 
 Workspace users name files, conversations, GPTs and projects: a chat upload called
-`4716 2810 3355 7292.txt` in a conversation titled `card 4111 ...` would otherwise carry the value
+`4716 2810 3355 7292.txt` in a conversation titled `card 4716 ...` would otherwise carry the value
 its DLP finding masks into the summary, every export, the events and the webhooks. The checks are
 pure and know no engine, so the scan hands them names already passed through `DlpEngine.redact`
 (each value the engine would count replaced by its masked form, the rest of the name kept).
