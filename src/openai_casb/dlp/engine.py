@@ -38,7 +38,7 @@ MAX_HASHES = 20
 # precision: decimals, `+` phones, weak and sample forms, keyword boundaries and window).
 ENGINE_VERSION = "4"
 
-Backend = Literal["auto", "hyperscan", "re2"]
+Backend = Literal["auto", "hyperscan", "hyperscan-native", "hyperscan-python", "re2"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,11 @@ SEGMENT_ALPHABETS: dict[str, str] = {
 
 # How a segment grows from a hit, when not by its alphabet: a "digits" segment is a chain of
 # digits joined by single separators, as every digit detector matches within one ("12  34" is two).
-SEGMENT_RUNS: dict[str, str] = {"digits": r"(?:[0-9]|[ .\-](?=[0-9]))*"}
+# A chain class is (core characters, joiners): a joiner belongs to the chain only between cores.
+SEGMENT_CHAINS: dict[str, tuple[str, str]] = {"digits": (r"[0-9]", r"[ .\-]")}
+SEGMENT_RUNS: dict[str, str] = {
+    name: f"(?:{core}|{joiner}(?={core}))*" for name, (core, joiner) in SEGMENT_CHAINS.items()
+}
 
 # Minimum length of every "digits" detector's match (tested): shorter pieces are never searched.
 MIN_DIGITS = 9
@@ -39,8 +43,19 @@ MIN_DIGITS = 9
 ALIGNED_CLASSES = frozenset({"digits"})
 
 
+ALIGNED_START = "(?:^|[^A-Za-z0-9])"
+
+
 def aligned_union(patterns: list[str]) -> str:
-    return "(?:^|[^A-Za-z0-9])(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
+    return ALIGNED_START + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
+
+
+def aligned_superset(segment_class: str) -> str:
+    """A cheaper expression that every match of the class's aligned union implies: MIN_DIGITS core
+    characters chained by single joiners, after the same left context. The native search scans for
+    it and confirms each new segment with the union itself (detectors/search.py)."""
+    core, joiner = SEGMENT_CHAINS[segment_class]
+    return f"{ALIGNED_START}{core}(?:{joiner}?{core}){{{MIN_DIGITS - 1}}}"
 
 
 def mask_secret(prefix_length: int) -> Callable[[str], str]:

@@ -19,7 +19,15 @@ from typing import Any, Protocol
 
 import re2
 
-from openai_casb.dlp.detectors.base import ALIGNED_CLASSES, SEGMENT_ALPHABETS, SEGMENT_RUNS, Detector, aligned_union
+from openai_casb.dlp.detectors.base import (
+    ALIGNED_CLASSES,
+    SEGMENT_ALPHABETS,
+    SEGMENT_CHAINS,
+    SEGMENT_RUNS,
+    Detector,
+    aligned_superset,
+    aligned_union,
+)
 
 hyperscan: Any
 try:  # x86_64 Linux wheels only; RE2 is the portable path
@@ -27,7 +35,14 @@ try:  # x86_64 Linux wheels only; RE2 is the portable path
 except ImportError:  # pragma: no cover - depends on the platform
     hyperscan = None
 
-HYPERSCAN_AVAILABLE = hyperscan is not None
+_hsnative: Any
+try:  # built at install time when the Hyperscan headers are there (setup.py)
+    from openai_casb.dlp import _hsnative
+except ImportError:  # pragma: no cover - depends on the installation
+    _hsnative = None
+
+NATIVE_AVAILABLE = _hsnative is not None
+HYPERSCAN_AVAILABLE = hyperscan is not None or NATIVE_AVAILABLE
 
 
 Span = tuple[int, int]
@@ -92,12 +107,14 @@ class _Collector:
         assert forward is not None  # `*` always matches
         # Backwards on a reversed window that grows until the run stops inside it: the cost
         # follows the run's length, not the text's.
+        # A chain's joiner is in the run only if a core character is beyond it, which the window
+        # cannot show for its last character: the run is known to stop only before that one.
         width = 64
         while True:
             low = max(0, position + 1 - width)
             backward = run.match(data[low : position + 1][::-1])
             assert backward is not None
-            if backward.end() < position + 1 - low or low == 0:
+            if backward.end() < position - low or low == 0:
                 return position + 1 - backward.end(), forward.end()
             width *= 4
 
@@ -126,12 +143,16 @@ def _scan_expressions(
 def hyperscan_compiles(pattern: str) -> bool:
     """Whether Hyperscan takes `pattern` alone (True without Hyperscan). It refuses some valid RE2,
     e.g. `(?U)`; a custom pattern it refuses runs on RE2 over the text instead of failing the engine."""
-    if hyperscan is None:
-        return True
-    try:
-        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[pattern.encode()])
-    except hyperscan.error:
-        return False
+    if hyperscan is not None:
+        try:
+            hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[pattern.encode()])
+        except hyperscan.error:
+            return False
+    if _hsnative is not None:
+        try:
+            _hsnative.Scanner([pattern.encode()], [(0, 0)], _native_classes({})[:1])
+        except ValueError:
+            return False
     return True
 
 
@@ -171,6 +192,60 @@ class HyperscanSearch:
         return collector.found
 
 
+def _byte_table(character_class: str) -> bytes:
+    expression = re.compile(character_class.encode())
+    return bytes(1 if expression.fullmatch(bytes([b])) else 0 for b in range(256))
+
+
+def _native_classes(confirm: dict[str, str]) -> list[tuple[str, int, bytes, bytes, bytes | None]]:
+    """The segment classes as the native scanner takes them: (name, kind, member table, joiner
+    table, confirming expression); the same rules _Collector applies with regexes."""
+    assert _hsnative is not None
+    classes: list[tuple[str, int, bytes, bytes, bytes | None]] = []
+    for name, alphabet in SEGMENT_ALPHABETS.items():
+        kind, member, joiner = _hsnative.KIND_ALPHABET, _byte_table(alphabet), bytes(256)
+        if name == "all":
+            kind = _hsnative.KIND_ALL
+        elif name == "line":
+            kind = _hsnative.KIND_LINE
+        elif name in SEGMENT_CHAINS:
+            core, joiners = SEGMENT_CHAINS[name]
+            kind, member, joiner = _hsnative.KIND_CHAIN, _byte_table(core), _byte_table(joiners)
+        expression = confirm.get(name)
+        classes.append((name, kind, member, joiner, expression.encode() if expression is not None else None))
+    return classes
+
+
+class NativeHyperscanSearch:
+    """HyperscanSearch on Hyperscan's C API (module _hsnative): the match handler and the segment
+    rules in C, so no Python call per match. That makes the cheap superset of an aligned class's
+    union worth scanning for: more matches, each free, and every new segment confirmed by the
+    union inside it. Gives the same segments as HyperscanSearch (tested)."""
+
+    name = "hyperscan-native"
+
+    def __init__(self, detectors: tuple[Detector, ...], indexes: tuple[int, ...], patterns: dict[int, tuple[str, ...]]):
+        if _hsnative is None:
+            raise RuntimeError("the native Hyperscan search is not built (install libhyperscan-dev, then reinstall)")
+        expressions: list[bytes] = []
+        reports: list[tuple[int, int]] = []
+        confirm: dict[str, str] = {}
+        class_index = {name: i for i, name in enumerate(SEGMENT_ALPHABETS)}
+        for segment_class, expression, detector in _scan_expressions(detectors, indexes, patterns):
+            if detector == ANY_DETECTOR and segment_class in ALIGNED_CLASSES:
+                confirm[segment_class] = expression
+                expression = aligned_superset(segment_class)
+            expressions.append(expression.encode())
+            reports.append((class_index[segment_class], detector))
+        self._scanner = _hsnative.Scanner(expressions, reports, _native_classes(confirm))
+
+    def segments(self, data: bytes) -> Segments:
+        if not data:
+            return Segments()
+        by_class, by_detector = self._scanner.segments(data)
+        return Segments(by_class, by_detector)
+
+
 class Re2Search:
     """One RE2 alternation per segment class: a class's matches never overlap another run."""
 
@@ -197,10 +272,18 @@ class Re2Search:
 
 def make_search(backend: str, detectors: tuple[Detector, ...], indexes: tuple[int, ...],
                 patterns: dict[int, tuple[str, ...]]) -> SegmentSearch:
+    """`hyperscan` is the native search when built, else the Python binding; `hyperscan-native` and
+    `hyperscan-python` ask for one of them (benchmarks and tests compare both)."""
     if backend == "auto":
         backend = "hyperscan" if HYPERSCAN_AVAILABLE else "re2"
     if backend == "hyperscan":
+        backend = "hyperscan-native" if NATIVE_AVAILABLE else "hyperscan-python"
+    if backend == "hyperscan-native":
+        return NativeHyperscanSearch(detectors, indexes, patterns)
+    if backend == "hyperscan-python":
         return HyperscanSearch(detectors, indexes, patterns)
     if backend == "re2":
         return Re2Search(detectors, indexes, patterns)
-    raise ValueError(f"unknown DLP backend {backend!r}; expected auto, hyperscan or re2")
+    raise ValueError(
+        f"unknown DLP backend {backend!r}; expected auto, hyperscan, hyperscan-native, hyperscan-python or re2"
+    )

@@ -1,0 +1,17 @@
+# Types of the C extension _hsnative.c (built when the Hyperscan headers are installed).
+KIND_ALPHABET: int
+KIND_CHAIN: int
+KIND_LINE: int
+KIND_ALL: int
+HYPERSCAN_VERSION: str
+
+class Scanner:
+    def __init__(
+        self,
+        expressions: list[bytes],
+        reports: list[tuple[int, int]],
+        classes: list[tuple[str, int, bytes, bytes, bytes | None]],
+    ) -> None: ...
+    def segments(
+        self, data: bytes, /
+    ) -> tuple[dict[str, list[tuple[int, int]]], dict[int, list[tuple[int, int]]]]: ...
