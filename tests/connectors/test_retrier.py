@@ -102,3 +102,28 @@ def test_gives_up_with_the_last_reason_never_the_url(
         for n, delay in enumerate(attempts.sleeps, start=1)
     ]
     assert all("SIGNATURESECRET" not in r.getMessage() for r in caplog.records)
+
+
+def test_hooks_narrow_what_is_retried_count_retries_and_pick_the_logger(caplog: pytest.LogCaptureFixture) -> None:
+    """What `ApiClient` sets: undecodable bodies propagate, each retry is reported before its wait."""
+    caplog.set_level(logging.DEBUG)
+    seen: list[tuple[str, int, float]] = []
+    mine = logging.getLogger("tests.retrier.hooks")
+    transient = Transient("HTTP 503", 503)
+    attempts = Attempts(raising(transient), raising(httpx.ReadError("dropped")), done)
+    retrier = Retrier(
+        RetryPolicy(max_retries=3, budget_seconds=100),
+        attempts.sleep,
+        random.Random(2),
+        connection_errors=(httpx.TransportError,),
+        on_retry=lambda failure, number, delay: seen.append((failure.reason, number, delay)),
+        logger=mine,
+    )
+    assert asyncio.run(retrier.run(attempts.attempt, "thing")) == "done"
+    assert seen == [("HTTP 503", 1, attempts.sleeps[0]), ("connection error (ReadError)", 2, attempts.sleeps[1])]
+    assert {r.name for r in caplog.records if r.getMessage().startswith("retrying")} == {"tests.retrier.hooks"}
+
+    undecodable = Attempts(raising(httpx.DecodingError("bad gzip")), done)
+    with pytest.raises(httpx.DecodingError):
+        asyncio.run(retrier.run(undecodable.attempt, "thing"))
+    assert undecodable.count == 1

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from openai_casb.connectors.errors import ApiError, PaginationError, ReadOnlyViolation
 from openai_casb.connectors.ratelimit import RollingWindowLimiter
-from openai_casb.connectors.retry import Retrier, RetryPolicy, is_retryable_status
+from openai_casb.connectors.retry import Retrier, RetriesExhausted, RetryPolicy, Transient, is_retryable_status
 from openai_casb.redaction import redact_key
 
 log = logging.getLogger(__name__)
@@ -232,14 +232,23 @@ class ApiClient:
         self._slots = asyncio.Semaphore(concurrency)
         self._http = read_only_client(transport=transport, timeout=timeout, headers={"Accept": "application/json"})
         self.stats = ClientStats()
+        # This client's own requests: a body that does not decode is not retried, each retry is counted,
+        # and the debug line is this module's.
+        self._retrier = Retrier(
+            policy, sleep, self._rng, connection_errors=(httpx.TransportError,), on_retry=self._count_retry, logger=log
+        )
 
     def __repr__(self) -> str:
         key = redact_key(self._key.get_secret_value())
         return f"ApiClient(name={self.name!r}, base_url={self.base_url!r}, key={key!r})"
 
     def retrier(self) -> Retrier:
-        """This client's policy, sleep and jitter, for retries made beside it (signed URLs, checked bodies)."""
+        """This client's policy, sleep and jitter, for retries made beside it (signed URLs, checked bodies).
+        Those retries are not counted in `stats`."""
         return Retrier(self._policy, self._sleep, self._rng)
+
+    def _count_retry(self, _failure: Transient, _retry_number: int, _delay: float) -> None:
+        self.stats.retries += 1
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -310,42 +319,28 @@ class ApiClient:
     ) -> tuple[httpx.Response, Any]:
         endpoint = self._endpoint(template)
         url = self.base_url + fill_template(template, path_params)
-        retry_number = 0
-        waited = 0.0
-        while True:
-            response: httpx.Response | None = None
+
+        async def attempt() -> tuple[httpx.Response, Any]:
+            response = await self._send(template, url, params, max_bytes)
+            status = response.status_code
+            if status in accept_statuses or 300 <= status < 400:
+                return response, None
+            if is_retryable_status(status):
+                raise Transient(scrub(_error_message(response)[0], self._key), status, response)
+            if status >= 400:
+                message, code = _error_message(response)
+                raise ApiError(endpoint, scrub(message, self._key), status=status, code=code)
+            if not expect_json:
+                return response, None
             try:
-                response = await self._send(template, url, params, max_bytes)
-            except ReadOnlyViolation:
-                raise
-            except httpx.TimeoutException:
-                reason, status = "timed out", None
-            except httpx.TransportError as exc:
-                reason, status = f"connection error ({type(exc).__name__})", None
-            else:
-                status = response.status_code
-                if status in accept_statuses or 300 <= status < 400:
-                    return response, None
-                if is_retryable_status(status):
-                    reason = scrub(_error_message(response)[0], self._key)
-                elif status >= 400:
-                    message, code = _error_message(response)
-                    raise ApiError(endpoint, scrub(message, self._key), status=status, code=code)
-                elif not expect_json:
-                    return response, None
-                else:
-                    try:
-                        return response, json.loads(response.content)
-                    except ValueError:
-                        reason = "invalid or truncated JSON body"
-            delay = self._policy.delay(retry_number + 1, response, self._rng)
-            if retry_number >= self._policy.max_retries or waited + delay > self._policy.budget_seconds:
-                raise ApiError(endpoint, f"gave up after {retry_number + 1} attempt(s): {reason}", status=status)
-            log.debug("retrying %s in %.2fs (attempt %d): %s", endpoint, delay, retry_number + 1, reason)
-            self.stats.retries += 1
-            retry_number += 1
-            waited += delay
-            await self._sleep(delay)
+                return response, json.loads(response.content)
+            except ValueError:
+                raise Transient("invalid or truncated JSON body", status, response) from None
+
+        try:
+            return await self._retrier.run(attempt, endpoint)
+        except RetriesExhausted as exc:
+            raise ApiError(endpoint, str(exc), status=exc.status) from None
 
     async def get_json(
         self, template: str, path_params: Mapping[str, str] | None = None, params: Params | None = None

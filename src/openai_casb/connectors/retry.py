@@ -88,19 +88,33 @@ class RetriesExhausted(Exception):
         self.status = last.status
 
 
+OnRetry = Callable[[Transient, int, float], None]
+
+# What `Retrier` retries besides `Transient` and timeouts, by default: a connection dropped or
+# refused, and a body whose Content-Encoding does not decode (cut short in transit).
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, httpx.DecodingError)
+
+
 @dataclass(frozen=True, slots=True)
 class Retrier:
-    """Runs one attempt until it succeeds, under a policy. For requests made beside `ApiClient`
-    (signed URLs, bodies checked after the fact), so every path retries and waits the same way."""
+    """Runs one attempt until it succeeds, under a policy: the one retry loop of every GET
+    (`ApiClient`, signed URLs, bodies checked after the fact), so every path retries and waits the same way.
+
+    `connection_errors` are the httpx errors retried as "connection error (<type>)"; `ApiClient` leaves
+    out `httpx.DecodingError`. `on_retry(failure, retry_number, delay)` is called before each wait
+    (`ApiClient` counts its retries there). `logger` gets the debug line of each retry."""
 
     policy: RetryPolicy
     sleep: Sleep
     rng: random.Random
+    connection_errors: tuple[type[Exception], ...] = CONNECTION_ERRORS
+    on_retry: OnRetry | None = None
+    logger: logging.Logger = log
 
     async def run(self, attempt: Callable[[], Awaitable[T]], what: str) -> T:
-        """Retries on `Transient`, timeouts, connection errors and undecodable bodies; anything else
-        propagates at once. Raises `RetriesExhausted` when the policy says stop. `what` names the
-        request in the debug log; never pass a URL."""
+        """Retries on `Transient`, timeouts and `connection_errors`; anything else propagates at once.
+        Raises `RetriesExhausted` when the policy says stop. `what` names the request in the debug log;
+        never pass a URL."""
         retry_number = 0
         waited = 0.0
         while True:
@@ -110,13 +124,16 @@ class Retrier:
                 failure = exc
             except httpx.TimeoutException:
                 failure = Transient("timed out")
-            except (httpx.TransportError, httpx.DecodingError) as exc:
+            except self.connection_errors as exc:
                 # The type only: an httpx message may quote the URL, and a signed URL's query is a credential.
                 failure = Transient(f"connection error ({type(exc).__name__})")
+            # Drawn before deciding to stop, so the rng moves the same whether or not this retry is made.
             delay = self.policy.delay(retry_number + 1, failure.response, self.rng)
             if retry_number >= self.policy.max_retries or waited + delay > self.policy.budget_seconds:
                 raise RetriesExhausted(retry_number + 1, failure)
-            log.debug("retrying %s in %.2fs (attempt %d): %s", what, delay, retry_number + 1, failure.reason)
+            self.logger.debug("retrying %s in %.2fs (attempt %d): %s", what, delay, retry_number + 1, failure.reason)
             retry_number += 1
+            if self.on_retry is not None:
+                self.on_retry(failure, retry_number, delay)
             waited += delay
             await self.sleep(delay)
