@@ -33,12 +33,14 @@ def _same(value: str) -> str:
 def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float = 0.0,
             check: Check | None = None, body: Callable[[str], str] | None = None,
             base: Confidence = Confidence.HIGH, keywords: tuple[str, ...] = (), segment: str = "token",
-            value_group: int = 0, max_length: int = 256, scan: str | None = None) -> tuple[Detector, ...]:
+            value_group: int = 0, max_length: int = 256, scan: str | None = None,
+            context: Callable[[str, int, int], Form | None] | None = None) -> tuple[Detector, ...]:
     """The detector of one kind of secret; published examples are judged `sample` (Low, keywords
     or not), so one pattern serves both verdicts.
 
     `prefix` is the public part kept by the mask; `body` gives the variable part that entropy
-    and placeholder checks measure (default: what follows `prefix`)."""
+    and placeholder checks measure (default: what follows `prefix`). `context` judges the other
+    values by the text around them (see `Detector.judge`)."""
     part = body or (lambda value: value[prefix:])
 
     def valid(value: str) -> bool:
@@ -50,7 +52,9 @@ def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float =
 
     def judge(text: str, start: int, end: int) -> Form | None:
         value = text[start:end]
-        return "sample" if is_example(key, value, part(value)) else None
+        if is_example(key, value, part(value)):
+            return "sample"
+        return None if context is None else context(text, start, end)
 
     return (Detector(
         key=key, profile=PROFILE, entries=(entry,), pattern=pattern, segment=segment,
@@ -154,24 +158,100 @@ def _pem_ok(value: str) -> bool:
 
 
 _AWS_ID = r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}"
+# `AWS Secret Access Key [None]: ` as `aws configure` prompts (the current value's last 4 shown
+# as `[****************ABCD]`).
+_PROMPT = r"(?:[ \t]{0,3}\[[^\]\n]{0,20}\])?"
 _LABEL_SEP = r"[\"']?[ \t]{0,3}(?::|=|=>|:=)[ \t]{0,3}[\"']?"
-_KEY_LABEL = r"(?i:secret[_\-]?(?:access[_\-]?)?key)"
+_KEY_LABEL = r"(?i:secret[_\-. ]?(?:access[_\-. ]?)?key)"
+
+# A secret key's key id is at most this many characters away (before or after it) in the files
+# that hold both: `.env`, STS JSON, Terraform, YAML, s3cmd and Hadoop configs put them on
+# neighbouring lines, a few dozen characters apart.
+AWS_ID_WINDOW = 300
+_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])" + _AWS_ID + r"(?![A-Za-z0-9])")
+_ACCESS_LABEL = re.compile(r"(?i)secret[_\-. ]?access[_\-. ]?key")
+_BASE64_LINE = re.compile(r"[ \t]*[A-Za-z0-9/+]{40,}={0,2}[ \t]*\r?")
+# 40 base64 characters with both letter cases and a digit, `/` or `+` (as all but about 1 in
+# 4000 issued keys): not a hex digest, a git hash, a camelCase identifier or part of a longer
+# token (base64 runs, JWT segments, `ghp_...`). `=` may precede it (`S3_SECRET=...`), not follow.
+_KEY_SHAPE = (
+    r"(?<![A-Za-z0-9/+_.\-])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])"
+    r"(?=[A-Za-z0-9/+]{0,39}[0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=_.\-])")
+# The first such value within the window after a key id. Written `A(?<!...)` rather than with a
+# leading look-behind so that Python's re skips to each `A` at C speed: the detector runs over
+# the whole text of every file holding a key id.
+_AFTER_ID = (r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])[\s\S]{1,"
+             + str(AWS_ID_WINDOW) + "}?" + _KEY_SHAPE)
+
+
+def _credible_id(value: str) -> bool:
+    """A key id as `aws_key_id` counts it: not a placeholder, not a published example."""
+    body = value[4:]
+    return not is_example("aws_key_id", value, body) and not is_placeholder(body) and v.shannon_entropy(body) >= 2.3
+
+
+def _id_near(text: str, start: int, end: int) -> bool:
+    window = AWS_ID_WINDOW + 20
+    for match in _ID_IN_TEXT.finditer(text, max(0, start - window), end + window):
+        if match.end() >= start - AWS_ID_WINDOW and match.start() <= end + AWS_ID_WINDOW and _credible_id(match[0]):
+            return True
+    return False
+
+
+def _keyed_context(text: str, start: int, end: int) -> Form | None:
+    """High after a `secret_access_key`-style label (AWS's own name for it) or with a key id
+    near; else Low, and High only if the word aws is near (the detector's keyword)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if _ACCESS_LABEL.search(text, line_start, start) or _id_near(text, start, end):
+        return None
+    return "weak"
+
+
+def _in_base64_block(text: str, start: int, end: int) -> bool:
+    """The value is a line of its own next to a line of 40+ base64 characters: the end (or a
+    short line) of a PEM or MIME block, not a secret key."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_start:start].strip() or text[end:line_end].strip():
+        return False
+    if line_start > 0:
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if _BASE64_LINE.fullmatch(text, previous, line_start - 1):
+            return True
+    if line_end < len(text):
+        following = text.find("\n", line_end + 1)
+        if _BASE64_LINE.fullmatch(text, line_end + 1, len(text) if following < 0 else following):
+            return True
+    return False
+
+
+def _near_id_context(text: str, start: int, end: int) -> Form | None:
+    """An unlabelled value counts only with a credible key id near, outside base64 blocks."""
+    return None if _id_near(text, start, end) and not _in_base64_block(text, start, end) else "reject"
+
 
 DETECTORS: tuple[Detector, ...] = (
     *_secret("aws_key_id", "AWS Access Key ID", _AWS_ID, 4, entropy=2.3),
     # A secret key is 40 base64 characters: only credible next to its key id or a label naming it.
     *_secret("aws_secret_labelled", "AWS Secret Access Key",
-             r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)[A-Za-z0-9_ .\-]{0,20}" + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
+             r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)[A-Za-z0-9_ .\-]{0,20}" + _PROMPT + _LABEL_SEP
+             + r"([A-Za-z0-9/+]{40})",
              0, entropy=3.5, check=_mixed_case, segment="line", value_group=1,
              scan=r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)"),
     *_secret("aws_secret_paired", "AWS Secret Access Key",
              _AWS_ID + r"[\"']?[ \t,;|:=]{1,10}[\"']?([A-Za-z0-9/+]{40})",
              0, entropy=3.5, check=_mixed_case, segment="line", value_group=1, scan=_AWS_ID + r"[\"']?[ \t,;|:=]"),
-    # `secret_key = "..."` as in Terraform's provider "aws" block, the key id on another line:
-    # Low alone, High when the word aws is within the keyword window.
-    *_secret("aws_secret_keyed", "AWS Secret Access Key", _KEY_LABEL + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
-             0, entropy=3.5, check=_mixed_case, base=Confidence.LOW, keywords=("aws",), segment="line",
-             value_group=1, scan=_KEY_LABEL),
+    # `secret_key = "..."`, `"SecretAccessKey": "..."` (STS JSON), `fs.s3a.secret.key=...`: High
+    # with a `secret_access_key`-style label or a key id within AWS_ID_WINDOW (on another line,
+    # before or after); else Low, and High when the word aws is within the keyword window.
+    *_secret("aws_secret_keyed", "AWS Secret Access Key", _KEY_LABEL + _PROMPT + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
+             0, entropy=3.5, check=_mixed_case, keywords=("aws",), segment="line",
+             value_group=1, scan=_KEY_LABEL, context=_keyed_context),
+    # Any label or none (`S3_SECRET=`, Hadoop's `<value>`, a constructor's second argument) on a
+    # line after the key id: the id is the anchor, so only files holding one pay for the search.
+    *_secret("aws_secret_near_id", "AWS Secret Access Key", _AFTER_ID, 0, entropy=3.5, check=_mixed_case,
+             segment="all", value_group=1, max_length=AWS_ID_WINDOW + 64, scan=_AWS_ID, context=_near_id_context),
     *_secret("gcp_api_key", "Google Cloud API Key", r"AIza[0-9A-Za-z_\-]{35}", 4, entropy=3.0),
     *_secret("azure_storage_key", "Azure Storage Account Key",
              r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)" + _LABEL_SEP
