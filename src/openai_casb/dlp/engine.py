@@ -4,15 +4,19 @@ Pipeline: a backend (Hyperscan, else RE2) finds the segments holding a hit; each
 the segment's class is matched exactly inside them (Python re for built-in patterns, RE2 for user
 patterns; once per class over the segments joined), cut to non-alphanumeric boundaries and
 validated; keywords nearby raise confidence; overlapping detections are resolved (longer, then
-more confident, then predefined order wins); only masked samples and salted hashes leave.
+more confident, then predefined order wins); bare card numbers of a text whose bare candidates
+pass Luhn at chance are demoted (the population rule, decided once the whole text is read); only
+masked samples and salted hashes leave.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +25,7 @@ import re2
 from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
 from openai_casb.dlp.detectors.base import MIN_DIGITS
 from openai_casb.dlp.detectors.custom import build_custom_detectors
+from openai_casb.dlp.detectors.financial import POPULATION_CHECKS
 from openai_casb.dlp.detectors.pieces import Batch, continues, cut_digit_run, in_decimal
 from openai_casb.dlp.detectors.search import encode, make_search
 from openai_casb.dlp.edm import EdmSet
@@ -35,8 +40,21 @@ KEYWORD_WINDOW = 200
 MAX_SAMPLES = 3
 MAX_HASHES = 20
 # Bump when detection changes so cached verdicts are recomputed (3: EDM sentence ends; 4: numeric
-# precision: decimals, `+` phones, weak and sample forms, keyword boundaries and window).
+# precision: decimals, `+` phones, weak and sample forms, keyword boundaries and window; 5: the
+# population rule demotes bare card numbers of a text whose bare candidates pass Luhn at chance).
 ENGINE_VERSION = "5"  # 5 includes AWS secret access keys near their key id (secrets.py)
+
+# The population rule. A lone 16-digit id in a card issuer range passes Luhn one time in ten, so
+# a column of 1,000 SKUs yields ~100 "cards"; nothing in one value tells them from cards, but the
+# population does: in a real card list every bare candidate passes (typos aside), in an id list
+# one in ten. Per text and per digit count, bare candidates (digits only, brand range and length)
+# reaching the Luhn step are counted; when at least POPULATION_MIN_FAILED fail and the passes are
+# no more than chance gives for that many failures (mean plus 3 standard deviations), the text's
+# bare card detections without a keyword on their line are demoted to Low.
+CHANCE_PASS = 0.1  # Luhn: one check digit in ten
+# With fewer failures chance gives fewer than 2.2 false cards, and a short real list with a few
+# typos or other numbers must not lose its cards (20 failing, 2 passing is a list of ids).
+POPULATION_MIN_FAILED = 20
 
 Backend = Literal["auto", "hyperscan", "hyperscan-native", "hyperscan-python", "re2"]
 
@@ -59,9 +77,12 @@ class Detection:
 
 
 # A candidate detection, kept as a plain tuple (one is built per validated hit):
-# (start, end, order, entry, confidence rank, EDM digest or None); order is the detector's
-# index, EDM sets come after the detectors.
-_Candidate = tuple[int, int, int, str, int, str | None]
+# (start, end, order, entry, confidence rank, EDM digest or None, stratum); order is the
+# detector's index, EDM sets come after the detectors; stratum is the digit count of a bare value
+# the population rule may demote (0: none).
+_Candidate = tuple[int, int, int, str, int, str | None, int]
+# Bare candidates of a text that reached a population check: start -> (digit count, passed).
+_Census = dict[int, tuple[int, bool]]
 _BY_SPAN = operator.itemgetter(0, 1)
 _HIGH = Confidence.HIGH.rank
 _LOW = Confidence.LOW.rank
@@ -103,46 +124,118 @@ def _exact_regex(detector: Detector) -> re.Pattern[str] | re2._Regexp:
     return re.compile(f"(?<![A-Za-z0-9])(?:{detector.pattern})(?![A-Za-z0-9])")
 
 
+def population_at_chance(passed: int, failed: int) -> bool:
+    """Whether `passed` Luhn passes beside `failed` failures is what random numbers give: at least
+    POPULATION_MIN_FAILED failures, and passes within 3 standard deviations above the chance mean
+    (given F failures, chance passes are negative-binomial: mean F*p/(1-p), deviation
+    sqrt(F*p)/(1-p)). 1,000 random ids (~100 passing) are at chance; 1,000 ids and 50 cards not."""
+    if failed < POPULATION_MIN_FAILED:
+        return False
+    p = CHANCE_PASS
+    return passed <= failed * p / (1 - p) + 3 * math.sqrt(failed * p) / (1 - p)
+
+
+class _Population:
+    """Bare candidates of one text by digit count: [passed, failed] their checksum."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[int, list[int]] = {}
+
+    def add(self, census: _Census, accept_from: int, accept_to: int) -> None:
+        for start, (stratum, passed) in census.items():
+            if accept_from <= start < accept_to:
+                counts = self._counts.setdefault(stratum, [0, 0])
+                counts[0 if passed else 1] += 1
+
+    def at_chance(self, stratum: int) -> bool:
+        passed, failed = self._counts.get(stratum, (0, 0))
+        return population_at_chance(passed, failed)
+
+
+# Tally key: (profile, entry, stratum); stratum 0 for detections the population rule leaves alone.
+_Key = tuple[str, str, int]
+
+
 class _Tally:
-    """Counts, masked samples and hashes per (profile, entry); never the values."""
+    """Counts, masked samples and hashes per (profile, entry); never the values.
+
+    Detections the population rule may drop are kept apart by stratum until the whole text is
+    read (a StreamMatcher decides only at `result`); samples and hashes carry their sequence
+    number so that the merged lists are the first ones in text order, as if kept in one list."""
 
     def __init__(self, profiles: tuple[Profile, ...]) -> None:
         self._profiles = profiles
-        self._counts: dict[tuple[str, str], int] = {}
-        self._samples: dict[tuple[str, str], list[str]] = {}
-        self._hashes: dict[tuple[str, str], list[str]] = {}
+        self.population = _Population()
+        self._sequence = 0
+        self._counts: dict[_Key, int] = {}
+        # key -> (values, their sequence numbers)
+        self._samples: dict[_Key, tuple[list[str], list[int]]] = {}
+        self._hashes: dict[_Key, tuple[list[str], list[int]]] = {}
 
-    def wants(self, profile: str, entry: str) -> tuple[bool, bool]:
+    def wants(self, key: _Key) -> tuple[bool, bool]:
         """Whether a new detection's (masked sample, hash) could still be kept: past the limits
         neither is computed, which spares a mask and a SHA-256 per detection on busy files."""
-        key = (profile, entry)
-        return len(self._samples.get(key, ())) < MAX_SAMPLES, len(self._hashes.get(key, ())) < MAX_HASHES
+        samples, hashes = self._samples.get(key), self._hashes.get(key)
+        return (
+            samples is None or len(samples[0]) < MAX_SAMPLES,
+            hashes is None or len(hashes[0]) < MAX_HASHES,
+        )
 
-    def add(self, profile: str, entry: str, masked: str | None, digest: str | None) -> None:
-        key = (profile, entry)
-        self._counts[key] = self._counts.get(key, 0) + 1
-        samples = self._samples.setdefault(key, [])
-        if masked is not None and len(samples) < MAX_SAMPLES and masked not in samples:
-            samples.append(masked)
-        hashes = self._hashes.setdefault(key, [])
-        if digest is not None and len(hashes) < MAX_HASHES and digest not in hashes:
-            hashes.append(digest)
+    def add(self, key: _Key, masked: str | None, digest: str | None) -> None:
+        self._sequence += 1
+        count = self._counts.get(key)
+        if count is None:
+            self._samples[key] = ([], [])
+            self._hashes[key] = ([], [])
+            count = 0
+        self._counts[key] = count + 1
+        values, sequences = self._samples[key]
+        if masked is not None and len(values) < MAX_SAMPLES and masked not in values:
+            values.append(masked)
+            sequences.append(self._sequence)
+        values, sequences = self._hashes[key]
+        if digest is not None and len(values) < MAX_HASHES and digest not in values:
+            values.append(digest)
+            sequences.append(self._sequence)
 
     def result(self) -> MatchResult:
+        strata: dict[tuple[str, str], list[int]] = {}
+        for profile_name, entry, stratum in self._counts:
+            if stratum == 0 or not self.population.at_chance(stratum):
+                strata.setdefault((profile_name, entry), []).append(stratum)
         matches: list[EntryMatch] = []
         matched: list[str] = []
         for profile in self._profiles:
             total = 0
             for entry in profile.entries:
-                count = self._counts.get((profile.name, entry), 0)
+                keys = [(profile.name, entry, stratum) for stratum in strata.get((profile.name, entry), ())]
+                count = sum(self._counts[key] for key in keys)
                 if count:
                     total += count
-                    key = (profile.name, entry)
-                    matches.append(EntryMatch(profile.name, entry, count, tuple(self._samples[key]),
-                                              tuple(self._hashes[key])))
+                    samples = _first_distinct([self._samples[key] for key in keys], MAX_SAMPLES)
+                    hashes = _first_distinct([self._hashes[key] for key in keys], MAX_HASHES)
+                    matches.append(EntryMatch(profile.name, entry, count, samples, hashes))
             if total > profile.match_count:
                 matched.append(profile.name)
         return MatchResult(tuple(matches), tuple(matched))
+
+
+def _first_distinct(parts: list[tuple[list[str], list[int]]], limit: int) -> tuple[str, ...]:
+    """The first `limit` distinct values in sequence order. Exact for the union of parts that each
+    hold the first `limit` distinct values of their detections: a value among the union's first
+    `limit` has fewer than `limit` distinct values before it in its own part."""
+    if len(parts) == 1:
+        return tuple(parts[0][0])
+    kept: list[str] = []
+    ordered = sorted((seq, value) for values, sequences in parts for value, seq in zip(values, sequences, strict=True))
+    for _, value in ordered:
+        if value not in kept:
+            kept.append(value)
+            if len(kept) == limit:
+                break
+    return tuple(kept)
 
 
 class DlpEngine:
@@ -169,6 +262,9 @@ class DlpEngine:
         self._regexes = tuple(_exact_regex(d) for d in self._detectors)
         self._keywords = tuple(_keyword_regex(d.keywords) for d in self._detectors)
         self._extends = tuple(re.compile(d.extend) if d.extend else None for d in self._detectors)
+        self._population_checks = tuple(
+            None if d.key.startswith("custom:") else POPULATION_CHECKS.get(d.key) for d in self._detectors
+        )
         self._by_class: dict[str, tuple[int, ...]] = {}
         for index, detector in enumerate(self._detectors):
             self._by_class[detector.segment] = (*self._by_class.get(detector.segment, ()), index)
@@ -217,9 +313,21 @@ class DlpEngine:
         return tally.result()
 
     def detections(self, text: str) -> tuple[Detection, ...]:
-        """The detections `match` counts, with their positions in `text`."""
+        """The detections `match` counts, with their positions in `text` (and their confidence
+        after the population rule)."""
+        census: _Census = {}
+        resolved = self._resolve(self._candidates(text, census))
+        population = _Population()
+        population.add(census, 0, len(text))
         found: list[Detection] = []
-        self._detect_into(None, text, 0, len(text), found)
+        for start, end, order, entry, rank, _digest, stratum in resolved:
+            profile = self._profile_of(order)
+            if stratum and population.at_chance(stratum):
+                rank = _LOW
+                if rank < self._threshold[profile]:
+                    continue
+            confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[rank]
+            found.append(Detection(start, end, profile, entry, confidence))
         return tuple(found)
 
     def matcher(self) -> StreamMatcher:
@@ -228,11 +336,12 @@ class DlpEngine:
     def redact(self, text: str) -> str:
         """`text` with each detection `match` would count replaced by its masked form (as in
         masked samples): for text shown to people that was not scanned as content, e.g. the
-        name of an archive entry in a note."""
+        name of an archive entry in a note). Detections the population rule would demote are
+        masked too: masking more is harmless there."""
         detectors = self._detectors
         parts: list[str] = []
         last = 0
-        for start, end, order, _entry, _rank, _digest in self._resolve(self._candidates(text)):
+        for start, end, order, _entry, _rank, _digest, _stratum in self._resolve(self._candidates(text, {})):
             value = text[start:end]
             parts.append(text[last:start])
             parts.append(detectors[order].mask(value) if order < len(detectors) else mask_value(value))
@@ -242,26 +351,23 @@ class DlpEngine:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _detect_into(
-        self,
-        tally: _Tally | None,
-        text: str,
-        accept_from: int,
-        accept_to: int,
-        positions: list[Detection] | None = None,
-    ) -> None:
-        """Add detections of `text` starting in [accept_from, accept_to) to the tally (or to `positions`)."""
+    def _profile_of(self, order: int) -> str:
         detectors = self._detectors
-        for start, end, order, entry, rank, edm_digest in self._resolve(self._candidates(text)):
+        return detectors[order].profile if order < len(detectors) else self._edm_sets[order - len(detectors)][0]
+
+    def _detect_into(self, tally: _Tally, text: str, accept_from: int, accept_to: int) -> None:
+        """Add detections and population counts of `text` starting in [accept_from, accept_to) to the tally."""
+        detectors = self._detectors
+        census: _Census = {}
+        candidates = self._candidates(text, census)
+        tally.population.add(census, accept_from, accept_to)
+        for start, end, order, entry, _rank, edm_digest, stratum in self._resolve(candidates):
             if not accept_from <= start < accept_to:
                 continue
             profile = detectors[order].profile if order < len(detectors) else self._edm_sets[order - len(detectors)][0]
-            if positions is not None:
-                confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[rank]
-                positions.append(Detection(start, end, profile, entry, confidence))
-            if tally is None:
-                continue
-            want_sample, want_hash = tally.wants(profile, entry)
+            # Demoted to Low, a detection still counts under a profile at confidence Low.
+            key = (profile, entry, stratum if stratum and self._threshold[profile] > _LOW else 0)
+            want_sample, want_hash = tally.wants(key)
             masked = digest = None
             if order < len(detectors):
                 detector = detectors[order]
@@ -272,9 +378,11 @@ class DlpEngine:
             else:
                 masked = mask_value(text[start:end]) if want_sample else None
                 digest = edm_digest or ""
-            tally.add(profile, entry, masked, digest)
+            tally.add(key, masked, digest)
 
-    def _candidates(self, text: str) -> list[_Candidate]:
+    def _candidates(self, text: str, census: _Census) -> list[_Candidate]:
+        """Validated candidates above their profile's threshold; `census` gets the bare values
+        that reached a population check (start -> digit count, passed)."""
         found: list[_Candidate] = []
         data = encode(text)
         segments = self._search.segments(data)
@@ -284,15 +392,15 @@ class DlpEngine:
             if spans:
                 batch = Batch(text, spans)
                 for index in self._searched_by_class.get(segment_class, ()):
-                    self._match_detector(text, data, index, batch, found)
+                    self._match_detector(text, data, index, batch, found, census)
         for index, spans in segments.by_detector.items():
-            self._match_detector(text, data, index, Batch(text, spans), found)
+            self._match_detector(text, data, index, Batch(text, spans), found, census)
         for index in self._always_run:
-            self._match_detector(text, data, index, Batch(text, [(0, len(text))]), found)
+            self._match_detector(text, data, index, Batch(text, [(0, len(text))]), found, census)
         for offset, (_profile, edm) in enumerate(self._edm_sets):
             order = len(self._detectors) + offset
             for start, end, digest in edm.find(text):
-                found.append((start, end, order, edm.name, Confidence.HIGH.rank, digest))
+                found.append((start, end, order, edm.name, Confidence.HIGH.rank, digest, 0))
         return found
 
     def _digit_pieces(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -305,8 +413,12 @@ class DlpEngine:
                 pieces.append((start, end))
         return pieces
 
-    def _match_detector(self, text: str, data: bytes, index: int, batch: Batch, found: list[_Candidate]) -> None:
+    def _match_detector(
+        self, text: str, data: bytes, index: int, batch: Batch, found: list[_Candidate], census: _Census
+    ) -> None:
         detector = self._detectors[index]
+        refused = self._population_checks[index]
+        counted = census if refused is not None else None
         group = detector.value_group
         extend = self._extends[index]
         keywords = self._keywords[index]
@@ -335,7 +447,7 @@ class DlpEngine:
                 if tail is None:
                     continue
                 value_end = tail.end()
-            hit = self._validate(text, detector, value_start, value_end)
+            hit = self._validate(text, detector, value_start, value_end, counted, refused)
             if hit is None:
                 continue
             value_start, value_end, entry = hit
@@ -350,17 +462,34 @@ class DlpEngine:
                 rank = _LOW
             if keywords is not None and form != "sample":
                 rank = self._confidence_of(keywords, text, data, value_start, value_end, rank)
+            # A bare value without a judged form is one the population rule demotes when the text's
+            # bare candidates pass at chance, unless a keyword is on its own line (its row): in an
+            # id list, "paid by card ..." in one row must not vouch for the ids of the rows around.
+            stratum = 0
+            if refused is not None and form is None and text[value_start:value_end].isdigit() and (
+                rank == base
+                or (keywords is not None and not self._keyword_on_line(keywords, text, data, value_start, value_end))
+            ):
+                stratum = value_end - value_start
             # Below the profile's threshold a detection neither counts nor hides another one.
             if rank >= threshold:
-                found.append((value_start, value_end, index, entry, rank, None))
+                found.append((value_start, value_end, index, entry, rank, None, stratum))
 
     @staticmethod
-    def _validate(text: str, detector: Detector, start: int, end: int) -> tuple[int, int, str] | None:
+    def _validate(
+        text: str,
+        detector: Detector,
+        start: int,
+        end: int,
+        census: _Census | None = None,
+        refused: Callable[[str], bool] | None = None,
+    ) -> tuple[int, int, str] | None:
         """Boundaries and validator; a too-long match may be cut back at its separators (card groups).
 
         Digits after `+` are a phone number (E.164), never a digit detector's value; digits that
         are part of a decimal number (`0.4702573977223816`, `605.961510684348`) are no value of
-        any detector."""
+        any detector. With a `census`, each bare value (digits only) given to the validator is
+        recorded: passed, or refused by `refused` (its checksum alone)."""
         digits = detector.segment == "digits"
         if start > 0 and (text[start - 1].isalnum() or (digits and text[start - 1] == "+")):
             return None
@@ -369,7 +498,13 @@ class DlpEngine:
             if (candidate_end >= len(text) or not text[candidate_end].isalnum()) and not (
                 continues(text, start, candidate_end) if digits else in_decimal(text, start, candidate_end)
             ):
-                entry = detector.classify(text[start:candidate_end])
+                value = text[start:candidate_end]
+                entry = detector.classify(value)
+                if census is not None and refused is not None and value.isdigit():
+                    if entry is not None:
+                        census[start] = (candidate_end - start, True)
+                    elif refused(value):
+                        census[start] = (candidate_end - start, False)
                 if entry is not None:
                     return start, candidate_end, entry
             if not detector.trim:
@@ -387,6 +522,16 @@ class DlpEngine:
         source: str | bytes = data if isinstance(keywords.pattern, bytes) else text
         window = source[max(0, start - KEYWORD_WINDOW) : end + KEYWORD_WINDOW]
         return _HIGH if keywords.search(window) else base
+
+    @staticmethod
+    def _keyword_on_line(keywords: re2._Regexp, text: str, data: bytes, start: int, end: int) -> bool:
+        """A keyword within the keyword window and on the value's line."""
+        low = max(0, start - KEYWORD_WINDOW)
+        high = end + KEYWORD_WINDOW
+        before = text.rfind("\n", low, start)
+        after = text.find("\n", end, high)
+        source: str | bytes = data if isinstance(keywords.pattern, bytes) else text
+        return keywords.search(source[before + 1 if before >= 0 else low : after if after >= 0 else high]) is not None
 
     @staticmethod
     def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:

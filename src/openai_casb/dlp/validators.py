@@ -95,6 +95,16 @@ def card_entry(value: str) -> str | None:
     return card_brand(number)
 
 
+def card_refused_by_luhn(value: str) -> bool:
+    """A bare number (digits only) of a brand's range and length, not all one digit, that fails
+    Luhn: a candidate that reached the Luhn step and failed it (the engine's population rule
+    counts these against the bare numbers that pass)."""
+    return (
+        value.isascii() and value.isdigit() and 13 <= len(value) <= 19 and len(set(value)) > 1
+        and card_brand(value) is not None and not luhn_ok(value)
+    )
+
+
 # Published test numbers (Stripe's, Adyen's, Braintree's and the brands' own documentation): in
 # fixtures and docs everywhere, never a customer's card. Low whatever the keywords, as sample SSNs
 # are refused.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from openai_casb.dlp import validators as v
 from openai_casb.dlp.detectors.base import Detector, single_entry
 from openai_casb.dlp.settings import Confidence
@@ -58,3 +60,8 @@ DETECTORS: tuple[Detector, ...] = (
         max_length=9,
     ),
 )
+
+# Detectors whose bare values the engine also judges as a population (see engine.Population): key
+# -> whether a bare value the classifier refused has the detector's shape and failed only its
+# checksum. A random number passes Luhn one time in ten, a real card always.
+POPULATION_CHECKS: dict[str, Callable[[str], bool]] = {"card": v.card_refused_by_luhn}
