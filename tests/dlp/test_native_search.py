@@ -41,7 +41,7 @@ def test_the_native_search_is_built_wherever_the_hyperscan_headers_are() -> None
     assert engine("auto").backend == "hyperscan-native"
 
 
-DIGITISH = list("1234567890" * 3) + [" ", "-", ".", "x", "  ", "\n"]
+DIGITISH = [*"1234567890" * 3, " ", "-", ".", "x", "  ", "\n"]
 
 
 def test_the_superset_is_implied_by_the_aligned_union() -> None:
@@ -87,7 +87,8 @@ PIECES = [
 def test_native_and_python_give_the_same_segments_on_any_text(pieces: list[str]) -> None:
     text = "".join(pieces)
     data = encode(text)
-    assert PYTHON is not None and NATIVE is not None
+    assert PYTHON is not None
+    assert NATIVE is not None
     expected = PYTHON._search.segments(data)
     found = NATIVE._search.segments(data)
     assert found.by_class == expected.by_class
