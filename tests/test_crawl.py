@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +12,10 @@ import pytest
 from openai_casb.config import Settings, load_settings
 from openai_casb.connectors.models import admin as am
 from openai_casb.connectors.models import compliance as cm
-from openai_casb.crawl import CrawlResult, crawl
+from openai_casb.crawl import CrawlResult, audit_log_days, crawl
 from openai_casb.emulator import FAULT_KINDS, EmulatorConfig, generate_org, running_emulator
 from openai_casb.inventory import collect
-from openai_casb.inventory.model import FileRef, Inventory
+from openai_casb.inventory.model import FileRef, Inventory, Source
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SPEC = (
@@ -215,3 +215,64 @@ def test_files_download_from_emulator(tmp_path: Any) -> None:
             assert r.path is not None
             assert r.path.stat().st_size == r.size_bytes
     assert any("files" in endpoint for endpoint in stats["requests"])
+
+
+DAY_SECONDS = 86_400
+
+
+def _login_org(login_days_ago: int) -> Any:
+    from openai_casb.emulator.snapshot import org_from_dict
+
+    now = int(NOW.timestamp())
+    return org_from_dict({
+        "organization": {"id": "org-logins"},
+        "admin": {
+            "users": [{"object": "organization.user", "id": "user-a", "name": "A", "email": "a@example.com",
+                       "role": "reader", "added_at": now - 1000 * DAY_SECONDS, "is_service_account": False,
+                       "api_key_last_used_at": None}],
+            "audit_logs": [{"object": "organization.audit_log", "id": "ev-login", "type": "login.succeeded",
+                            "effective_at": now - login_days_ago * DAY_SECONDS,
+                            "actor": {"type": "session",
+                                      "session": {"user": {"id": "user-a", "email": "a@example.com"}}}}],
+        },
+    })
+
+
+def _crawl_logins(login_days_ago: int, inactive_user_days: int | None, **extra: Any) -> Inventory:
+    with running_emulator(_login_org(login_days_ago), EmulatorConfig()) as emu:
+        settings = emulator_settings(emu, compliance_key=None, workspace_id=None, **extra)
+        result = asyncio.run(crawl(settings, now=NOW, inactive_user_days=inactive_user_days))
+    assert result.inventory.sources[Source.ADMIN_AUDIT_LOGS].complete
+    return result.inventory
+
+
+def test_login_events_are_read_as_far_back_as_the_inactive_rule_needs() -> None:
+    # Lookback 400 days (default), threshold 500: a login 450 days ago keeps the person active, so it is read.
+    inventory = _crawl_logins(450, inactive_user_days=500)
+    (person,) = inventory.persons
+    assert person.last_login_at == NOW - timedelta(days=450)
+    assert inventory.logins_read_since == NOW - timedelta(days=501)
+
+
+def test_a_lookback_below_the_threshold_does_not_hide_logins() -> None:
+    inventory = _crawl_logins(60, inactive_user_days=90, audit_log_lookback_days=30)
+    (person,) = inventory.persons
+    assert person.last_login_at == NOW - timedelta(days=60)
+    assert inventory.logins_read_since == NOW - timedelta(days=91)
+
+
+def test_a_longer_lookback_is_kept_and_the_window_read_is_recorded() -> None:
+    inventory = _crawl_logins(450, inactive_user_days=90)
+    (person,) = inventory.persons
+    assert person.last_login_at is None  # older than the 400 days read
+    assert inventory.logins_read_since == NOW - timedelta(days=400)
+    inventory = _crawl_logins(450, inactive_user_days=90, audit_log_lookback_days=1000)
+    assert inventory.persons[0].last_login_at == NOW - timedelta(days=450)
+    assert inventory.logins_read_since == NOW - timedelta(days=1000)
+
+
+def test_audit_log_days() -> None:
+    assert audit_log_days(400, None) == 400
+    assert audit_log_days(400, 90) == 400
+    assert audit_log_days(400, 400) == 401
+    assert audit_log_days(1, 90) == 91

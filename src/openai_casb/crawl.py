@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 import httpx
@@ -107,6 +107,8 @@ class _Crawl:
     now: datetime
     progress: CrawlProgress | None
     on_file: FileHandler | None
+    # How many days of audit-log login events to read (`audit_log_days`).
+    audit_log_days: int
     reports: dict[Source, SourceReport] = field(default_factory=dict)
     org_users: list[collect.OrgUserRecord] = field(default_factory=list)
     workspace_users: list[collect.WorkspaceUserRecord] = field(default_factory=list)
@@ -243,7 +245,10 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
             raise _SourceFailed("partial", narrowed_reason(crawl.settings.project_id))
 
     async def audit_logs(counter: _Counter) -> None:
-        since = int((crawl.now - timedelta(days=crawl.settings.audit_log_lookback_days)).timestamp())
+        # Not cursored across scans: every scan reads the whole window (only login.succeeded events).
+        start = crawl.now - timedelta(days=crawl.audit_log_days)
+        since = int(start.timestamp())
+        inventory.logins_read_since = datetime.fromtimestamp(since, UTC)
         try:
             async for page in admin.login_events(since):
                 collect.login_activity(page, crawl.logins)
@@ -362,6 +367,15 @@ async def _compliance_sources(
     )
 
 
+def audit_log_days(lookback_days: int, inactive_user_days: int | None) -> int:
+    """Days of login events a crawl reads: the configured lookback, widened to what the inactive-user rule
+    needs (its threshold and one day more), so a login older than the lookback but within the threshold
+    is never missed and a person it keeps active is never reported inactive."""
+    if inactive_user_days is None:
+        return lookback_days
+    return max(lookback_days, inactive_user_days + 1)
+
+
 def _file_source_reports(inventory: Inventory, reports: dict[Source, SourceReport], files_handed: int) -> None:
     """A file source's listing is as complete as its container's; DLP may downgrade it later."""
     containers = {
@@ -389,6 +403,7 @@ async def crawl(
     groups: frozenset[SourceGroup] = ALL_GROUPS,
     limiter: RollingWindowLimiter | None = None,
     keep_user_records: bool = True,
+    inactive_user_days: int | None = None,
 ) -> CrawlResult:
     """Read both APIs into an Inventory. Never raises for an API failure: each source says how it went.
 
@@ -399,10 +414,16 @@ async def crawl(
     `groups` reads only some halves (the others are reported skipped); `limiter` replaces the
     in-process quota limiter (distributed workers share one). The user records persons were joined
     from are returned for crawls that merge later; `keep_user_records=False` drops them once joined.
+
+    Login events are read `audit_log_days(settings.audit_log_lookback_days, inactive_user_days)` days back:
+    give the policy's `inactive_user_days` so that no login the rule needs is left unread.
     """
     inventory = Inventory(now=now, organization_id=settings.org_id, workspace_id=settings.workspace_id)
     async with open_clients(settings, transport=transport, sleep=sleep, limiter=limiter) as clients:
-        state = _Crawl(settings=settings, clients=clients, now=now, progress=progress, on_file=on_file)
+        state = _Crawl(
+            settings=settings, clients=clients, now=now, progress=progress, on_file=on_file,
+            audit_log_days=audit_log_days(settings.audit_log_lookback_days, inactive_user_days),
+        )
         if conversation_activity_baseline is not None:
             state.conversations.merge(conversation_activity_baseline)
         jobs = []

@@ -5,7 +5,7 @@ import pytest
 
 from openai_casb.checks.findings import inactive_user
 from openai_casb.detections import Detection
-from openai_casb.inventory.model import AssetKind, Inventory, Person, Source, SourceReport
+from openai_casb.inventory.model import AssetKind, Inventory, Person, Source, SourceReport, SourceState
 from openai_casb.policy import Policy, Thresholds
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -132,3 +132,44 @@ def test_threshold_from_policy() -> None:
     assert run(person) == []
     (detection,) = run(person, Policy(thresholds=Thresholds(inactive_user_days=30)))
     assert detection.evidence["threshold_days"] == 30
+
+
+def _audit(state: SourceState) -> dict[Source, SourceReport]:
+    return {
+        Source.ADMIN_USERS: SourceReport(Source.ADMIN_USERS, "complete"),
+        Source.ADMIN_AUDIT_LOGS: SourceReport(Source.ADMIN_AUDIT_LOGS, state),
+    }
+
+
+def test_evidence_says_how_far_back_logins_were_read() -> None:
+    """No login in the window read is not "no activity signal at all": an older login was never read."""
+    inventory = Inventory(now=NOW, persons=[BASE], sources=_audit("complete"), logins_read_since=NOW - 401 * DAY)
+    (detection,) = inactive_user.evaluate(inventory, Policy())
+    evidence = detection.evidence
+    assert "no login in the 401 days of audit log read" in evidence["summary"]
+    assert "at all" not in evidence["summary"]
+    login = evidence["signals"]["last_login_at"]
+    assert (login["value"], login["source_state"]) == (None, "complete")
+    assert (login["read_since"], login["read_days"]) == ("2025-04-26T00:00:00Z", 401)
+    # The other signals carry no window of their own.
+    assert "read_since" not in evidence["signals"]["api_key_last_used_at"]
+
+
+def test_evidence_with_another_deciding_signal_names_the_login_window() -> None:
+    person = replace(BASE, api_key_last_used_at=NOW - 200 * DAY)
+    inventory = Inventory(now=NOW, persons=[person], sources=_audit("complete"), logins_read_since=NOW - 91 * DAY)
+    (detection,) = inactive_user.evaluate(inventory, Policy())
+    assert detection.evidence["deciding_signal"] == "api_key_last_used_at"
+    assert "no login in the 91 days of audit log read" in detection.evidence["summary"]
+
+
+@pytest.mark.parametrize(("state", "phrase"), [
+    ("failed", "audit log failed"),
+    ("skipped", "audit log skipped"),
+    ("partial", "no login in the part of the last 401 days of audit log read"),
+])
+def test_evidence_claims_no_window_the_audit_log_did_not_give(state: SourceState, phrase: str) -> None:
+    inventory = Inventory(now=NOW, persons=[BASE], sources=_audit(state), logins_read_since=NOW - 401 * DAY)
+    (detection,) = inactive_user.evaluate(inventory, Policy())
+    assert phrase in detection.evidence["summary"]
+    assert "no login in the 401 days" not in detection.evidence["summary"]

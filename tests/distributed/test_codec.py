@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from openai_casb.distributed.codec import (
     CrawlPart,
@@ -13,6 +13,7 @@ from openai_casb.distributed.codec import (
     load_outcome,
     merge_outcome,
 )
+from openai_casb.distributed.finalize import merge_parts
 from openai_casb.inventory import collect
 from openai_casb.inventory.model import AssetKind, EntryMatch, FileRef, FileScan, Inventory, Source
 from openai_casb.scanning.pipeline import DlpOutcome
@@ -84,3 +85,12 @@ def test_dlp_parts_merge_into_one_spooled_outcome() -> None:
     assert sorted(s.file.file_id for s in merged.matched) == ["f-1", "f-3", "f-4"]
     assert merged.scanned[Source.CONVERSATION_FILES] == 5
     merged.close()
+
+
+def test_the_login_window_read_by_the_admin_part_survives_the_round_trip_and_the_merge() -> None:
+    since = NOW - timedelta(days=501)
+    admin = load_crawl_part(dump_crawl_part(CrawlPart(inventory=Inventory(now=NOW, logins_read_since=since))))
+    compliance = CrawlPart(inventory=Inventory(now=NOW))
+    assert admin.inventory.logins_read_since == since
+    merged = merge_parts({"admin": admin, "compliance": compliance}, Inventory(now=NOW))
+    assert merged.inventory.logins_read_since == since

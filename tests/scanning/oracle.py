@@ -109,8 +109,9 @@ def inactive_user_findings(org: Org, now: float, lookback_days: int = 400) -> Ex
         persons.setdefault(key, {"org": [], "ws": []})["ws"].append(user)
     logins: dict[str, float] = {}
     for event in org.audit_logs:
-        # The scanner reads login events of the last `lookback_days` only.
-        if event.get("type") != "login.succeeded" or event["effective_at"] < now - lookback_days * DAY:
+        # The scanner reads login events of the last max(lookback_days, inactive_user_days + 1) days only.
+        window = max(lookback_days, 90 + 1)
+        if event.get("type") != "login.succeeded" or event["effective_at"] < now - window * DAY:
             continue
         user = ((event.get("actor") or {}).get("session") or {}).get("user") or {}
         for ident in (user.get("id"), (user.get("email") or "").lower()):

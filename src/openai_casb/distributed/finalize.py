@@ -46,6 +46,7 @@ def merge_parts(parts: dict[str, CrawlPart], now_inventory: Inventory) -> CrawlP
         inventory.admin_api_keys = admin.inventory.admin_api_keys
         inventory.project_api_keys = admin.inventory.project_api_keys
         inventory.invites = admin.inventory.invites
+        inventory.logins_read_since = admin.inventory.logins_read_since
     if compliance is not None:
         inventory.gpts = compliance.inventory.gpts
         inventory.chatgpt_projects = compliance.inventory.chatgpt_projects

@@ -228,6 +228,7 @@ async def _crawl(
         result = await crawl(
             settings, now=job.now, conversations_since=since, on_file=hand_off.add if collect_files else None,
             conversation_activity_baseline=baseline, groups=groups, limiter=limiter,
+            inactive_user_days=rt.policy.thresholds.inactive_user_days,
         )
     finally:
         await limiter.aclose()

@@ -224,6 +224,9 @@ class Inventory:
     persons: list[Person] = field(default_factory=list)
     gpts: list[Gpt] = field(default_factory=list)
     chatgpt_projects: list[ChatGptProject] = field(default_factory=list)
+    # Start of the audit-log window read for login events (None when audit logs were not read): a person
+    # without `last_login_at` had no login since then, which says nothing about earlier logins.
+    logins_read_since: datetime | None = None
 
     def complete(self, sources: Iterable[Source]) -> bool:
         """True when every given source was read completely in this scan."""

@@ -255,6 +255,7 @@ async def _scan(
                 conversations_source=request.conversations_source,
                 conversation_activity_baseline=baseline,
                 keep_user_records=False,  # persons are joined; nothing merges this crawl with another
+                inactive_user_days=policy.thresholds.inactive_user_days,
             )
             if pipeline is not None:
                 for file in knowledge_files(result.inventory):

@@ -91,7 +91,23 @@ def _asset(person: Person) -> AssetRef:
     )
 
 
-def _decide(person: Person, now: datetime, threshold: int) -> dict[str, Any] | None:
+def _logins_read(inventory: Inventory) -> tuple[str, dict[str, Any]]:
+    """What the absence of a login means in this scan: a phrase for the summary and evidence fields.
+
+    Login events are read only back to `inventory.logins_read_since`; an older login was not read, so
+    the evidence never claims "no login" beyond the window actually read."""
+    state = inventory.state(Source.ADMIN_AUDIT_LOGS)
+    since = inventory.logins_read_since
+    if since is None or state in ("failed", "skipped"):
+        return f"audit log {state}", {"read_since": None, "read_days": None}
+    days = age(inventory.now, since)["age_days"]
+    window = {"read_since": iso(since), "read_days": days}
+    if state == "partial":
+        return f"no login in the part of the last {days} days of audit log read", window
+    return f"no login in the {days} days of audit log read", window
+
+
+def _decide(person: Person, now: datetime, threshold: int, no_login: str) -> dict[str, Any] | None:
     """The deciding part of the evidence when the person is inactive, else None."""
     signals = _values(person, _SIGNALS)
     if signals:
@@ -100,10 +116,11 @@ def _decide(person: Person, now: datetime, threshold: int) -> dict[str, Any] | N
         if not older_than(now, last, threshold):
             return None
         elapsed = age(now, last)
+        login = "" if person.last_login_at is not None else f"; {no_login}"
         return {
             "summary": (
                 f"{person.email or person.asset_id}: last activity {elapsed['age_days']} days ago "
-                f"({deciding} at {iso(last)}); threshold {threshold} days."
+                f"({deciding} at {iso(last)}{login}); threshold {threshold} days."
             ),
             "rule": "now - max(activity signals) > inactive_user_days",
             "deciding_signal": deciding,
@@ -121,7 +138,7 @@ def _decide(person: Person, now: datetime, threshold: int) -> dict[str, Any] | N
     elapsed = age(now, earliest)
     return {
         "summary": (
-            f"{person.email or person.asset_id}: no activity signal at all; member since {iso(earliest)} "
+            f"{person.email or person.asset_id}: no activity signal ({no_login}); member since {iso(earliest)} "
             f"({deciding}), {elapsed['age_days']} days ago; threshold {threshold} days."
         ),
         "rule": "no activity signal and now - min(added_at, created, workspace created_at) > inactive_user_days",
@@ -136,10 +153,11 @@ def _decide(person: Person, now: datetime, threshold: int) -> dict[str, Any] | N
 def evaluate(inventory: Inventory, policy: Policy) -> Iterator[Detection]:
     now = inventory.now
     threshold = policy.thresholds.inactive_user_days
+    no_login, login_window = _logins_read(inventory)
     for person in inventory.persons:
         if person.is_service_account or person.all_records_disabled:
             continue
-        decided = _decide(person, now, threshold)
+        decided = _decide(person, now, threshold, no_login)
         if decided is None:
             continue
         signals = _values(person, _SIGNALS)
@@ -153,6 +171,7 @@ def evaluate(inventory: Inventory, policy: Policy) -> Iterator[Detection]:
                     "value": iso(getattr(person, name)),
                     "source": source.value,
                     "source_state": inventory.state(source),
+                    **(login_window if name == "last_login_at" else {}),
                 }
                 for name, source in _SIGNALS
             },
