@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -15,6 +14,8 @@ from openai_casb.web.api import findings, integrations, inventory, tokens
 from openai_casb.web.auth import Viewer
 from openai_casb.web.context import WebContext
 from openai_casb.web.errors import ErrorEnvelope, install_error_handlers
+from openai_casb.web.guards import RejectNul, SecurityHeaders
+from openai_casb.web.known_query import known_api_query, known_page_query, known_query
 from openai_casb.web.pages import actions, views
 from openai_casb.web.pages import tokens as token_pages
 from openai_casb.web.pages.render import LoginRequired
@@ -54,15 +55,13 @@ def create_app(ctx: WebContext) -> FastAPI:
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if ctx.secure_cookies:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    headers = dict(SECURITY_HEADERS)
+    if ctx.secure_cookies:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    # Added first, so inside SecurityHeaders: its 422s carry the headers too. SecurityHeaders is the
+    # outermost of ours: every response, an unhandled exception's 500 included, gets the headers.
+    app.add_middleware(RejectNul)
+    app.add_middleware(SecurityHeaders, headers=headers)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (integrations, findings, inventory, tokens):
@@ -72,9 +71,10 @@ def create_app(ctx: WebContext) -> FastAPI:
     def openapi_document(_who: Viewer) -> dict[str, Any]:
         return app.openapi()
 
-    app.include_router(api)
-    app.include_router(views.router)
-    app.include_router(actions.router)
-    app.include_router(token_pages.router)
+    # Unknown query parameters are a 422, checked once the caller is authenticated (known_query.py).
+    app.include_router(api, dependencies=[Depends(known_api_query)])
+    app.include_router(views.router, dependencies=[Depends(known_page_query)])
+    app.include_router(actions.router, dependencies=[Depends(known_query)])  # forms; login is anonymous
+    app.include_router(token_pages.router, dependencies=[Depends(known_page_query)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -13,7 +13,7 @@ from openai_casb.store import FindingStatus, InstanceStatus, StoreError
 from openai_casb.web.api.convert import finding_type_out, scan_out
 from openai_casb.web.api.inventory import enabled_profiles
 from openai_casb.web.context import context_of
-from openai_casb.web.ids import InstanceId, IntegrationId, ScanId
+from openai_casb.web.ids import INT32_MAX, InstanceId, IntegrationId, ScanId
 from openai_casb.web.pages.charts import trend_chart
 from openai_casb.web.pages.render import PageUser, render
 from openai_casb.web.queries import InstanceQuery
@@ -52,10 +52,11 @@ def _instance_list(request: Request, template: str, title: str, statuses: tuple[
     page = _page_number(page)
     rows, total = ctx.queries.instances(query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
-    return render(request, template, title=title, rows=rows, total=total, page=page, pages=pages,
-                  filters={"severity": [s.label.lower() for s in severities], "type": type_id or "",
-                           "group": group or "", "integration": integration or "", "q": q or "",
-                           "status": [str(s) for s in statuses]},
+    filters: dict[str, Any] = {"severity": [], "type": "", "group": "", "integration": "", "q": q or "", "status": []}
+    if extra.get("base") == "/findings":  # /hidden and /dlp fix these and take only `q` (and `page`)
+        filters.update({"severity": [s.label.lower() for s in severities], "type": type_id or "",
+                        "group": group or "", "integration": integration or "", "status": [str(s) for s in statuses]})
+    return render(request, template, title=title, rows=rows, total=total, page=page, pages=pages, filters=filters,
                   groups=ctx.queries.groups(), types=ctx.store.finding_types(),
                   integrations=ctx.store.integrations(), **extra)
 
@@ -133,7 +134,9 @@ def assets(request: Request, _user: PageUser, kind: Text = None, q: Text = None,
 
 
 @router.get("/scans", response_class=HTMLResponse)
-def scans(request: Request, _user: PageUser, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def scans(request: Request, _user: PageUser, page: Annotated[int, Query(ge=1)] = 1,
+          started: Annotated[int | None, Query(ge=1, le=INT32_MAX, description="set by the redirect after a "
+                                               "scan starts")] = None) -> HTMLResponse:
     ctx = context_of(request)
     page = _page_number(page)
     records = ctx.store.list_scans(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
