@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import re
@@ -11,8 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from quality.generator import generate_corpus
 
-from openai_casb.dlp.detectors import PREDEFINED_DETECTORS
-from openai_casb.dlp.detectors.base import ALIGNED_CLASSES, SEGMENT_CHAINS, aligned_superset, aligned_union
+from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
+from openai_casb.dlp.detectors.base import (
+    ALIGNED_CLASSES,
+    SEGMENT_CHAINS,
+    SEGMENT_WINDOWS,
+    aligned_superset,
+    aligned_union,
+)
 from openai_casb.dlp.detectors.search import (
     NATIVE_AVAILABLE,
     _Collector,
@@ -77,7 +84,9 @@ PYTHON = engine("hyperscan-python") if hyperscan is not None else None
 NATIVE = engine("hyperscan-native") if NATIVE_AVAILABLE else None
 PIECES = [
     "0", "7", "4716", "2810 3355", "-", ".", " ", "  ", "\n", "x", "AB", "GB82 WEST", "AKIA", "Z7Q4M2XK5P3R6T2W",
-    "sk-proj-", "eyJhbGciOi", "ghp_", "-----BEGIN RSA PRIVATE KEY", "aws secret", "=", "536-22-1234", "é",
+    "sk-proj-", "eyJhbGciOi",
+    "AKIAZ7Q4M2XK5P3R6T2W", "Vq3nP8xZk2LmR7tYw9Bc4Hd6Jf1Ns5Gu0Ea/Xo+K", "x" * 300,
+    "ghp_", "-----BEGIN RSA PRIVATE KEY", "aws secret", "=", "536-22-1234", "é",
 ]
 
 
@@ -108,7 +117,7 @@ def test_a_digit_chain_longer_than_the_first_window_is_grown_to_its_start() -> N
 def test_native_scanner_refuses_bad_input_with_clear_errors() -> None:
     from openai_casb.dlp import _hsnative
 
-    classes = [("line", _hsnative.KIND_LINE, bytes(256), bytes(256), None)]
+    classes = [("line", _hsnative.KIND_LINE, bytes(256), bytes(256), None, 0, 0)]
     with pytest.raises(ValueError, match="hyperscan refused"):
         _hsnative.Scanner([b"(unclosed"], [(0, -1)], classes)
     with pytest.raises(ValueError, match="one report per expression"):
@@ -116,7 +125,9 @@ def test_native_scanner_refuses_bad_input_with_clear_errors() -> None:
     with pytest.raises(ValueError, match="unknown class"):
         _hsnative.Scanner([b"abc"], [(3, -1)], classes)
     with pytest.raises(TypeError):
-        _hsnative.Scanner([b"abc"], [(0, -1)], [("line", 2, b"short", bytes(256), None)])
+        _hsnative.Scanner([b"abc"], [(0, -1)], [("line", 2, b"short", bytes(256), None, 0, 0)])
+    with pytest.raises(ValueError, match="unknown class kind"):
+        _hsnative.Scanner([b"abc"], [(0, -1)], [("line", 9, bytes(256), bytes(256), None, 0, 0)])
     scanner = _hsnative.Scanner([b"abc"], [(0, 4)], classes)
     assert scanner.segments(b"") == ({}, {})
     assert scanner.segments(b"x\nzabc\n") == ({}, {4: [(2, 6)]})
@@ -124,3 +135,47 @@ def test_native_scanner_refuses_bad_input_with_clear_errors() -> None:
         scanner.segments("text, not bytes")
     assert not hyperscan_compiles("(?U)a+")
     assert hyperscan_compiles("[0-9]{3}")
+
+
+WINDOW_DETECTORS = [d for d in PREDEFINED_DETECTORS if d.segment in SEGMENT_WINDOWS]
+
+
+@pytest.mark.parametrize("detector", WINDOW_DETECTORS, ids=lambda d: d.key)
+def test_window_detectors_fit_their_window(detector: Detector) -> None:
+    # The match starts where its scan pattern's match starts (the anchor), so it begins at most
+    # the scan pattern's length before the hit's end and ends within the pattern's longest match.
+    back, forward = SEGMENT_WINDOWS[detector.segment]
+    assert detector.scan_pattern is not None
+    assert max_width(detector.scan_pattern) <= back - 1
+    assert max_width(detector.pattern) - min_width(detector.scan_pattern) <= forward - 2
+
+
+def max_width(pattern: str) -> int:
+    return int(importlib.import_module("re._parser").parse(pattern).getwidth()[1])
+
+
+def min_width(pattern: str) -> int:
+    return int(importlib.import_module("re._parser").parse(pattern).getwidth()[0])
+
+
+def test_window_segments_merge_when_they_overlap_or_touch() -> None:
+    back, forward = SEGMENT_WINDOWS["window"]
+    data = b"x" * 5000
+    collector = _Collector(data)
+    for position in (100, 300, 100 + back + forward, 3000, 4990):
+        collector.hit("window", 7, position)
+    assert collector.found.by_detector[7] == [
+        (100 + 1 - back, 100 + back + forward + 1 + forward),
+        (3000 + 1 - back, 3000 + 1 + forward),
+        (4990 + 1 - back, 5000),
+    ]
+
+
+def test_a_key_id_pairs_only_with_a_secret_within_its_window() -> None:
+    # Two key ids 2,000 characters apart, each in its own window segment: a secret-shaped value
+    # 350 characters after the first (beyond its 300) is no pair; one on the next line is.
+    key_id, value = "AKIAZ7Q4M2XK5P3R6T2W", "Vq3nP8xZk2LmR7tYw9Bc4Hd6Jf1Ns5Gu0Ea/Xo+K"
+    text = f"id {key_id}" + " " * 350 + value + "." * 2000 + f" id {key_id}\nsecret {value}\n"
+    for backend in ("re2", *(["hyperscan"] if NATIVE_AVAILABLE or hyperscan is not None else [])):
+        counted = [d for d in engine(backend).detections(text) if d.entry == "AWS Secret Access Key"]
+        assert [(d.start, d.end) for d in counted] == [(text.rindex(value), text.rindex(value) + 40)], backend

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <hs.h>
 
-enum { KIND_ALPHABET = 0, KIND_CHAIN = 1, KIND_LINE = 2, KIND_ALL = 3 };
+enum { KIND_ALPHABET = 0, KIND_CHAIN = 1, KIND_LINE = 2, KIND_ALL = 3, KIND_WINDOW = 4 };
 
 typedef struct {
     int kind;
@@ -25,6 +25,7 @@ typedef struct {
     unsigned char joiner[256]; /* chain: a separator, in the chain only before a core character */
     hs_database_t *confirm;    /* the exact expression a new segment must hold, or NULL */
     PyObject *name;            /* str */
+    Py_ssize_t back, forward;  /* window: the segment around a hit's end */
 } SegmentClass;
 
 typedef struct {
@@ -105,13 +106,16 @@ static int init_classes(Scanner *self, PyObject *classes) {
         PyObject *item = PySequence_Fast_GET_ITEM(classes, i);
         PyObject *name, *member, *joiner, *confirm;
         int kind;
-        if (!PyArg_ParseTuple(item, "UiSSO", &name, &kind, &member, &joiner, &confirm)) return -1;
+        Py_ssize_t back, forward;
+        if (!PyArg_ParseTuple(item, "UiSSOnn", &name, &kind, &member, &joiner, &confirm, &back, &forward)) return -1;
         SegmentClass *segment_class = &self->classes[i];
-        if (kind < KIND_ALPHABET || kind > KIND_ALL) {
+        if (kind < KIND_ALPHABET || kind > KIND_WINDOW || back < 0 || forward < 0) {
             PyErr_SetString(PyExc_ValueError, "unknown class kind");
             return -1;
         }
         segment_class->kind = kind;
+        segment_class->back = back;
+        segment_class->forward = forward;
         Py_INCREF(name);
         segment_class->name = name;
         if (copy_table(member, segment_class->member) < 0 || copy_table(joiner, segment_class->joiner) < 0) return -1;
@@ -293,6 +297,38 @@ static int append_span(PyObject *mapping, PyObject *key, Py_ssize_t start, Py_ss
     return appended;
 }
 
+/* A window hit: its window, merged into the last span of its list where they overlap or touch
+ * (hits come in end order), as search.py's _Collector._window_hit does. */
+static int window_hit(ScanContext *scan, const SegmentClass *segment_class, long detector, Py_ssize_t position) {
+    Py_ssize_t start = position + 1 - segment_class->back, end = position + 1 + segment_class->forward;
+    if (start < 0) start = 0;
+    if (end > scan->length) end = scan->length;
+    PyObject *key = detector < 0 ? segment_class->name : PyLong_FromLong(detector);
+    if (key == NULL) return -1;
+    PyObject *mapping = detector < 0 ? scan->by_class : scan->by_detector;
+    PyObject *spans = PyDict_GetItemWithError(mapping, key);
+    int result = -1;
+    if (spans == NULL && PyErr_Occurred()) goto done;
+    Py_ssize_t count = spans != NULL ? PyList_GET_SIZE(spans) : 0;
+    if (count > 0) {
+        PyObject *last = PyList_GET_ITEM(spans, count - 1);
+        Py_ssize_t last_start = PyLong_AsSsize_t(PyTuple_GET_ITEM(last, 0));
+        Py_ssize_t last_end = PyLong_AsSsize_t(PyTuple_GET_ITEM(last, 1));
+        if (start <= last_end) {
+            PyObject *merged = Py_BuildValue("(nn)", last_start, end > last_end ? end : last_end);
+            if (merged == NULL) goto done;
+            PyList_SET_ITEM(spans, count - 1, merged); /* steals `merged` */
+            Py_DECREF(last);
+            result = 0;
+            goto done;
+        }
+    }
+    result = append_span(mapping, key, start, end);
+done:
+    if (detector >= 0) Py_DECREF(key);
+    return result;
+}
+
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
                     void *context) {
     (void)from;
@@ -303,6 +339,10 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     long detector = self->report_detector[id];
     const SegmentClass *segment_class = &self->classes[class_index];
     Py_ssize_t position = (Py_ssize_t)to - 1;
+    if (segment_class->kind == KIND_WINDOW) {
+        if (window_hit(scan, segment_class, detector, position) < 0) goto fail;
+        return 0;
+    }
     Py_ssize_t start = scan->class_span[2 * class_index], end = scan->class_span[2 * class_index + 1];
     if (start < 0 || !(start <= position && position < end)) {
         segment_around(segment_class, scan->data, scan->length, position, &start, &end);
@@ -400,6 +440,7 @@ PyMODINIT_FUNC PyInit__hsnative(void) {
         PyModule_AddIntConstant(module, "KIND_CHAIN", KIND_CHAIN) < 0 ||
         PyModule_AddIntConstant(module, "KIND_LINE", KIND_LINE) < 0 ||
         PyModule_AddIntConstant(module, "KIND_ALL", KIND_ALL) < 0 ||
+        PyModule_AddIntConstant(module, "KIND_WINDOW", KIND_WINDOW) < 0 ||
         PyModule_AddStringConstant(module, "HYPERSCAN_VERSION", hs_version()) < 0) {
         Py_DECREF(&ScannerType);
         Py_DECREF(module);

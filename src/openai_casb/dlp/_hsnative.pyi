@@ -3,6 +3,7 @@ KIND_ALPHABET: int
 KIND_CHAIN: int
 KIND_LINE: int
 KIND_ALL: int
+KIND_WINDOW: int
 HYPERSCAN_VERSION: str
 
 class Scanner:
@@ -10,7 +11,7 @@ class Scanner:
         self,
         expressions: list[bytes],
         reports: list[tuple[int, int]],
-        classes: list[tuple[str, int, bytes, bytes, bytes | None]],
+        classes: list[tuple[str, int, bytes, bytes, bytes | None, int, int]],
     ) -> None: ...
     def segments(
         self, data: bytes, /

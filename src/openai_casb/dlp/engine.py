@@ -23,7 +23,7 @@ from typing import Literal
 import re2
 
 from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, Detector
-from openai_casb.dlp.detectors.base import MIN_DIGITS
+from openai_casb.dlp.detectors.base import MIN_DIGITS, SEGMENT_WINDOWS
 from openai_casb.dlp.detectors.custom import build_custom_detectors
 from openai_casb.dlp.detectors.financial import POPULATION_CHECKS
 from openai_casb.dlp.detectors.pieces import Batch, continues, cut_digit_run, in_decimal
@@ -389,12 +389,12 @@ class DlpEngine:
         for segment_class, spans in segments.by_class.items():
             if segment_class == "digits":
                 spans = self._digit_pieces(text, spans)
-            if spans:
-                batch = Batch(text, spans)
+            for batch in _batches(text, segment_class, spans):
                 for index in self._searched_by_class.get(segment_class, ()):
                     self._match_detector(text, data, index, batch, found, census)
         for index, spans in segments.by_detector.items():
-            self._match_detector(text, data, index, Batch(text, spans), found, census)
+            for batch in _batches(text, self._detectors[index].segment, spans):
+                self._match_detector(text, data, index, batch, found, census)
         for index in self._always_run:
             self._match_detector(text, data, index, Batch(text, [(0, len(text))]), found, census)
         for offset, (_profile, edm) in enumerate(self._edm_sets):
@@ -552,6 +552,16 @@ class DlpEngine:
         if cluster:
             kept.extend(_choose(cluster))
         return kept
+
+
+def _batches(text: str, segment_class: str, spans: list[tuple[int, int]]) -> list[Batch]:
+    """One batch of all the spans, or one per span for window classes: their matches may hold any
+    character, so no joint could keep a match from running from one window into the next."""
+    if not spans:
+        return []
+    if segment_class in SEGMENT_WINDOWS:
+        return [Batch(text, [span]) for span in spans]
+    return [Batch(text, spans)]
 
 
 def _choose(cluster: list[_Candidate]) -> list[_Candidate]:

@@ -22,7 +22,15 @@ SEGMENT_ALPHABETS: dict[str, str] = {
     "token": r"[A-Za-z0-9_\-+/=.:~%]",
     "line": r"[^\n]",
     "all": r"[\s\S]",
+    "window": r"[\s\S]",
 }
+
+# Window classes: a segment is the text from `back` characters before a hit's end to `forward`
+# after it (overlapping windows merge), for detectors anchored on their scan pattern whose match
+# spans lines (a secret key up to 300 characters after its key id): the exact step then reads a
+# few hundred characters per hit instead of the whole text. Such a detector's match starts at
+# most `back` - 1 characters before the hit's end and ends at most `forward` - 1 after it (tested).
+SEGMENT_WINDOWS: dict[str, tuple[int, int]] = {"window": (64, 512)}
 
 # How a segment grows from a hit, when not by its alphabet: a "digits" segment is a chain of
 # digits joined by single separators, as every digit detector matches within one ("12  34" is two).

@@ -24,6 +24,7 @@ from openai_casb.dlp.detectors.base import (
     SEGMENT_ALPHABETS,
     SEGMENT_CHAINS,
     SEGMENT_RUNS,
+    SEGMENT_WINDOWS,
     Detector,
     aligned_superset,
     aligned_union,
@@ -85,6 +86,9 @@ class _Collector:
         self._last_of: dict[int, Span] = {}
 
     def hit(self, segment_class: str, detector: int, position: int) -> None:
+        if segment_class in SEGMENT_WINDOWS:
+            self._window_hit(segment_class, detector, position)
+            return
         span = self._last.get(segment_class)
         if span is None or not span[0] <= position < span[1]:
             span = self._around(segment_class, position)
@@ -94,6 +98,20 @@ class _Collector:
         if detector != ANY_DETECTOR and self._last_of.get(detector) != span:
             self._last_of[detector] = span
             self.found.by_detector.setdefault(detector, []).append(span)
+
+    def _window_hit(self, segment_class: str, detector: int, position: int) -> None:
+        """The hit's window, merged into the previous one of the same list where they overlap or
+        touch (hits come in end order, so only the last one can)."""
+        back, forward = SEGMENT_WINDOWS[segment_class]
+        start, end = max(0, position + 1 - back), min(len(self.data), position + 1 + forward)
+        if detector == ANY_DETECTOR:
+            spans = self.found.by_class.setdefault(segment_class, [])
+        else:
+            spans = self.found.by_detector.setdefault(detector, [])
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
 
     def _around(self, segment_class: str, position: int) -> Span:
         data = self.data
@@ -197,22 +215,29 @@ def _byte_table(character_class: str) -> bytes:
     return bytes(1 if expression.fullmatch(bytes([b])) else 0 for b in range(256))
 
 
-def _native_classes(confirm: dict[str, str]) -> list[tuple[str, int, bytes, bytes, bytes | None]]:
+NativeClass = tuple[str, int, bytes, bytes, bytes | None, int, int]
+
+
+def _native_classes(confirm: dict[str, str]) -> list[NativeClass]:
     """The segment classes as the native scanner takes them: (name, kind, member table, joiner
-    table, confirming expression); the same rules _Collector applies with regexes."""
+    table, confirming expression, window back, window forward); the rules _Collector applies."""
     assert _hsnative is not None
-    classes: list[tuple[str, int, bytes, bytes, bytes | None]] = []
+    classes: list[NativeClass] = []
     for name, alphabet in SEGMENT_ALPHABETS.items():
         kind, member, joiner = _hsnative.KIND_ALPHABET, _byte_table(alphabet), bytes(256)
+        back, forward = SEGMENT_WINDOWS.get(name, (0, 0))
         if name == "all":
             kind = _hsnative.KIND_ALL
         elif name == "line":
             kind = _hsnative.KIND_LINE
+        elif name in SEGMENT_WINDOWS:
+            kind = _hsnative.KIND_WINDOW
         elif name in SEGMENT_CHAINS:
             core, joiners = SEGMENT_CHAINS[name]
             kind, member, joiner = _hsnative.KIND_CHAIN, _byte_table(core), _byte_table(joiners)
         expression = confirm.get(name)
-        classes.append((name, kind, member, joiner, expression.encode() if expression is not None else None))
+        encoded = expression.encode() if expression is not None else None
+        classes.append((name, kind, member, joiner, encoded, back, forward))
     return classes
 
 

@@ -178,8 +178,8 @@ _KEY_SHAPE = (
     r"(?<![A-Za-z0-9/+_.\-])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])"
     r"(?=[A-Za-z0-9/+]{0,39}[0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=_.\-])")
 # The first such value within the window after a key id. Written `A(?<!...)` rather than with a
-# leading look-behind so that Python's re skips to each `A` at C speed: the detector runs over
-# the whole text of every file holding a key id.
+# leading look-behind so that Python's re skips to each `A` at C speed (it runs over the window
+# segment around each key id: detectors/base.py SEGMENT_WINDOWS).
 _AFTER_ID = (r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])[\s\S]{1,"
              + str(AWS_ID_WINDOW) + "}?" + _KEY_SHAPE)
 
@@ -249,9 +249,9 @@ DETECTORS: tuple[Detector, ...] = (
              0, entropy=3.5, check=_mixed_case, keywords=("aws",), segment="line",
              value_group=1, scan=_KEY_LABEL, context=_keyed_context),
     # Any label or none (`S3_SECRET=`, Hadoop's `<value>`, a constructor's second argument) on a
-    # line after the key id: the id is the anchor, so only files holding one pay for the search.
+    # line after the key id: the id is the anchor, and the search reads a window around each id.
     *_secret("aws_secret_near_id", "AWS Secret Access Key", _AFTER_ID, 0, entropy=3.5, check=_mixed_case,
-             segment="all", value_group=1, max_length=AWS_ID_WINDOW + 64, scan=_AWS_ID, context=_near_id_context),
+             segment="window", value_group=1, max_length=AWS_ID_WINDOW + 64, scan=_AWS_ID, context=_near_id_context),
     *_secret("gcp_api_key", "Google Cloud API Key", r"AIza[0-9A-Za-z_\-]{35}", 4, entropy=3.0),
     *_secret("azure_storage_key", "Azure Storage Account Key",
              r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)" + _LABEL_SEP
