@@ -4,6 +4,7 @@ from types import ModuleType
 import pytest
 
 from openai_casb.checks.findings import (
+    dlp_gpt_file,
     gpt_code_interpreter,
     gpt_custom_actions,
     gpt_public_link,
@@ -76,3 +77,15 @@ def test_third_party_gpts_raise_nothing(module: ModuleType) -> None:
     third_party = gpt(tools=tools, visibility=None, owner_id=None)
     assert third_party.third_party
     assert list(module.evaluate(Inventory(now=NOW, gpts=[third_party]), Policy())) == []
+
+
+@pytest.mark.parametrize("module", [*ALL_CHECKS, dlp_gpt_file], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_gpt_remediation_says_retiring_or_migrating_may_be_the_fix(module: ModuleType) -> None:
+    """remediation.md section 0: custom GPTs are being retired (findings 1-5 and 14)."""
+    steps = module.METADATA.remediation.steps
+    (step,) = [s for s in steps if "retired" in s]
+    assert "Dec 11 2026" in step
+    assert "Retiring the GPT, or migrating it now, may be the fix rather than reconfiguring it" in step
+    faq = "https://help.openai.com/en/articles/20001519-custom-gpt-retirement-and-migration-faq"
+    assert faq in step
+    assert faq in [str(url) for url in module.METADATA.references]

@@ -184,3 +184,14 @@ def test_finding_types_doc_covers_every_type() -> None:
         assert check.id in doc
         assert f"### {check.metadata.name}" in doc
         assert str(check.metadata.remediation.console_url) in doc
+
+
+def test_finding_types_doc_carries_every_remediation_text() -> None:
+    """docs/finding-types.md is written from the metadata: a changed step, note, call or reference shows there."""
+    doc = (Path(__file__).parents[2] / "docs" / "finding-types.md").read_text(encoding="utf-8")
+    for check in default_registry():
+        remediation = check.metadata.remediation
+        for text in (*remediation.steps, *remediation.notes, *remediation.api_calls):
+            assert text in doc, (check.metadata.name, text)
+        for url in check.metadata.references:
+            assert str(url) in doc, (check.metadata.name, url)

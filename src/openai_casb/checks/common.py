@@ -16,6 +16,16 @@ WORKSPACE_MEMBERS_URL = "https://chatgpt.com/admin/members"
 WORKSPACE_GPTS_URL = "https://chatgpt.com/admin/gpts"
 WORKSPACE_ADMIN_URL = "https://chatgpt.com/admin"
 
+# Custom GPTs are being retired (remediation.md section 0, help article 20001519): every GPT finding's
+# remediation says that retiring or migrating the GPT now may be the fix rather than reconfiguring it.
+GPT_RETIREMENT_FAQ_URL = "https://help.openai.com/en/articles/20001519-custom-gpt-retirement-and-migration-faq"
+GPT_RETIREMENT_STEP = (
+    "Custom GPTs are being retired: in Enterprise workspaces they are planned to stop running on Dec 11 2026 "
+    "(dates may move), with a migration path to plugins (OpenAI's Custom GPT retirement and migration FAQ, "
+    f"{GPT_RETIREMENT_FAQ_URL}). Retiring the GPT, or migrating it now, may be the fix rather than reconfiguring "
+    "it; a migrated GPT is read-only and its creator can no longer delete it."
+)
+
 
 def project_keys_url(project_id: str) -> str:
     return f"https://platform.openai.com/settings/{project_id}/api-keys"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from openai_casb.checks.base import CheckMetadata, Group, Remediation
+from openai_casb.checks.common import GPT_RETIREMENT_FAQ_URL, GPT_RETIREMENT_STEP
 from openai_casb.checks.file_rules import files_with_matches
 from openai_casb.detections import Detection, Severity
 from openai_casb.inventory.model import AssetKind, FileScan, Source
@@ -28,6 +29,7 @@ METADATA = CheckMetadata(
         steps=(
             "The GPT's owner or an editor opens Edit GPT > Knowledge, removes the file and selects Update.",
             "Or an admin deletes the whole GPT in Workspace settings > GPTs.",
+            GPT_RETIREMENT_STEP + " Remove the file before migrating the GPT.",
         ),
         api_calls=(
             "DELETE https://api.chatgpt.com/v1/compliance/workspaces/{workspace_id}/gpts/{gpt_id}/files/{file_id}",
@@ -40,6 +42,7 @@ METADATA = CheckMetadata(
         "https://help.openai.com/en/articles/8983778-chat-and-file-retention-policies-in-chatgpt",
         "https://help.openai.com/en/articles/8554397-creating-and-editing-gpts",
         "https://chatgpt.com/admin/api-reference",
+        GPT_RETIREMENT_FAQ_URL,
     ),
     sources=(Source.GPTS, Source.GPT_FILES),
 )

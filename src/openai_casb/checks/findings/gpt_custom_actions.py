@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from openai_casb.checks.base import CheckMetadata, Group, Remediation
+from openai_casb.checks.common import GPT_RETIREMENT_FAQ_URL, GPT_RETIREMENT_STEP
 from openai_casb.checks.gpt_rules import gpts_with_tool
 from openai_casb.detections import Detection, Severity
 from openai_casb.inventory.model import AssetKind, Inventory, Source
@@ -32,7 +33,7 @@ METADATA = CheckMetadata(
             "If it is: review its domain, authentication and privacy-policy URL.",
             "Workspace owners: Workspace settings > GPTs > Actions, clear 'Allow all domains for GPT Actions' "
             "and list only approved domains.",
-            "Custom GPTs are being retired; actions do not carry over in the migration, so retiring may be the fix.",
+            GPT_RETIREMENT_STEP + " Custom actions do not carry over in the migration.",
         ),
         api_calls=(
             "DELETE https://api.chatgpt.com/v1/compliance/workspaces/{workspace_id}/gpts/{gpt_id} (deletes the GPT)",
@@ -43,7 +44,7 @@ METADATA = CheckMetadata(
         "https://help.openai.com/en/articles/9442513-configuring-actions-in-gpts",
         "https://help.openai.com/en/articles/8555535-managing-gpt-access-in-enterprise-and-edu-workspaces",
         "https://help.openai.com/en/articles/8554407-gpts-in-chatgpt",
-        "https://help.openai.com/en/articles/20001519-custom-gpt-retirement-and-migration-faq",
+        GPT_RETIREMENT_FAQ_URL,
         "https://chatgpt.com/admin/api-reference",
     ),
     sources=(Source.GPTS,),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from openai_casb.checks.base import CheckMetadata, Group, Remediation
+from openai_casb.checks.common import GPT_RETIREMENT_FAQ_URL, GPT_RETIREMENT_STEP
 from openai_casb.checks.gpt_rules import gpts_with_visibility
 from openai_casb.detections import Detection, Severity
 from openai_casb.inventory.model import AssetKind, Inventory, Source
@@ -29,6 +30,7 @@ METADATA = CheckMetadata(
             "The GPT's owner or an editor opens Edit GPT > Share, picks Invite-only, 'Anyone at your workspace "
             "with the link' or 'Your workspace', and selects Save.",
             "Workspace owners: limit sharing levels and link sharing in Workspace settings > Permissions & roles.",
+            GPT_RETIREMENT_STEP,
         ),
         api_calls=(
             "DELETE https://api.chatgpt.com/v1/compliance/workspaces/{workspace_id}/gpts/{gpt_id}/shared_users "
@@ -41,6 +43,7 @@ METADATA = CheckMetadata(
         "https://help.openai.com/en/articles/8411955-managing-workspace-settings-in-chatgpt-enterprise",
         "https://help.openai.com/en/articles/8555535-managing-gpt-access-in-enterprise-and-edu-workspaces",
         "https://chatgpt.com/admin/api-reference",
+        GPT_RETIREMENT_FAQ_URL,
     ),
     sources=(Source.GPTS,),
 )

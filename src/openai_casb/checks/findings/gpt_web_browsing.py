@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from openai_casb.checks.base import CheckMetadata, Group, Remediation
+from openai_casb.checks.common import GPT_RETIREMENT_FAQ_URL, GPT_RETIREMENT_STEP
 from openai_casb.checks.gpt_rules import gpts_with_tool
 from openai_casb.detections import Detection, Severity
 from openai_casb.inventory.model import AssetKind, Inventory, Source
@@ -29,6 +30,7 @@ METADATA = CheckMetadata(
             "The GPT's owner or an editor opens Edit GPT > Capabilities, clears 'Web search' and selects Update.",
             "Workspace-wide: Workspace settings > Permissions & roles has a 'Web search' permission per role; "
             "assign a Lockdown Mode role to high-risk users where available.",
+            GPT_RETIREMENT_STEP,
         ),
         api_calls=(
             "DELETE https://api.chatgpt.com/v1/compliance/workspaces/{workspace_id}/gpts/{gpt_id} (last resort)",
@@ -39,6 +41,7 @@ METADATA = CheckMetadata(
         "https://help.openai.com/en/articles/8554397-creating-and-editing-gpts",
         "https://help.openai.com/en/articles/11750701-role-based-access-controls-for-chatgpt-enterprise",
         "https://chatgpt.com/admin/api-reference",
+        GPT_RETIREMENT_FAQ_URL,
     ),
     sources=(Source.GPTS,),
 )
