@@ -130,3 +130,12 @@ def test_recently_used_old_key_is_not_unused_but_is_not_rotated() -> None:
     inventory = Inventory(now=NOW, admin_api_keys=[admin_key(NOW - 200 * DAY, last_used_at=NOW - DAY)])
     assert list(admin_key_unused.evaluate(inventory, Policy())) == []
     assert len(list(admin_key_not_rotated.evaluate(inventory, Policy()))) == 1
+
+
+def test_service_account_key_remediation_claims_only_what_is_known() -> None:
+    """remediation.md sections 7 and 17: the API DELETE returns 400 for these keys; the console is unconfirmed."""
+    (step,) = [s for s in project_key_not_rotated.METADATA.remediation.steps if "service account" in s]
+    assert "cannot be deleted alone" not in step
+    assert "the API cannot delete them" in step
+    assert "400" in step
+    assert "console can revoke one alone is unconfirmed" in step

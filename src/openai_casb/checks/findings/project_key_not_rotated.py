@@ -30,13 +30,17 @@ METADATA = CheckMetadata(
             "Open the project's API keys (https://platform.openai.com/settings/<project_id>/api-keys).",
             "Select '+ Create new secret key' with the narrowest permissions (All, Restricted or Read Only).",
             "Update the applications, then revoke the old key.",
-            "Keys owned by a service account cannot be deleted alone: replace the service account's key or the "
-            "service account itself.",
+            "Keys owned by a service account: the API cannot delete them (the key DELETE below returns 400), and "
+            "whether the console can revoke one alone is unconfirmed. Create the replacement (a new service account, "
+            "or a new key for this one), move the applications, then revoke the old key in the console if it allows "
+            "it, or remove the old service account (the project > Members > Remove).",
         ),
         api_calls=(
             "DELETE /v1/organization/projects/{project_id}/api_keys/{key_id} (400 for service-account keys)",
             "POST /v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys "
             '{"name": ..., "scopes": [...]}',
+            "DELETE /v1/organization/projects/{project_id}/service_accounts/{service_account_id} "
+            "(deletes the service account)",
         ),
         notes=("There is no API call that creates a user-owned project key.",),
     ),
