@@ -72,4 +72,6 @@ def session_principal(request: Request) -> tuple[Principal, SessionData] | None:
 
 
 def csrf_ok(session: SessionData | None, submitted: str | None) -> bool:
-    return session is not None and bool(submitted) and hmac.compare_digest(session.csrf, submitted or "")
+    # Bytes: compare_digest refuses str with non-ASCII characters (TypeError), which a form can send.
+    return session is not None and bool(submitted) and hmac.compare_digest(
+        session.csrf.encode("utf-8", "surrogatepass"), (submitted or "").encode("utf-8", "surrogatepass"))
