@@ -100,6 +100,56 @@ def create_user(
     typer.echo(f"user {username} ({role.strip().lower()}) created")
 
 
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
+                                                                       "instead of prompting.")]
+UsernameArg = Annotated[str, typer.Argument(help="Login name.")]
+
+
+@users_app.command("delete")
+def delete_user(username: UsernameArg, db: DbOption = None) -> None:
+    """Delete a dashboard user: its sessions end and the API tokens it created are revoked."""
+    store, accounts = _accounts(db)
+    with store:
+        try:
+            revoked = accounts.delete_user(username)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(f"user {username} deleted; {revoked} API token(s) it created revoked")
+
+
+@users_app.command("set-role")
+def set_role(username: UsernameArg, role: RoleOption, db: DbOption = None) -> None:
+    """Change a user's role; its sessions end (demoted to viewer, its admin API tokens are revoked)."""
+    store, accounts = _accounts(db)
+    with store:
+        try:
+            new_role = Role.parse(role)
+            revoked = accounts.set_role(username, new_role)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    suffix = f"; {revoked} admin API token(s) it created revoked" if revoked else ""
+    typer.echo(f"user {username} is now {new_role}; its sessions ended{suffix}")
+
+
+@users_app.command("set-password")
+def set_password(username: UsernameArg, password_stdin: PasswordStdin = False, db: DbOption = None) -> None:
+    """Set a user's password (e.g. a reset); its sessions end."""
+    password = _read_password(password_stdin)
+    store, accounts = _accounts(db)
+    with store:
+        try:
+            accounts.set_password(username, password)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(f"password of {username} changed; its sessions ended")
+
+
 @users_app.command("list")
 def list_users(db: DbOption = None) -> None:
     """List dashboard users."""

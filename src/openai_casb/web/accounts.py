@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +26,7 @@ from openai_casb.web.keys import (
     token_digest,
     verify_password,
 )
-from openai_casb.web.models import ApiTokenRow, IntegrationCredentialRow, WebUserRow
+from openai_casb.web.models import ApiTokenRow, IntegrationCredentialRow, LoginFailureRow, WebUserRow
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD_LENGTH = 12
 # A token's last use is written at most once per this interval (per token, across server processes).
 TOKEN_USE_INTERVAL = timedelta(minutes=1)
+# Failed-login throttle, per username as typed and client address: after LOGIN_FAILURE_LIMIT failures
+# within LOGIN_FAILURE_WINDOW, logins from that address for that username get 429 (the password is not
+# even checked) until the oldest of those failures leaves the window. Other addresses are not affected.
+LOGIN_FAILURE_LIMIT = 10
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
 
 class Role(StrEnum):
@@ -54,6 +60,9 @@ class Principal:
     name: str
     role: Role
     kind: str  # "user" | "token"
+    # The dashboard user behind the call: the user itself, or the owner of the token (None: a token made
+    # by the command line). Tokens created by this principal belong to the same user.
+    owner: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -71,8 +80,21 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """The answer to a login attempt: the user and its session generation, or a refusal."""
+
+    principal: Principal | None
+    generation: int = 0
+    retry_after: int | None = None  # seconds: throttled, the password was not checked
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _lower_role(a: Role, b: Role) -> Role:
+    return Role.VIEWER if Role.VIEWER in (a, b) else Role.ADMIN
 
 
 class Accounts:
@@ -103,6 +125,10 @@ class Accounts:
             raise StoreError(f"user {username!r} already exists") from None
 
     def authenticate(self, username: str, password: str) -> Principal | None:
+        found = self._check_password(username, password)
+        return found[0] if found is not None else None
+
+    def _check_password(self, username: str, password: str) -> tuple[Principal, int] | None:
         with self._session() as session:
             row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
         if row is None:
@@ -110,12 +136,117 @@ class Accounts:
             return None
         if not verify_password(password, row.password_hash):
             return None
-        return Principal(row.username, Role(row.role), "user")
+        return _user_principal(row), row.session_generation
+
+    def login(self, username: str, password: str, client: str) -> LoginOutcome:
+        """A dashboard login from `client` (the peer address), throttled and logged when it fails
+        (username as typed and the address; never the password)."""
+        client = client[:100]
+        retry_after = self.login_retry_after(username, client)
+        if retry_after is not None:
+            log.warning("dashboard login for %r from %s refused: %d failed logins within %d minutes; retry in %d s",
+                        username, client, LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW // timedelta(minutes=1),
+                        retry_after)
+            return LoginOutcome(None, retry_after=retry_after)
+        found = self._check_password(username, password)
+        if found is None:
+            self._record_login_failure(username, client)
+            log.warning("failed dashboard login for %r from %s", username, client)
+            return LoginOutcome(None)
+        self._clear_login_failures(username, client)
+        log.info("dashboard login of %s from %s", username, client)
+        return LoginOutcome(found[0], found[1])
+
+    def login_retry_after(self, username: str, client: str) -> int | None:
+        """Seconds until `client` may try `username` again, or None when it is not throttled."""
+        now = self._clock()
+        with self._session() as session:
+            recent = list(session.scalars(
+                select(LoginFailureRow.failed_at)
+                .where(LoginFailureRow.username == username, LoginFailureRow.client == client[:100],
+                       LoginFailureRow.failed_at > now - LOGIN_FAILURE_WINDOW)
+                .order_by(LoginFailureRow.failed_at.desc()).limit(LOGIN_FAILURE_LIMIT)
+            ))
+        if len(recent) < LOGIN_FAILURE_LIMIT:
+            return None
+        return max(1, math.ceil((recent[-1] + LOGIN_FAILURE_WINDOW - now).total_seconds()))
+
+    def _record_login_failure(self, username: str, client: str) -> None:
+        now = self._clock()
+        with self._session(write=True) as session, session.begin():
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.failed_at <= now - LOGIN_FAILURE_WINDOW))
+            session.add(LoginFailureRow(username=username, client=client, failed_at=now))
+
+    def _clear_login_failures(self, username: str, client: str) -> None:
+        with self._session(write=True) as session, session.begin():
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == username,
+                                                          LoginFailureRow.client == client))
 
     def user(self, username: str) -> Principal | None:
         with self._session() as session:
             row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
-        return Principal(row.username, Role(row.role), "user") if row is not None else None
+        return _user_principal(row) if row is not None else None
+
+    def session_user(self, username: str, generation: int) -> Principal | None:
+        """The user of a session cookie, if the user still exists and the cookie's generation is current."""
+        with self._session() as session:
+            row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
+        if row is None or row.session_generation != generation:
+            return None
+        return _user_principal(row)
+
+    def end_sessions(self, username: str) -> None:
+        """End every session of the user (logout): the cookies issued so far stop working."""
+        with self._session(write=True) as session, session.begin():
+            session.execute(update(WebUserRow).where(WebUserRow.username == username)
+                            .values(session_generation=WebUserRow.session_generation + 1))
+
+    def _user_row(self, session: Session, username: str) -> WebUserRow:
+        row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
+        if row is None:
+            raise NotFoundError(f"no user {username!r}")
+        return row
+
+    def delete_user(self, username: str) -> int:
+        """Delete the user: its sessions end and the API tokens it owns are revoked (returns how many)."""
+        with self._session(write=True) as session, session.begin():
+            row = self._user_row(session, username)
+            revoked = self._revoke_owned(session, username, None)
+            session.delete(row)
+        log.info("dashboard user %s deleted (%d API tokens revoked) by the command line", username, revoked)
+        return revoked
+
+    def set_role(self, username: str, role: Role) -> int:
+        """Change the user's role; its sessions end. Demoted to viewer, the admin tokens it owns are
+        revoked (returns how many)."""
+        with self._session(write=True) as session, session.begin():
+            row = self._user_row(session, username)
+            revoked = self._revoke_owned(session, username, Role.ADMIN) if role == Role.VIEWER else 0
+            if row.role != str(role):
+                row.role = str(role)
+                row.session_generation += 1
+        log.info("dashboard user %s is now %s (%d API tokens revoked) by the command line", username, role, revoked)
+        return revoked
+
+    def set_password(self, username: str, password: str) -> None:
+        """Replace the user's password; its sessions end."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise StoreError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        password_hash = hash_password(password)
+        with self._session(write=True) as session, session.begin():
+            row = self._user_row(session, username)
+            row.password_hash = password_hash
+            row.session_generation += 1
+        log.info("password of dashboard user %s changed by the command line", username)
+
+    def _revoke_owned(self, session: Session, owner: str, role: Role | None) -> int:
+        query = select(ApiTokenRow.id).where(ApiTokenRow.owner == owner, ApiTokenRow.revoked_at.is_(None))
+        if role is not None:
+            query = query.where(ApiTokenRow.role == str(role))
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(ApiTokenRow).where(ApiTokenRow.id.in_(ids)).values(revoked_at=_now()))
+        return len(ids)
 
     def list_users(self) -> list[tuple[str, Role, datetime]]:
         with self._session() as session:
@@ -124,15 +255,18 @@ class Accounts:
 
     # --- API tokens --------------------------------------------------------------------------
 
-    def create_token(self, role: Role, name: str | None = None, by: str | None = None) -> tuple[TokenInfo, str]:
+    def create_token(self, role: Role, name: str | None = None, by: str | None = None,
+                     owner: str | None = None) -> tuple[TokenInfo, str]:
         """A new token; the plain value is returned once and only its SHA-256 is stored. `by` names who
-        asked (the web's principal); the creation is logged, as there is no audit table for accounts."""
+        asked (the web's principal); the creation is logged, as there is no audit table for accounts.
+        `owner` is the dashboard user it belongs to (the asking principal's owner; None: the command line):
+        deleting that user revokes it."""
         token = new_api_token()
         label = (name or "").strip() or f"{role} token"
         if len(label) > 200:
             raise StoreError("token names have at most 200 characters")
         row = ApiTokenRow(name=label, role=str(role), token_sha256=token_digest(token), prefix=token[:12],
-                          created_at=_now())
+                          created_at=_now(), owner=owner)
         with self._session(write=True) as session, session.begin():
             session.add(row)
             session.flush()
@@ -163,13 +297,21 @@ class Accounts:
         older than TOKEN_USE_INTERVAL, by a background write (a request never waits for it)."""
         digest = token_digest(token)
         with self._session() as session:
-            row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.token_sha256 == digest)).first()
-        if row is None or row.revoked_at is not None:
+            found = session.execute(
+                select(ApiTokenRow, WebUserRow.role)
+                .outerjoin(WebUserRow, WebUserRow.username == ApiTokenRow.owner)
+                .where(ApiTokenRow.token_sha256 == digest)
+            ).first()
+        if found is None:
             return None
+        row, owner_role = found
+        if row.revoked_at is not None or (row.owner is not None and owner_role is None):
+            return None  # revoked, or its owner was deleted
+        role = Role(row.role) if owner_role is None else _lower_role(Role(row.role), Role(owner_role))
         now = self._clock()
         if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_INTERVAL:
             self._uses.record(row.id, now)
-        return Principal(f"token:{row.name}", Role(row.role), "token")
+        return Principal(f"token:{row.name}", role, "token", row.owner)
 
     def flush_token_uses(self) -> None:
         """Wait for the pending `last_used_at` writes (tests; shutting down)."""
@@ -246,6 +388,10 @@ class _TokenUses:
             pending = list(self._pending)
         for future in pending:
             future.result()
+
+
+def _user_principal(row: WebUserRow) -> Principal:
+    return Principal(row.username, Role(row.role), "user", row.username)
 
 
 def _token_info(row: ApiTokenRow) -> TokenInfo:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openai_casb.store.schema import Base, UtcDateTime
@@ -22,6 +22,9 @@ class WebUserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Carried in every session cookie and compared on each request; bumped at logout, password or role
+    # change, so every cookie issued before stops working at once (migration 0010_web_sessions).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiTokenRow(Base):
@@ -36,6 +39,21 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The dashboard user whose session (or whose token) created it; NULL for tokens made by the command
+    # line. Deleting the user revokes the token; a token never acts with more rights than its owner.
+    owner: Mapped[str | None] = mapped_column(String(100), index=True)
+
+
+class LoginFailureRow(Base):
+    """One failed dashboard login, kept for the throttle window (docs/web.md); never the password."""
+
+    __tablename__ = "web_login_failures"
+    __table_args__ = (Index("ix_web_login_failures_who", "username", "client", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))  # as typed (trimmed), whether the user exists or not
+    client: Mapped[str] = mapped_column(String(100))  # the peer address
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class IntegrationCredentialRow(Base):

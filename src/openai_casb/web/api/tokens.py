@@ -28,7 +28,8 @@ def list_tokens(request: Request, _who: Admin) -> list[schemas.TokenOut]:
 
 @router.post("/tokens", response_model=schemas.TokenCreated, status_code=201)
 def create_token(request: Request, body: schemas.TokenCreate, who: Admin) -> schemas.TokenCreated:
-    info, token = context_of(request).accounts.create_token(Role(body.role), body.name, by=who.name)
+    info, token = context_of(request).accounts.create_token(Role(body.role), body.name, by=who.name,
+                                                            owner=who.owner)
     return schemas.TokenCreated(**token_out(info).model_dump(), token=token)
 
 

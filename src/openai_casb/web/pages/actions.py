@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -25,9 +26,11 @@ def _back(next_path: str | None, fallback: str) -> RedirectResponse:
     return RedirectResponse(path if local else fallback, 303)
 
 
-def _login_page(request: Request, status: int = 200, error: str | None = None) -> Response:
+def _login_page(request: Request, status: int = 200, error: str | None = None,
+                headers: dict[str, str] | None = None) -> Response:
     csrf = new_csrf_token()
     response = render(request, "login.html", status=status, login_csrf=csrf, error=error)
+    response.headers.update(headers or {})
     write_session(request, response, None, csrf)
     return response
 
@@ -42,19 +45,26 @@ def login(request: Request, csrf: Csrf, username: Annotated[str, Form(max_length
           password: Annotated[str, Form(max_length=1000)]) -> Response:
     if not csrf_ok(read_session(request), csrf):
         return _login_page(request, 403, "The form expired; please sign in again.")
-    principal = context_of(request).accounts.authenticate(username.strip(), password)
-    if principal is None:
+    client = request.client.host if request.client else "unknown"
+    outcome = context_of(request).accounts.login(username.strip(), password, client)
+    if outcome.retry_after is not None:
+        minutes = math.ceil(outcome.retry_after / 60)
+        return _login_page(request, 429, f"Too many failed logins; try again in {minutes} minute(s).",
+                           {"Retry-After": str(outcome.retry_after)})
+    if outcome.principal is None:
         return _login_page(request, 401, "Wrong username or password.")
     redirect = RedirectResponse("/", status_code=303)
-    write_session(request, redirect, principal.name)  # a new CSRF token at login: no session fixation
+    # A new CSRF token at login: no session fixation.
+    write_session(request, redirect, outcome.principal.name, generation=outcome.generation)
     return redirect
 
 
 @router.post("/logout")
 def logout(request: Request, found: PageUser, csrf: Csrf) -> Response:
-    _user, session = found
+    user, session = found
     if not csrf_ok(session, csrf):
         raise HTTPException(403, "the form expired; reload the page and retry")
+    context_of(request).accounts.end_sessions(user.name)  # a copy of the cookie stops working too
     redirect = RedirectResponse("/login", status_code=303)
     clear_session(request, redirect)
     return redirect

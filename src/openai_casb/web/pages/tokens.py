@@ -44,7 +44,8 @@ def create_token(request: Request, admin: PageAdmin, csrf: Csrf, name: Annotated
         wanted = schemas.TokenCreate.model_validate({"name": name, "role": role})
     except ValidationError as exc:
         return _page(request, 422, error=_problem(exc), form={"name": name, "role": role})
-    info, token = context_of(request).accounts.create_token(Role(wanted.role), wanted.name, by=user.name)
+    info, token = context_of(request).accounts.create_token(Role(wanted.role), wanted.name, by=user.name,
+                                                            owner=user.owner)
     # Answered directly (no redirect) so that the value appears once and only in this response.
     return _page(request, 201, created=info, created_token=token)
 
