@@ -197,6 +197,8 @@ class Page:
     has_more: bool
     last_id: str | None
     raw: dict[str, Any]
+    # The HTTP status the page came with (None when not read over HTTP), for errors about its items.
+    status: int | None = None
 
 
 class ApiClient:
@@ -367,13 +369,16 @@ class ApiClient:
         endpoint = self._endpoint(template)
         seen_cursors: set[str] = set()
 
-        async def fetch(query: dict[str, ParamValue]) -> Any:
+        async def fetch(query: dict[str, ParamValue]) -> tuple[Any, int]:
+            """The page's body and the HTTP status it came with."""
             if sizer is None:
-                return await self.get_json(template, path_params, query)
+                response, body = await self._request(template, path_params, query, True, frozenset())
+                return body, response.status_code
             while True:
                 try:
-                    body, size = await self.get_json_sized(
-                        template, path_params, {**query, "limit": sizer.limit}, sizer.max_body_bytes
+                    response, body = await self._request(
+                        template, path_params, {**query, "limit": sizer.limit}, True, frozenset(),
+                        sizer.max_body_bytes,
                     )
                 except PageTooLarge as exc:
                     log.info("GET %s: page at limit=%d passed %d bytes; asking fewer", endpoint, sizer.limit,
@@ -381,16 +386,16 @@ class ApiClient:
                     sizer.too_large(exc.bytes_read)
                     continue
                 data = body.get("data") if isinstance(body, dict) else None
-                sizer.measured(size, len(data) if isinstance(data, list) else 0)
-                return body
+                sizer.measured(len(response.content), len(data) if isinstance(data, list) else 0)
+                return body, response.status_code
 
         first_query: dict[str, ParamValue] = {**(params or {}), **(first_page_params or {})}
-        pending: asyncio.Task[Any] | None = asyncio.ensure_future(fetch(first_query))
+        pending: asyncio.Task[tuple[Any, int]] | None = asyncio.ensure_future(fetch(first_query))
         try:
             while pending is not None:
-                body = await pending
+                body, status = await pending
                 pending = None
-                page = parse_page(body, endpoint)
+                page = parse_page(body, endpoint, status)
                 del body
                 if page.has_more:
                     next_cursor = page.last_id or _last_object_id(page.data)
@@ -435,14 +440,26 @@ def _last_object_id(data: list[Any]) -> str | None:
     return None
 
 
-def parse_page(body: Any, endpoint: str) -> Page:
-    """Read either list envelope (Admin: first_id/last_id; Compliance: last_id only)."""
+def parse_page(body: Any, endpoint: str, status: int | None = None) -> Page:
+    """Read either list envelope (Admin: first_id/last_id; Compliance: last_id only).
+
+    `has_more` must be a JSON boolean: the Admin spec requires it, the Compliance spec types it boolean
+    and says to stop only when it is false. Missing, null or a string ("false") is not read as "no more":
+    taking it for false would end the listing early and resolve findings on objects never listed.
+    `status` is the HTTP status the body came with, for the error."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict | str) and "data" not in body:
+        raise ApiError(endpoint, "response is an `error` object, not a list envelope", status=status)
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise ApiError(endpoint, "response is not a list envelope (no `data` array)")
+        raise ApiError(endpoint, "response is not a list envelope (no `data` array)", status=status)
+    has_more = body.get("has_more")
+    if not isinstance(has_more, bool):
+        shown = "missing" if "has_more" not in body else f"{type(has_more).__name__}, not a boolean"
+        raise ApiError(endpoint, f"list envelope's `has_more` is {shown}", status=status)
     last_id = body.get("last_id")
     return Page(
         data=body["data"],
-        has_more=bool(body.get("has_more", False)),
+        has_more=has_more,
         last_id=str(last_id) if last_id is not None else None,
         raw=body,
+        status=status,
     )

@@ -35,7 +35,7 @@ WS_LOGS = WS + "/logs"
 WS_LOG_FILE = WS + "/logs/{log_file_id}"
 
 
-def parse_items(model: type[M], items: list[Any], endpoint: str) -> list[M]:
+def parse_items(model: type[M], items: list[Any], endpoint: str, status: int | None = None) -> list[M]:
     parsed: list[M] = []
     for index, item in enumerate(items):
         try:
@@ -43,7 +43,7 @@ def parse_items(model: type[M], items: list[Any], endpoint: str) -> list[M]:
         except ValidationError as exc:
             # Only locations and messages: pydantic's str() would echo the input values.
             where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'object'}: {e['msg']}" for e in exc.errors()[:3])
-            raise ApiError(endpoint, f"malformed {model.__name__} at index {index}: {where}") from None
+            raise ApiError(endpoint, f"malformed {model.__name__} at index {index}: {where}", status=status) from None
     return parsed
 
 
@@ -58,7 +58,7 @@ async def pages_of(
 ) -> AsyncIterator[list[M]]:
     endpoint = f"{client.name} {template}"
     async for page in client.paginate(template, path_params, params, first_page_params=first_page_params, sizer=sizer):
-        yield parse_items(model, page.data, endpoint)
+        yield parse_items(model, page.data, endpoint, page.status)
 
 
 class AdminReader:
