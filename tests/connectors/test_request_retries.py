@@ -14,9 +14,11 @@ common cases; this file pins the rest so the retry loop can change shape without
 | httpx.DecodingError (bad Content-Encoding)     | no: propagates as is                                              |
 | PageTooLarge, ReadOnlyViolation, anything else | no: propagates as is                                              |
 
-Delay of retry n: the response's `retry-after-ms`/`Retry-After` when in [0, max_retry_after_seconds],
-else min(base * 2^(n-1), cap) * (1 - 0.25 * rng.random()). Computed (and a random number drawn) before
-deciding to give up. Gives up when n > max_retries or the waits so far plus this delay pass the budget.
+Delay of retry n: the response's `retry-after-ms`/`Retry-After`, at most max_retry_after_seconds (a
+longer one waits the cap), else min(base * 2^(n-1), cap) * (1 - 0.25 * rng.random()); for a 429 without
+a usable delay, the last retry (n = max_retries) waits at least what is left of rate_window_seconds after
+the waits so far. Computed (and a random number drawn when there is no server delay) before deciding to
+give up. Gives up when n > max_retries or the waits so far plus this delay pass the budget.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from openai_casb.config import load_settings
 from openai_casb.connectors.errors import ApiError, ReadOnlyViolation
 from openai_casb.connectors.http import ApiClient, PageTooLarge
 from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.retry import RetryPolicy
+from openai_casb.connectors.session import retry_policy
 
 KEY = "sk-admin-PLANTEDsecretKeyForRetryMatrix0123456789"
 SEED = 5
@@ -257,7 +261,7 @@ def test_backoff_sequence_is_exact_and_draws_before_giving_up() -> None:
     [
         ({"Retry-After": "12"}, 12.0),
         ({"Retry-After": "20"}, 20.0),  # exactly the cap: honoured
-        ({"Retry-After": "21"}, None),  # past the cap: backoff instead
+        ({"Retry-After": "21"}, 20.0),  # past the cap: the cap (it was a short backoff before)
         ({"Retry-After": "soon"}, None),
         ({"retry-after-ms": "250"}, 0.25),
         ({"retry-after-ms": "x", "Retry-After": "3"}, 3.0),
@@ -326,3 +330,59 @@ def test_retry_is_logged_at_debug_by_the_http_module_without_the_key(caplog: pyt
         == f"retrying admin /x in {calls.sleeps[1]:.2f}s (attempt 2): connection error (ConnectError)"
     )
     assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+def test_a_429_without_a_delay_is_retried_a_last_time_once_the_rate_window_has_passed() -> None:
+    """The Compliance API documents 429s but no Retry-After: giving up after the short backoffs (about
+    14 s) would give up inside the 60 s window that refused the request."""
+    policy = RetryPolicy(max_retries=4, budget_seconds=100, rate_window_seconds=60)
+    calls = Calls(error(429, "Too many requests"))
+    err, client = calls.failure(policy)
+    short = backoffs(policy, 3)
+    assert calls.sleeps[:3] == pytest.approx(short)
+    assert calls.sleeps[3] == pytest.approx(60 - sum(short))
+    assert sum(calls.sleeps) == pytest.approx(60)
+    assert str(err) == "GET admin /x: HTTP 429: gave up after 5 attempt(s): Too many requests"
+    assert client.stats.retries == 4
+
+
+def test_a_429_for_one_rate_window_is_outwaited() -> None:
+    window = 60.0
+    calls = Calls(error(429))
+    calls.answers = (lambda: error(429)() if sum(calls.sleeps) < window else ok(),)
+    body, _ = calls.get_json(RetryPolicy(rate_window_seconds=window))
+    assert body == {"ok": True}
+    assert calls.count == 7  # max_retries=6: the 7th attempt comes after the window
+
+
+def test_the_rate_window_applies_to_429_only() -> None:
+    policy = RetryPolicy(max_retries=3, budget_seconds=100, rate_window_seconds=60)
+    calls = Calls(error(503))
+    calls.failure(policy)
+    assert calls.sleeps == pytest.approx(backoffs(policy, 3))
+
+
+def test_a_rate_window_the_budget_cannot_cover_gives_up() -> None:
+    policy = RetryPolicy(max_retries=2, budget_seconds=30, rate_window_seconds=60)
+    calls = Calls(error(429, "Too many requests"))
+    err, _ = calls.failure(policy)
+    assert calls.sleeps == pytest.approx(backoffs(policy, 1))
+    assert str(err) == "GET admin /x: HTTP 429: gave up after 2 attempt(s): Too many requests"
+
+
+def test_a_retry_after_past_the_cap_waits_the_cap_then_what_is_left() -> None:
+    """Retry-After: 150 with a 120 s cap: the cap, then the server's remaining 30 s, instead of six short
+    backoffs inside the window and a failure."""
+    calls = Calls(
+        lambda: httpx.Response(429, headers={"Retry-After": "150"}),
+        lambda: httpx.Response(429, headers={"Retry-After": "30"}),
+        ok,
+    )
+    body, _ = calls.get_json(RetryPolicy(budget_seconds=300, max_retry_after_seconds=120))
+    assert body == {"ok": True}
+    assert calls.sleeps == [120.0, 30.0]
+
+
+def test_the_crawl_policy_takes_the_configured_rate_window_and_margin() -> None:
+    settings = load_settings({"admin_key": KEY, "rate_window_seconds": 90, "rate_margin_seconds": 0.5}, None, {})
+    assert retry_policy(settings).rate_window_seconds == 90.5

@@ -28,17 +28,32 @@ class RetryPolicy:
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 8.0
     max_retry_after_seconds: float = 120.0
+    # The servers' rate-limit window: a 429 that gives no usable delay is retried a last time only
+    # once this long has been waited in all (the Compliance spec documents 429s, no Retry-After).
+    rate_window_seconds: float = 60.0
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter in its upper quarter, as the SDK does."""
         delay: float = min(self.backoff_base_seconds * 2.0 ** max(retry_number - 1, 0), self.backoff_cap_seconds)
         return delay * (1 - 0.25 * rng.random())
 
-    def delay(self, retry_number: int, response: httpx.Response | None, rng: random.Random) -> float:
+    def delay(
+        self, retry_number: int, response: httpx.Response | None, rng: random.Random, waited: float = 0.0
+    ) -> float:
+        """The wait before retry `retry_number`, `waited` seconds having been waited before it.
+
+        The server's delay when it gives one, at most `max_retry_after_seconds` (a longer one is
+        waited up to the cap, not replaced by a short backoff). Else the backoff; and for a 429, the
+        last retry (`max_retries`) waits until `rate_window_seconds` have passed in all, so the
+        request is not given up inside the quota window that refused it. A random number is drawn
+        exactly when there is no server delay."""
         server = retry_after_seconds(response) if response is not None else None
-        if server is not None and 0 <= server <= self.max_retry_after_seconds:
-            return server
-        return self.backoff(retry_number, rng)
+        if server is not None:
+            return min(server, self.max_retry_after_seconds)
+        backoff = self.backoff(retry_number, rng)
+        if response is not None and response.status_code == 429 and retry_number >= self.max_retries:
+            return max(backoff, self.rate_window_seconds - waited)
+        return backoff
 
 
 def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
@@ -128,7 +143,7 @@ class Retrier:
                 # The type only: an httpx message may quote the URL, and a signed URL's query is a credential.
                 failure = Transient(f"connection error ({type(exc).__name__})")
             # Drawn before deciding to stop, so the rng moves the same whether or not this retry is made.
-            delay = self.policy.delay(retry_number + 1, failure.response, self.rng)
+            delay = self.policy.delay(retry_number + 1, failure.response, self.rng, waited)
             if retry_number >= self.policy.max_retries or waited + delay > self.policy.budget_seconds:
                 raise RetriesExhausted(retry_number + 1, failure)
             self.logger.debug("retrying %s in %.2fs (attempt %d): %s", what, delay, retry_number + 1, failure.reason)

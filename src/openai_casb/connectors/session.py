@@ -26,6 +26,7 @@ def retry_policy(settings: Settings) -> RetryPolicy:
         backoff_base_seconds=settings.backoff_base_seconds,
         backoff_cap_seconds=settings.backoff_cap_seconds,
         max_retry_after_seconds=settings.max_retry_after_seconds,
+        rate_window_seconds=settings.rate_window_seconds + settings.rate_margin_seconds,
     )
 
 
