@@ -89,6 +89,7 @@ def test_hidden_stays_hidden_and_keeps_updating(store: Store, integration: Integ
 
 
 def test_mutelist_hides_and_expiry_brings_back(store: Store, integration: Integration) -> None:
+    store.clock = lambda: day(1)  # reads happen on the scans' days: an expired hide reads as active
     rule = MuteRule(reason="break-glass key", expires_at=day(5))
     rules = {(UNUSED_KEY, "admin_api_key", "k1"): rule}
     summary = scan(store, integration.id, [key("k1"), key("k2")], day(0), mute_rules=rules)
@@ -98,6 +99,7 @@ def test_mutelist_hides_and_expiry_brings_back(store: Store, integration: Integr
                                                                              day(5))
     scan(store, integration.id, [key("k1")], day(1), mute_rules=lambda k: rules.get(k))
     assert states(store)["k1"].status == "hidden"
+    store.clock = lambda: day(6)
     scan(store, integration.id, [key("k1")], day(6), mute_rules=rules)  # the rule has expired
     k1 = states(store)["k1"]
     assert (k1.status, k1.hidden_by, k1.hidden_until) == ("active", None, None)
@@ -122,12 +124,47 @@ def test_a_persons_hide_wins_over_the_mutelist(store: Store, integration: Integr
 
 
 def test_user_hide_with_expiry_comes_back(store: Store, integration: Integration) -> None:
+    store.clock = lambda: day(3)  # reads happen on the scans' days: an expired hide reads as active
     scan(store, integration.id, [key("k1")], day(0))
     store.hide(states(store)["k1"].id, "for a week", by="alice", until=day(7))
     scan(store, integration.id, [key("k1")], day(3))
     assert states(store)["k1"].status == "hidden"
+    store.clock = lambda: day(8)
     scan(store, integration.id, [key("k1")], day(8))
     assert states(store)["k1"].status == "active"
+
+
+def test_an_expired_hide_reads_as_shown_before_the_next_scan_records_it(
+    store: Store, integration: Integration
+) -> None:
+    scan(store, integration.id, [key("k1"), key("k2"), key("k3")], day(0))
+    k1, k2, k3 = (states(store)[name].id for name in ("k1", "k2", "k3"))
+    store.clock = lambda: day(1)
+    for instance_id in (k1, k2, k3):
+        store.hide(instance_id, "for a week", by="alice", until=day(7))
+    assert store.count_instances(status="hidden") == 3
+    store.clock = lambda: day(8)  # the hides are over; no scan has run since
+    view = store.get_instance(k1).instance
+    assert (view.status, view.hidden_by, view.hidden_reason, view.hidden_until) == ("active", None, None, None)
+    assert store.count_instances(status="hidden") == 0
+    assert store.count_instances(status="active") == 3
+    assert {v.id for v in store.list_instances(status="active")} == {k1, k2, k3}
+    assert store.list_instances(status="hidden") == []
+    assert event_types(store, k1) == ["detected", "hidden"]  # nothing is written by reading
+    # Unhiding a shown instance is refused, as for any shown one; hiding it again is a new hide.
+    with pytest.raises(StoreError, match="is not hidden: its hide expired"):
+        store.unhide(k1, by="bob")
+    store.hide(k1, "still accepted", by="bob")
+    assert event_types(store, k1) == ["detected", "hidden", "unhidden", "hidden"]
+    ended = store.get_instance(k1).events[2]
+    assert ended.details == {"by": "alice", "reason": "hide expired"}
+    assert (store.get_instance(k1).instance.status, store.get_instance(k1).instance.hidden_by) == ("hidden", "bob")
+    # The next scan records the end of the others' hides, as it always did: seen (k2) or not (k3).
+    scan(store, integration.id, [key("k1"), key("k2")], day(9))
+    for instance_id in (k2, k3):
+        unhidden = [e for e in store.get_instance(instance_id).events if e.event_type == "unhidden"]
+        assert [(e.details["reason"], e.scan_id is not None) for e in unhidden] == [("hide expired", True)]
+    assert event_types(store, k1) == ["detected", "hidden", "unhidden", "hidden"]  # bob's hide stands
 
 
 def test_ignored_type_keeps_being_evaluated(store: Store, integration: Integration) -> None:

@@ -6,6 +6,7 @@ error envelope with the security headers."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -211,3 +212,31 @@ def test_405_names_every_method_of_the_path(env: WebEnv) -> None:
     page = _client(env)
     login(page, "alice", ADMIN_PASSWORD)
     assert page.put("/tokens").headers["allow"] == "GET, POST"
+
+
+def test_an_expired_hide_reads_as_shown_everywhere_before_the_next_scan(env: WebEnv) -> None:
+    admin = _client(env, env.admin_token)
+    before = admin.get("/api/v1/instances").json()["total"]
+    hidden = admin.post("/api/v1/instances/1/hide", json={"reason": "for now", "until": "2099-01-01T00:00:00Z"})
+    assert hidden.json()["status"] == "hidden"
+    assert admin.get("/api/v1/instances").json()["total"] == before - 1
+    assert len(admin.get("/api/v1/exports/json").json()) == before - 1
+    env.store.clock = lambda: datetime(2099, 1, 2, tzinfo=UTC)  # the hide is over; no scan has run since
+    detail = admin.get("/api/v1/instances/1").json()
+    assert (detail["status"], detail["hidden_reason"], detail["hidden_by"], detail["hidden_until"]) == (
+        "active", None, None, None)
+    assert [e["event_type"] for e in detail["events"]][-1] == "hidden"  # the next scan records `unhidden`
+    assert admin.get("/api/v1/instances").json()["total"] == before
+    assert admin.get("/api/v1/instances", params={"status": "hidden"}).json()["total"] == 0
+    assert sum(f["hidden"] for f in admin.get("/api/v1/findings").json()) == 0
+    assert sum(f["active"] for f in admin.get("/api/v1/findings").json()) == before
+    assert len(admin.get("/api/v1/exports/json").json()) == before  # exports list active instances
+    page = _client(env)
+    login(page, "alice", ADMIN_PASSWORD)
+    assert "0 instances" in page.get("/hidden").text
+    assert "hidden because" not in page.get("/instances/1").text
+    # Unhiding a shown instance is a 409 as always; hiding it again is a new hide (not a 409).
+    assert admin.post("/api/v1/instances/1/unhide").status_code == 409
+    again = admin.post("/api/v1/instances/1/hide", json={"reason": "again"})
+    assert again.status_code == 200, again.text
+    assert [e["event_type"] for e in again.json()["events"]][-3:] == ["hidden", "unhidden", "hidden"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from openai_casb.detections import Severity
@@ -56,6 +57,47 @@ def search_condition(session: Session, text: str) -> ColumnElement[bool]:
     return or_(by_asset, InstanceRow.finding_id.in_(findings))
 
 
+def hide_expired(now: datetime) -> ColumnElement[bool]:
+    """Hidden rows whose `hidden_until` has passed. They read as `active` (docs/lifecycle.md, "Hidden"):
+    the hide ends when its time is up, while the row and the `unhidden` event are written by the next
+    scan of the integration (or by hiding the instance again)."""
+    return and_(InstanceRow.status == InstanceStatus.HIDDEN, InstanceRow.hidden_until.is_not(None),
+                InstanceRow.hidden_until <= now)
+
+
+def status_condition(statuses: Iterable[InstanceStatus | str], now: datetime) -> ColumnElement[bool]:
+    """Instances whose status, as read at `now`, is one of `statuses` (an expired hide reads as active)."""
+    wanted = {InstanceStatus(s) for s in statuses}
+    parts: list[ColumnElement[bool]] = []
+    if {InstanceStatus.ACTIVE, InstanceStatus.HIDDEN} <= wanted:  # expiry moves rows between the two only
+        parts.append(InstanceRow.status.in_([str(InstanceStatus.ACTIVE), str(InstanceStatus.HIDDEN)]))
+    elif InstanceStatus.ACTIVE in wanted:
+        parts.append(or_(InstanceRow.status == InstanceStatus.ACTIVE, hide_expired(now)))
+    elif InstanceStatus.HIDDEN in wanted:
+        parts.append(and_(InstanceRow.status == InstanceStatus.HIDDEN,
+                          or_(InstanceRow.hidden_until.is_(None), InstanceRow.hidden_until > now)))
+    if InstanceStatus.RESOLVED in wanted:
+        parts.append(InstanceRow.status == InstanceStatus.RESOLVED)
+    return or_(*parts) if parts else InstanceRow.status.in_([])
+
+
+@dataclass(frozen=True, slots=True)
+class ShownHide:
+    """An instance's status and hide as read at a moment: a hide past its `hidden_until` is over."""
+
+    status: InstanceStatus
+    hidden_by: str | None
+    hidden_reason: str | None
+    hidden_until: datetime | None
+
+    @classmethod
+    def of(cls, status: str, hidden_by: str | None, hidden_reason: str | None, hidden_until: datetime | None,
+           now: datetime) -> ShownHide:
+        if status == InstanceStatus.HIDDEN and hidden_until is not None and hidden_until <= now:
+            return cls(InstanceStatus.ACTIVE, None, None, None)
+        return cls(InstanceStatus(status), hidden_by, hidden_reason, hidden_until)
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceFilter:
     integration_id: int | None = None
@@ -64,6 +106,7 @@ class InstanceFilter:
     finding_type: str | None = None  # finding type id
     finding_status: FindingStatus | str | None = None
     search: str | None = None
+    now: datetime | None = None  # when statuses are read (an expired hide is active); None: the current time
 
     def conditions(self, session: Session) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -71,7 +114,7 @@ class InstanceFilter:
             conditions.append(FindingRow.integration_id == self.integration_id)
         if self.status is not None:
             statuses = [self.status] if isinstance(self.status, str) else list(self.status)
-            conditions.append(InstanceRow.status.in_([str(InstanceStatus(s)) for s in statuses]))
+            conditions.append(status_condition(statuses, self.now or datetime.now(UTC)))
         if self.severity_min is not None:
             conditions.append(effective_severity >= int(self.severity_min))
         if self.finding_type is not None:
@@ -96,10 +139,12 @@ def _instance_select(*columns: Any) -> Select[Any]:
 _VIEW_COLUMNS = (InstanceRow, FindingRow, FindingTypeRow, AssetRow, effective_severity.label("effective"))
 
 
-def _view(row: Row[Any]) -> InstanceView:
+def _view(row: Row[Any], now: datetime | None = None) -> InstanceView:
     instance, finding, finding_type, asset, effective = cast(
         tuple[InstanceRow, FindingRow, FindingTypeRow, AssetRow, int], tuple(row)
     )
+    shown = ShownHide.of(instance.status, instance.hidden_by, instance.hidden_reason, instance.hidden_until,
+                         now or datetime.now(UTC))
     return InstanceView(
         id=instance.id,
         integration_id=finding.integration_id,
@@ -110,7 +155,7 @@ def _view(row: Row[Any]) -> InstanceView:
         group=finding_type.group_name,
         group_order=finding_type.group_order,
         finding_status=FindingStatus(finding.status),
-        status=InstanceStatus(instance.status),
+        status=shown.status,
         asset_kind=asset.kind,
         asset_id=asset.external_id,
         asset_name=asset.name,
@@ -121,9 +166,9 @@ def _view(row: Row[Any]) -> InstanceView:
         first_detected=instance.first_detected,
         last_detected=instance.last_detected,
         resolved_at=instance.resolved_at,
-        hidden_reason=instance.hidden_reason,
-        hidden_by=instance.hidden_by,
-        hidden_until=instance.hidden_until,
+        hidden_reason=shown.hidden_reason,
+        hidden_by=shown.hidden_by,
+        hidden_until=shown.hidden_until,
         new_in_scan_id=instance.new_in_scan_id,
     )
 
@@ -139,7 +184,7 @@ def list_instances(session: Session, filters: InstanceFilter, limit: int, offset
         .limit(limit)
         .offset(offset)
     )
-    return [_view(row) for row in session.execute(query)]
+    return [_view(row, filters.now) for row in session.execute(query)]
 
 
 def count_instances(session: Session, filters: InstanceFilter) -> int:
@@ -147,9 +192,9 @@ def count_instances(session: Session, filters: InstanceFilter) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def get_instance(session: Session, instance_id: int) -> InstanceView | None:
+def get_instance(session: Session, instance_id: int, now: datetime | None = None) -> InstanceView | None:
     row = session.execute(_instance_select(*_VIEW_COLUMNS).where(InstanceRow.id == instance_id)).first()
-    return _view(row) if row is not None else None
+    return _view(row, now) if row is not None else None
 
 
 def event_record(row: EventRow) -> EventRecord:

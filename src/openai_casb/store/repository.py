@@ -311,7 +311,8 @@ class Store:
         offset: int = 0,
         finding_status: FindingStatus | str | None = None,
     ) -> list[InstanceView]:
-        filters = queries.InstanceFilter(integration_id, status, severity_min, finding_type, finding_status, search)
+        filters = queries.InstanceFilter(integration_id, status, severity_min, finding_type, finding_status, search,
+                                         now=self.clock())
         with self._session() as session:
             return queries.list_instances(session, filters, limit, offset)
 
@@ -324,13 +325,14 @@ class Store:
         search: str | None = None,
         finding_status: FindingStatus | str | None = None,
     ) -> int:
-        filters = queries.InstanceFilter(integration_id, status, severity_min, finding_type, finding_status, search)
+        filters = queries.InstanceFilter(integration_id, status, severity_min, finding_type, finding_status, search,
+                                         now=self.clock())
         with self._session() as session:
             return queries.count_instances(session, filters)
 
     def get_instance(self, instance_id: int) -> InstanceDetail:
         with self._session() as session:
-            view = queries.get_instance(session, instance_id)
+            view = queries.get_instance(session, instance_id, self.clock())
             if view is None:
                 raise NotFoundError(f"no finding instance with id {instance_id}")
             return InstanceDetail(view, queries.instance_events(session, instance_id))
@@ -346,7 +348,14 @@ class Store:
             instance = self._instance(session, instance_id)
             if instance.status == InstanceStatus.RESOLVED:
                 raise StoreError(f"instance {instance_id} is resolved; only active or hidden instances can be hidden")
-            if instance.status == InstanceStatus.HIDDEN and instance.hidden_by not in (None, MUTELIST):
+            now = self.clock()
+            if (instance.status == InstanceStatus.HIDDEN and instance.hidden_until is not None
+                    and instance.hidden_until <= now and instance.hidden_by not in (None, MUTELIST)):
+                # The hide is over (it already reads as active): record its end, as the next scan would,
+                # before the new hide, so that the events stay one per transition.
+                session.add(EventRow(instance_id=instance_id, scan_id=None, event_type=EventType.UNHIDDEN, at=_utcnow(),
+                                     details={"by": instance.hidden_by, "reason": "hide expired"}))
+            elif instance.status == InstanceStatus.HIDDEN and instance.hidden_by not in (None, MUTELIST):
                 # One event per transition: hiding again would send SIEMs and webhooks a second `hidden`.
                 raise StoreError(f"instance {instance_id} is already hidden by {instance.hidden_by}; "
                                  "unhide it first to hide it with another reason or expiry")
@@ -361,6 +370,10 @@ class Store:
             instance = self._instance(session, instance_id)
             if instance.status != InstanceStatus.HIDDEN and instance.hidden_by is None:
                 raise StoreError(f"instance {instance_id} is not hidden")
+            if (instance.status == InstanceStatus.HIDDEN and instance.hidden_until is not None
+                    and instance.hidden_until <= self.clock()):
+                raise StoreError(f"instance {instance_id} is not hidden: its hide expired at "
+                                 f"{instance.hidden_until.isoformat()}")
             if instance.status == InstanceStatus.HIDDEN:
                 instance.status = InstanceStatus.ACTIVE
             instance.hidden_reason = instance.hidden_by = None

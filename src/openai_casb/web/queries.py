@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openai_casb.detections import Severity
 from openai_casb.store import FindingStatus, InstanceStatus, ScanRecord, Store
-from openai_casb.store.queries import effective_severity, scan_record, search_condition
+from openai_casb.store.queries import ShownHide, effective_severity, scan_record, search_condition, status_condition
 from openai_casb.store.schema import (
     AssetRow,
     FindingRow,
@@ -39,10 +40,11 @@ class InstanceQuery:
     finding_status: FindingStatus | None = None
     asset_kind: str | None = None
 
-    def conditions(self, session: Session) -> list[ColumnElement[bool]]:
+    def conditions(self, session: Session, now: datetime) -> list[ColumnElement[bool]]:
+        """At `now`: a hide whose `hidden_until` has passed reads as active (store.queries.status_condition)."""
         conditions: list[ColumnElement[bool]] = []
         if self.statuses:
-            conditions.append(InstanceRow.status.in_([str(s) for s in self.statuses]))
+            conditions.append(status_condition(self.statuses, now))
         if self.severities:
             conditions.append(effective_severity.in_([int(s) for s in self.severities]))
         if self.finding_type_id:
@@ -61,7 +63,7 @@ class InstanceQuery:
             conditions.append(search_condition(session, text))
         return conditions
 
-    def count_query(self, session: Session) -> Select[Any]:
+    def count_query(self, session: Session, now: datetime) -> Select[Any]:
         """`count(*)` joining only the tables the filters touch: a status-only count reads one index."""
         needs_type = bool(self.group)
         needs_finding = needs_type or bool(self.severities) or self.integration_id is not None \
@@ -74,7 +76,7 @@ class InstanceQuery:
             query = query.join(FindingTypeRow, FindingRow.finding_type_id == FindingTypeRow.id)
         if needs_asset:
             query = query.join(AssetRow, InstanceRow.asset_id == AssetRow.id)
-        return query.where(*self.conditions(session))
+        return query.where(*self.conditions(session, now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,11 @@ def _joined(*columns: Any) -> Select[Any]:
 class WebQueries:
     def __init__(self, store: Store) -> None:
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)
+        self._store = store
+
+    def _clock(self) -> datetime:
+        """When statuses are read (the store's clock): an expired hide reads as active."""
+        return self._store.clock()
 
     def _session(self) -> Session:
         return self._sessions()
@@ -146,7 +153,8 @@ class WebQueries:
 
     def _instances(self, session: Session, query: InstanceQuery, limit: int, offset: int,
                    with_total: bool) -> tuple[list[InstanceRowView], int]:
-        conditions = query.conditions(session)
+        now = self._clock()
+        conditions = query.conditions(session, now)
         page = (
             _joined(InstanceRow, FindingRow, FindingTypeRow, AssetRow, effective_severity, IntegrationRow.display_name)
             .join(IntegrationRow, FindingRow.integration_id == IntegrationRow.id)
@@ -155,18 +163,19 @@ class WebQueries:
             .limit(limit)
             .offset(offset)
         )
-        rows = [_instance_row(*row) for row in session.execute(page)]
-        total = int(session.execute(query.count_query(session)).scalar_one()) if with_total else len(rows)
+        rows = [_instance_row(*row, now=now) for row in session.execute(page)]
+        total = int(session.execute(query.count_query(session, now)).scalar_one()) if with_total else len(rows)
         return rows, total
 
     def findings(self, integration_id: int | None = None, finding_status: FindingStatus | None = None,
                  group: str | None = None) -> list[FindingSummary]:
-        """One row per (integration, finding type) that has instances, with counts by status."""
+        """One row per (integration, finding type) that has instances, with counts by status (as read now)."""
+        now = self._clock()
         counts = (
             select(
                 InstanceRow.finding_id,
-                func.count().filter(InstanceRow.status == InstanceStatus.ACTIVE).label("active"),
-                func.count().filter(InstanceRow.status == InstanceStatus.HIDDEN).label("hidden"),
+                func.count().filter(status_condition([InstanceStatus.ACTIVE], now)).label("active"),
+                func.count().filter(status_condition([InstanceStatus.HIDDEN], now)).label("hidden"),
                 func.count().filter(InstanceRow.status == InstanceStatus.RESOLVED).label("resolved"),
             )
             .group_by(InstanceRow.finding_id)
@@ -199,7 +208,7 @@ class WebQueries:
         # Count per finding first (an index-only scan of (finding_id, status)), then join the few findings.
         per_finding = (
             select(InstanceRow.finding_id, func.count().label("active"))
-            .where(InstanceRow.status == InstanceStatus.ACTIVE)
+            .where(status_condition([InstanceStatus.ACTIVE], self._clock()))
             .group_by(InstanceRow.finding_id)
             .subquery()
         )
@@ -235,7 +244,8 @@ class WebQueries:
                                   AssetRow.email.icontains(text, autoescape=True),
                                   AssetRow.external_id.icontains(text, autoescape=True)))
         active = (
-            select(func.count()).where(InstanceRow.asset_id == AssetRow.id, InstanceRow.status == InstanceStatus.ACTIVE)
+            select(func.count()).where(InstanceRow.asset_id == AssetRow.id,
+                                       status_condition([InstanceStatus.ACTIVE], self._clock()))
             .correlate(AssetRow).scalar_subquery()
         )
         page = select(AssetRow, active).where(*conditions).order_by(AssetRow.id.desc()).limit(limit).offset(offset)
@@ -276,14 +286,15 @@ class WebQueries:
 
 
 def _instance_row(instance: InstanceRow, finding: FindingRow, ftype: FindingTypeRow, asset: AssetRow, level: int,
-                  integration_name: str) -> InstanceRowView:
+                  integration_name: str, *, now: datetime) -> InstanceRowView:
+    shown = ShownHide.of(instance.status, instance.hidden_by, instance.hidden_reason, instance.hidden_until, now)
     return InstanceRowView(
         id=instance.id, integration_id=finding.integration_id, integration_name=integration_name,
         finding_type_id=ftype.id, finding_type=ftype.name, group=ftype.group_name, severity=Severity(level),
-        finding_status=finding.status, status=instance.status, asset_kind=asset.kind, asset_id=asset.external_id,
+        finding_status=finding.status, status=str(shown.status), asset_kind=asset.kind, asset_id=asset.external_id,
         asset_name=asset.name, asset_email=asset.email, evidence=dict(instance.evidence or {}),
         first_detected=instance.first_detected, last_detected=instance.last_detected,
-        hidden_reason=instance.hidden_reason, hidden_by=instance.hidden_by,
+        hidden_reason=shown.hidden_reason, hidden_by=shown.hidden_by,
     )
 
 
