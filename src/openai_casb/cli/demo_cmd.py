@@ -21,6 +21,7 @@ from openai_casb.cli.scan_cmd import FailOnOption, PolicyOption, fail_on_or_exit
 from openai_casb.config import Settings, load_settings
 from openai_casb.emulator import EmulatorConfig, generate_org, running_emulator
 from openai_casb.emulator.server import RunningEmulator
+from openai_casb.private_files import ensure_private_dir
 from openai_casb.scanning import ScanRequest
 from openai_casb.store import Store
 
@@ -67,8 +68,8 @@ def demo(
     """Scan a generated organization served by the built-in emulator into a fresh SQLite database."""
     console = Console()
     path = db_file or default_demo_db()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
+    ensure_private_dir(path.parent)
+    for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     level = fail_on_or_exit(fail_on)
     loaded_policy = policy_or_exit(policy)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openai_casb.dlp.regex_bounds import compile_re2, max_width
+from openai_casb.private_files import ensure_private_dir
 
 MAX_MATCH_LENGTH = 1024  # longest text a custom entry may match, as Cloudflare allows
 MAX_WORDS = 100_000
@@ -194,7 +195,7 @@ def installation_salt() -> str:
             salt = path.read_text(encoding="ascii").strip()
             if len(salt) >= 32:
                 return salt
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
         salt = secrets.token_hex(32)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:

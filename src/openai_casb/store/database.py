@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -19,11 +20,15 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from openai_casb.private_files import create_private_file, ensure_private_dir, exposure
 from openai_casb.store.records import StoreError
 
 DB_ENV = "OPENAI_CASB_DB"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_BUSY_MS = 30_000  # how long a SQLite connection waits for another's lock
+_SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+
+log = logging.getLogger(__name__)
 
 
 def default_url() -> str:
@@ -91,14 +96,32 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("store_write") else "BEGIN")
 
 
+def _prepare_sqlite_file(path: Path, url: URL) -> None:
+    """Create the database file owner-only (0600, in a 0700 directory when this makes it) before
+    SQLite does, which would use 0644; SQLite gives its `-wal`, `-shm` and `-journal` files the
+    database file's mode. An existing file readable by group or others is used, with a warning."""
+    try:
+        ensure_private_dir(path.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot create the directory for {safe_url(url)}: {exc.strerror}") from None
+    try:
+        if create_private_file(path):
+            return
+    except OSError as exc:
+        raise StoreError(f"cannot create the database file {safe_url(url)}: {exc.strerror}") from None
+    for file in (path, *(Path(f"{path}{suffix}") for suffix in _SQLITE_SIDECARS)):
+        reason = exposure(file)
+        if reason:
+            log.warning("warning: database file %s is readable by group or others (%s); it holds password and "
+                        "token hashes, encrypted credentials and findings: run `chmod 600 %s*`", file, reason, path)
+            return
+
+
 def create_store_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            try:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create the directory for {safe_url(url)}: {exc.strerror}") from None
+            _prepare_sqlite_file(Path(database), url)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

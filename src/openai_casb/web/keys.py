@@ -22,6 +22,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from openai_casb.private_files import ensure_private_dir
+
 SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"  # noqa: S105 - the name of a variable
 KEY_FILE_NAME = "secret.key"
 TOKEN_PREFIX = "casb_"  # noqa: S105 - a public prefix, not a secret
@@ -47,7 +49,7 @@ def load_secret(key_file: Path | None = None) -> bytes:
         return from_env.encode()
     path = key_file or default_key_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return _read_key_file(path)

@@ -1,0 +1,47 @@
+"""Files only their owner may read: the data directory, the SQLite database, the key and the salt.
+
+The database holds password and token hashes, encrypted integration credentials, findings naming
+people and salted DLP hashes; the data directory also holds the installation secret. Both are
+created owner-only (directory 0700, files 0600) whatever the umask allows. SQLite gives the files it
+creates beside a database (`-wal`, `-shm`, `-journal`) the database file's own mode, so creating the
+database file 0600 before SQLite opens it covers them too.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) with the last component 0700; an existing one is left as is."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:  # created by another process meanwhile
+        if not path.is_dir():
+            raise
+
+
+def create_private_file(path: Path) -> bool:
+    """Create `path` empty with mode 0600 when it does not exist; whether this call created it."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    os.close(descriptor)
+    return True
+
+
+def exposure(path: Path) -> str | None:
+    """Why `path` is readable by more than its owner (group or others have any access), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"mode {stat.filemode(mode)}"
+    return None
