@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 # Keys as OpenAI issues them; the prefix is kept so a reader knows the kind of key.
-_KEY_PREFIX = re.compile(r"^(sk-(?:admin|proj|svcacct|None|comp)-|sk-)")
+_KEY_PREFIX = re.compile(r"^(sk-(?:admin|proj|svcacct|None|comp|ant)-|sk-)")
 
 
 def redact_key(value: str | None) -> str:
@@ -19,17 +19,73 @@ def redact_key(value: str | None) -> str:
     return f"{prefix}...{tail}"
 
 
-# A full key in free text: `sk-` at the start of a word, then a long unbroken run of key characters.
-# Redacted forms (`sk-admin...xyz`, `sk-proj-****`) break the run; words that merely contain
-# `sk-` ("Risk-assessment-helper-bot", "desk-booking-2026") do not start with it.
+# A candidate key in free text: `sk-` at the start of a word, then a long unbroken run of key
+# characters. Redacted forms (`sk-admin...xyz`, `sk-proj-****`) break the run; words that merely
+# contain `sk-` ("Risk-assessment-helper-bot", "desk-booking-2026") do not start with it. A candidate
+# is a key only when it has a key's structure (`is_key`): names people choose
+# (`sk-learning-companion-for-kids`) and email addresses are routing data and stay as they are.
 KEY_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}")
+# Prefixes of the keys OpenAI issues (admin, project, service account, user, compliance) and of
+# Anthropic's: after one of them a 20-character body is a key whatever it looks like.
+_KNOWN_PREFIX = re.compile(r"sk-(?:admin|proj|svcacct|None|comp|ant)-")
+_OPENAI_MARKER = "T3BlbkFJ"  # base64 of "OpenAI", inside every key OpenAI has issued since 2021
+_LEGACY_KEY = re.compile(r"sk-[A-Za-z0-9]{48}")
+_ANTHROPIC_KEY = re.compile(r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA")
+_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+# An email address; its local part is at most 64 characters (RFC 5321).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def _random_run(run: str) -> bool:
+    """Whether a run of 16+ letters and digits reads as generated (a key body) rather than words:
+    letters mixed with digits, or 32+ letters of both cases (a random body that long without a
+    digit is rare, 0.4% in base62; CamelCase names that long are rare too)."""
+    if any(c.isdigit() for c in run):
+        return any(c.isalpha() for c in run)
+    return len(run) >= 32 and any(c.isupper() for c in run) and any(c.islower() for c in run)
+
+
+def _certain_key(candidate: str) -> bool:
+    """Structures no person writes as a name or an email: the OpenAI marker, a legacy key, an Anthropic key."""
+    return (_OPENAI_MARKER in candidate or _LEGACY_KEY.fullmatch(candidate) is not None
+            or _ANTHROPIC_KEY.fullmatch(candidate) is not None)
+
+
+def is_key(candidate: str) -> bool:
+    """Whether a `KEY_IN_TEXT` candidate has a key's structure: a known prefix and a body of 20+
+    characters, the OpenAI marker, a legacy key (`sk-` + 48 letters and digits), or any other `sk-`
+    body holding a generated-looking run of 16+ letters and digits."""
+    if _KNOWN_PREFIX.match(candidate) or _certain_key(candidate):
+        return True
+    return any(_random_run(run) for run in _RUN.findall(candidate, 3))
+
+
+def find_keys(text: str) -> list[re.Match[str]]:
+    """The keys in `text`, by `is_key`. A candidate inside an email address is the address's local
+    part (routing data: a finding goes to its owner) and is left alone, unless it has a structure no
+    address has (`_certain_key`)."""
+    if "sk-" not in text:
+        return []
+    found = [match for match in KEY_IN_TEXT.finditer(text) if is_key(match.group(0))]
+    if not found or "@" not in text:
+        return found
+    emails = [match.span() for match in _EMAIL.finditer(text)]
+    return [match for match in found
+            if _certain_key(match.group(0))
+            or not any(start <= match.start() and match.end() <= end for start, end in emails)]
 
 
 def redact_keys_in_text(text: str) -> str:
     """Every full key inside `text` redacted (`... sk-proj...xyz ...`); other text unchanged."""
-    if "sk-" not in text:
+    keys = find_keys(text)
+    if not keys:
         return text
-    return KEY_IN_TEXT.sub(lambda match: redact_key(match.group(0)), text)
+    parts, last = [], 0
+    for match in keys:
+        parts += [text[last:match.start()], redact_key(match.group(0))]
+        last = match.end()
+    return "".join(parts) + text[last:]
 
 
 def redact_keys_in(value: Any) -> Any:

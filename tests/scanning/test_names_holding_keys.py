@@ -73,3 +73,29 @@ def test_names_holding_key_shapes_neither_abort_nor_leak(tmp_path: Path) -> None
     gpt_names = {i.asset_name for i in instances if i.asset_kind == "gpt"}
     assert any(name and GPT_NAME in name for name in gpt_names), gpt_names
     assert any(i.asset_kind == "conversation_file" for i in instances)
+
+
+def test_names_and_emails_that_start_with_sk_are_kept_while_keys_beside_them_are_masked(tmp_path: Path) -> None:
+    """`sk-learning-...` is a name and `sk-learning-team-members@...` an address that routes the
+    finding: neither has a key's structure, so neither is masked (docs/dlp.md); the key in the
+    conversation title still is."""
+    email, gpt_name = "sk-learning-team-members@example.com", "sk-learning-companion-for-kids"
+    data = json.loads(_snapshot(tmp_path).read_text())
+    data["compliance"]["gpts"][0]["latest_config"]["data"][0]["name"] = gpt_name
+    data["admin"] = {"invites": [{
+        "object": "organization.invite", "id": "invite-sk", "email": email, "role": "owner",
+        "status": "pending", "created_at": int(NOW.timestamp()) - 40 * 86400,
+        "expires_at": int(NOW.timestamp()) - 33 * 86400, "accepted_at": None, "projects": []}]}
+    snapshot = tmp_path / "named.json"
+    snapshot.write_text(json.dumps(data))
+    with running_emulator(load_snapshot(snapshot), EmulatorConfig(rate_limit_scale=100)) as emulator, \
+            Store.open(str(tmp_path / "named.db")) as store:
+        asyncio.run(run_scan(store, ScanRequest(settings=settings_for_emulator(emulator), policy=Policy()), now=NOW))
+        instances = [store.get_instance(view.id).instance for view in store.list_instances(limit=1000)]
+    stored = repr([(i.asset_name, i.asset_email, i.asset_metadata, i.evidence) for i in instances])
+    assert email in stored
+    assert gpt_name in stored
+    assert "sk...ers@" not in stored
+    assert "sk...ids" not in stored
+    assert TITLE_KEY not in stored
+    assert "deploy notes sk-proj...TuV" in stored

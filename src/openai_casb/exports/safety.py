@@ -6,13 +6,12 @@ rather than shipping a live credential to a SIEM or a chat channel.
 
 from __future__ import annotations
 
-import re
+from openai_casb.redaction import find_keys, redact_key
 
-from openai_casb.redaction import redact_key
-
-# OpenAI key shapes (sk-, sk-proj-, sk-admin-, sk-svcacct-, ...) with a body long enough to be a
-# real key; the redacted form (`sk-admin...xyz`) never matches because of its dots.
-_PLAIN_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")
+# Keys as `redaction.find_keys` knows them (known prefixes sk-proj-, sk-admin-, sk-svcacct-, ...,
+# the OpenAI marker, legacy and Anthropic keys, other `sk-` bodies that look generated); the
+# redacted form (`sk-admin...xyz`) never matches because of its dots. Names and email addresses that
+# merely start with `sk-` are not keys and pass, as they are stored and shown unredacted.
 
 
 class PlainSecretError(ValueError):
@@ -21,7 +20,7 @@ class PlainSecretError(ValueError):
 
 def find_plain_secrets(text: str) -> list[str]:
     """The plain keys found in `text`, each shown redacted."""
-    return [redact_key(match.group(0)) for match in _PLAIN_KEY.finditer(text)]
+    return [redact_key(match.group(0)) for match in find_keys(text)]
 
 
 def ensure_no_plain_secrets(text: str, what: str = "export") -> str:
