@@ -1,5 +1,7 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium through Playwright): log in, read the overview,
-filter findings, open one, hide an instance and find it under Hidden; screenshots go to docs/screenshots/."""
+filter findings, open one, hide an instance and find it under Hidden. Screenshots go to a temporary
+folder, or to docs/screenshots/ with OPENAI_CASB_UPDATE_SCREENSHOTS=1 (so a test run leaves the
+checkout as it was)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from conftest import ADMIN_PASSWORD, VIEWER_PASSWORD, WebEnv
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
@@ -64,14 +66,15 @@ def test_wrong_password_is_refused(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/login$"))
 
 
-def test_admin_reviews_filters_opens_and_hides(page: Page) -> None:
+def test_admin_reviews_filters_opens_and_hides(page: Page, tmp_path: Path) -> None:
     sign_in(page, "alice", ADMIN_PASSWORD)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots = DOCS_SCREENSHOTS if os.environ.get("OPENAI_CASB_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    screenshots.mkdir(parents=True, exist_ok=True)
     # Overview: 12 active instances, 7 of them high, and the trend over both scans.
     expect(page.locator(".card.total .card-value")).to_have_text("12")
     expect(page.locator(".card-high .card-value")).to_have_text("7")
     expect(page.locator("svg.chart polyline.line-high")).to_have_count(1)
-    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "overview.png"), full_page=True)
 
     page.get_by_role("link", name="Findings", exact=True).click()
     page.get_by_label("Severity").select_option("high")
@@ -85,7 +88,7 @@ def test_admin_reviews_filters_opens_and_hides(page: Page) -> None:
     page.get_by_label("Search").fill("")
     page.get_by_label("Severity").select_option("")
     page.get_by_role("button", name="Apply").click()
-    page.screenshot(path=str(SCREENSHOTS / "findings.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "findings.png"), full_page=True)
 
     # Finding detail: description, fix, and its instances.
     page.get_by_label("Search").fill("Jira")
@@ -94,7 +97,7 @@ def test_admin_reviews_filters_opens_and_hides(page: Page) -> None:
     expect(page.get_by_role("heading", name=re.compile("GPT with Custom Actions enabled"))).to_be_visible()
     expect(page.get_by_role("heading", name="How to fix it")).to_be_visible()
     expect(page.locator("#instances tbody tr")).to_have_count(2)
-    page.screenshot(path=str(SCREENSHOTS / "finding-detail.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "finding-detail.png"), full_page=True)
 
     page.get_by_role("link", name=re.compile("Jira Triage Bot")).click()
     page.get_by_label("Reason").fill("Owner confirmed: internal Jira only")
