@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from openai_casb.checks import CheckMetadata
 from openai_casb.detections import Severity
-from openai_casb.store import InstanceDetail, Integration, ScanRecord
+from openai_casb.store import InstanceDetail, InstanceStatus, Integration, ScanRecord
 from openai_casb.web.api import schemas
 from openai_casb.web.queries import FindingSummary, InstanceRowView
 from openai_casb.web.scan_launcher import Progress
+
+# A `status` query value: an instance status, or `all` for every status (as `--status all` in the CLI).
+StatusFilter = InstanceStatus | Literal["all"]
+
+
+def statuses_of(status: list[StatusFilter] | None) -> tuple[InstanceStatus, ...]:
+    """The instance statuses a repeatable `status` filter asks for: `active` when absent, every
+    status when one of them is `all`."""
+    if not status:
+        return (InstanceStatus.ACTIVE,)
+    if "all" in status:
+        return tuple(InstanceStatus)
+    return tuple(InstanceStatus(s) for s in status)
 
 
 def severity_name(level: Severity) -> schemas.SeverityName:

@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from openai_casb.detections import Severity
-from openai_casb.store import FindingStatus, InstanceStatus
+from openai_casb.store import FindingStatus
 from openai_casb.web.api import schemas
 from openai_casb.web.api.convert import (
+    StatusFilter,
     finding_out,
     finding_type_out,
     instance_detail_out,
     instance_out,
     severity_name,
+    statuses_of,
 )
 from openai_casb.web.auth import Admin, Viewer
 from openai_casb.web.context import context_of
@@ -77,7 +79,7 @@ def list_findings(
 @router.get("/instances", response_model=schemas.InstancePage)
 def list_instances(
     request: Request, _who: Viewer,
-    status: Annotated[list[InstanceStatus] | None, Query(description="default: active")] = None,
+    status: Annotated[list[StatusFilter] | None, Query(description="default: active; `all`: every status")] = None,
     severity: Annotated[list[schemas.SeverityName] | None, Query()] = None,
     type: Annotated[str | None, Query(max_length=64, description="finding type id")] = None,
     integration_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -88,7 +90,7 @@ def list_instances(
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
 ) -> schemas.InstancePage:
     query = InstanceQuery(
-        statuses=tuple(status) if status else (InstanceStatus.ACTIVE,),
+        statuses=statuses_of(status),
         severities=tuple(Severity.parse(s) for s in severity or ()),
         finding_type_id=type or None, integration_id=integration_id, group=group or None, search=q,
         finding_status=None if ignored is None else (FindingStatus.IGNORED if ignored else FindingStatus.ACTIVE),

@@ -10,8 +10,8 @@ from openai_casb.detections import Severity
 from openai_casb.dlp.profiles import resolve_custom, resolve_predefined
 from openai_casb.exports.formats import MEDIA_TYPES, render
 from openai_casb.exports.source import ExportFilters, build_report
-from openai_casb.store import InstanceStatus
 from openai_casb.web.api import schemas
+from openai_casb.web.api.convert import StatusFilter, statuses_of
 from openai_casb.web.auth import Viewer
 from openai_casb.web.context import context_of
 
@@ -55,7 +55,7 @@ def list_dlp_profiles(request: Request, _who: Viewer) -> list[schemas.DlpProfile
             responses={200: {"description": "the export file", "content": {m: {} for _e, m in MEDIA_TYPES.values()}}})
 def export_findings(
     request: Request, export_format: ExportFormat, _who: Viewer,
-    status: Annotated[list[InstanceStatus] | None, Query(description="default: active")] = None,
+    status: Annotated[list[StatusFilter] | None, Query(description="default: active; `all`: every status")] = None,
     severity_min: Annotated[schemas.SeverityName | None, Query()] = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
     integration_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -63,7 +63,7 @@ def export_findings(
     ctx = context_of(request)
     filters = ExportFilters(
         integration_id=integration_id,
-        statuses=tuple(str(s) for s in status) if status else (InstanceStatus.ACTIVE.value,),
+        statuses=tuple(str(s) for s in statuses_of(status)),
         severity_min=Severity.parse(severity_min) if severity_min else None,
         finding_type_id=type or None,
     )
