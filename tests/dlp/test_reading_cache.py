@@ -38,7 +38,15 @@ def test_same_bytes_under_a_json_name_are_read_as_json_despite_a_cached_text_ver
 def test_content_that_is_not_text_is_keyed_by_its_bytes_alone() -> None:
     from openai_casb.dlp.extract.sniff import name_reading
 
-    assert name_reading(b"PK\x03\x04rest", "x.json") == name_reading(b"PK\x03\x04rest", "x.txt") == ""
-    assert name_reading(b"%PDF-1.7\n", "x.json") == ""
+    assert name_reading(b"PK\x03\x04rest", "x.zip") == name_reading(b"PK\x03\x04rest", None) == ""
+    assert name_reading(b"%PDF-1.7\n", "x.pdf") == name_reading(b"\x89PNG\r\n\x1a\nrest", "x.txt") == ""
     assert name_reading(ESCAPED_CARD, "x.json") == "json"
     assert name_reading(ESCAPED_CARD, "x.TXT") == name_reading(ESCAPED_CARD, None) == "text"
+
+
+def test_a_container_under_a_text_name_is_keyed_by_that_reading() -> None:
+    # Its raw bytes are read as text as well (in the name's flavour): the name is part of the key.
+    from openai_casb.dlp.extract.sniff import name_reading
+
+    assert name_reading(b"%PDF-1.7\n", "x.csv") == name_reading(b"PK\x03\x04rest", "x.txt") == "text"
+    assert name_reading(b"%PDF-1.7\n", "x.json") == "json"

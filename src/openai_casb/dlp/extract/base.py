@@ -38,6 +38,11 @@ class Budget:
     uncompressed_bytes: int = 0
     archive_entries: int = 0
     notes: list[str] = field(default_factory=list)
+    # Some content was not read (a skipped entry or page, cut text): the verdict covers part of it.
+    partial: bool = False
+    # False once any part had an outcome another attempt could change (OCR unavailable, a timeout,
+    # cut text): then the whole file's verdict is not cached, even when it is `scanned`.
+    cacheable: bool = True
 
     def add_uncompressed(self, count: int) -> None:
         self.uncompressed_bytes += count
@@ -51,8 +56,12 @@ class Budget:
         if self.archive_entries > self.limits.max_archive_entries:
             raise LimitExceeded(f"over the archive entry limit ({self.limits.max_archive_entries} entries)")
 
-    def note(self, text: str) -> None:
-        # Bounded so that a hostile archive cannot grow the notes without limit.
+    def note(self, text: str, *, partial: bool = True, cacheable: bool = True) -> None:
+        """Record what was not read (`partial`, the default) or how something was read; with
+        `cacheable=False` when another attempt could read it."""
+        self.partial = self.partial or partial
+        self.cacheable = self.cacheable and cacheable
+        # Bounded so that a hostile archive cannot grow the notes without limit; the flags are not.
         if len(self.notes) < 50:
             self.notes.append(text)
 

@@ -45,6 +45,16 @@ _OTHER_ARCHIVES: tuple[bytes, ...] = (
 )
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _JSON_SUFFIXES = {".json", ".jsonl", ".ndjson", ".geojson"}
+# Names that say "text": a container (PDF, ZIP) under such a name is read as text as well.
+_TEXT_SUFFIXES = {
+    *_JSON_SUFFIXES, ".txt", ".text", ".csv", ".tsv", ".tab", ".psv", ".md", ".markdown", ".log", ".xml",
+    ".html", ".htm", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".env", ".sql", ".rtf", ".tex",
+}
+# Signatures of containers the scanner opens: at byte 0 the content alone decides how it is read,
+# except that a text name makes the raw bytes read as text as well (see `named_text`).
+_CONTAINER_MAGIC: tuple[bytes, ...] = (b"%PDF-", b"PK\x03\x04", b"PK\x05\x06")
+_ZIP_END = b"PK\x05\x06"
+_ZIP_END_WINDOW = 22 + 65_535  # an end-of-central-directory record and the longest ZIP comment
 _BOMS: tuple[bytes, ...] = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # Magic bytes that decide the format whatever follows: such content is never read as text.
 _BINARY_MAGIC: tuple[bytes, ...] = (
@@ -96,10 +106,24 @@ def may_be_text(head: bytes) -> bool:
     return head.startswith(_BOMS) or looks_like_text(head[:SNIFF_BYTES])
 
 
+def named_text(name: str | None) -> bool:
+    """Whether the name says a text type (`.csv`, `.txt`, `.json`, ...)."""
+    return PurePosixPath(name or "").suffix.lower() in _TEXT_SUFFIXES
+
+
 def name_reading(head: bytes, name: str | None) -> str:
     """What of `name` decides how a file starting with `head` is read: its text flavour when the
-    content may be text, "" when the content alone decides. Computed without extracting."""
-    return text_flavour(name).value if may_be_text(head) else ""
+    content may be text, or when a container at byte 0 has a text name (its raw bytes are then read
+    as text as well); "" when the content alone decides. Computed without extracting."""
+    if may_be_text(head) or (head.startswith(_CONTAINER_MAGIC) and named_text(name)):
+        return text_flavour(name).value
+    return ""
+
+
+def has_trailing_zip(data: bytes) -> bool:
+    """Whether a ZIP end-of-central-directory record sits near the end of `data`, after other bytes:
+    a ZIP appended to something else (text, an executable), which `zipfile` and `unzip` open."""
+    return data.rfind(_ZIP_END, max(0, len(data) - _ZIP_END_WINDOW)) > 0
 
 
 def reads_as_text(data: bytes) -> bool:
