@@ -123,7 +123,10 @@ def test_entry_names_in_notes_are_masked_when_printed_and_cached(tmp_path: Path,
     engine = _engine()
     with FileScanner(engine, ExtractionLimits(timeout_seconds=30), cache, 1) as scanner:  # type: ignore[arg-type]
         result = scanner.scan_local(path)
-    assert result.status == ("not_scanned" if encrypted else "scanned")
+    # No entry could be read: the archive is not scanned (its notes say which entries and why).
+    assert result.status == "not_scanned"
+    unsupported = "no archive entry could be read (unsupported format: binary content)"
+    assert result.reason == ("encrypted" if encrypted else unsupported)
     assert len(result.notes) == len(LEAKY_NAMES)
     assert all(len(note) <= MAX_NOTE_CHARS for note in result.notes)
     reason = "encrypted" if encrypted else "unsupported format: binary content"

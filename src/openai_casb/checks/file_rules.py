@@ -74,6 +74,9 @@ def files_with_matches(file_scans: Iterable[FileScan], kind: AssetKind, finding_
             "matched_profiles": list(scan.matched_profiles),
             "profiles": profiles,
             "total_matches": sum(m.count for m in scan.matches if m.profile in scan.matched_profiles),
+            # Some content was not read (skipped entries, cut text): more values may be in the file.
+            "partial": scan.partial,
+            "notes": list(scan.notes),
             "container": containers[file_id][0],
             "containers": containers[file_id],
             "file": {

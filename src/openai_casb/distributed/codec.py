@@ -58,6 +58,7 @@ class OutcomePart:
     not_scanned_reasons: Counter[str] = field(default_factory=Counter)
     failed: Counter[Source] = field(default_factory=Counter)
     bytes_scanned: int = 0
+    partial: Counter[Source] = field(default_factory=Counter)  # absent in parts stored before it
 
 
 _CRAWL_PART = TypeAdapter(CrawlPart)
@@ -99,6 +100,7 @@ def dump_outcome(outcome: DlpOutcome) -> str:
         not_scanned_reasons=outcome.not_scanned_reasons,
         failed=outcome.failed,
         bytes_scanned=outcome.bytes_scanned,
+        partial=outcome.partial,
     )
     return _OUTCOME.dump_json(part).decode()
 
@@ -117,3 +119,4 @@ def merge_outcome(merged: DlpOutcome, outcome: OutcomePart) -> None:
     merged.not_scanned_reasons.update(outcome.not_scanned_reasons)
     merged.failed.update(outcome.failed)
     merged.bytes_scanned += outcome.bytes_scanned
+    merged.partial.update(outcome.partial)

@@ -69,6 +69,7 @@ class LocalFileResult:
     content_sha256: str | None = None
     notes: tuple[str, ...] = ()  # skipped archive entries, truncation
     cached: bool = False
+    partial: bool = False  # some content was not read (see notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class _Verdict:
     size_bytes: int | None
     content_sha256: str | None
     cached: bool = False
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,9 @@ def _not_scanned(reason: str, size: int | None = None, sha: str | None = None) -
     return _Verdict("not_scanned", reason, (), (), (), size, sha)
 
 
-def _to_dict(status: Status, reason: str | None, result: _MatchResult | None, notes: Sequence[str]) -> dict[str, Any]:
+def _to_dict(
+    status: Status, reason: str | None, result: _MatchResult | None, notes: Sequence[str], partial: bool = False
+) -> dict[str, Any]:
     matches = [
         {
             "profile": m.profile,
@@ -112,6 +116,7 @@ def _to_dict(status: Status, reason: str | None, result: _MatchResult | None, no
         "matched_profiles": list(result.matched_profiles) if result else [],
         "matches": matches,
         "notes": list(notes),
+        "partial": partial,
     }
 
 
@@ -127,15 +132,21 @@ def _from_dict(verdict: dict[str, Any], size: int, sha: str, cached: bool) -> _V
         for m in verdict.get("matches", ())
     )
     status: Status = "scanned" if verdict.get("status") == "scanned" else "not_scanned"
+    notes = tuple(str(n) for n in verdict.get("notes", ()))
+    # Verdicts cached before `partial` existed: every note but a fallback reading said what was skipped.
+    partial = verdict.get("partial")
+    if not isinstance(partial, bool):
+        partial = any(not note.endswith("; read as text") for note in notes)
     return _Verdict(
         status,
         verdict.get("reason"),
         tuple(str(p) for p in verdict.get("matched_profiles", ())),
         matches,
-        tuple(str(n) for n in verdict.get("notes", ())),
+        notes,
         size,
         sha,
         cached,
+        partial,
     )
 
 
@@ -192,15 +203,17 @@ class FileScanner:
                 matcher.feed(chunk)
             result = matcher.result()
         except NotScanned as outcome:
-            verdict = _to_dict("not_scanned", self._shown(outcome.reason), None, self._notes(budget))
-            verdict["cacheable"] = outcome.cacheable
+            verdict = _to_dict("not_scanned", self._shown(outcome.reason), None, self._notes(budget), budget.partial)
+            # Parts skipped for a reason another attempt could get past (OCR unavailable in an
+            # archive entry) keep the whole file's verdict out of the cache, not only its own.
+            verdict["cacheable"] = outcome.cacheable and budget.cacheable
             return verdict
         except OSError as error:
             verdict = _to_dict("not_scanned", f"unreadable ({type(error).__name__})", None, ())
             verdict["cacheable"] = False
             return verdict
-        verdict = _to_dict("scanned", None, result, self._notes(budget))
-        verdict["cacheable"] = not any(note.startswith("text truncated") for note in budget.notes)
+        verdict = _to_dict("scanned", None, result, self._notes(budget), budget.partial)
+        verdict["cacheable"] = budget.cacheable  # cut text, skipped parts another attempt could read
         return verdict
 
     def _shown(self, text: str) -> str:
@@ -289,6 +302,8 @@ class FileScanner:
                 matches=verdict.matches,
                 size_bytes=verdict.size_bytes,
                 content_sha256=verdict.content_sha256,
+                notes=verdict.notes,
+                partial=verdict.partial,
             )
 
     def scan_path(self, path: Path, file: FileRef) -> FileScan:
@@ -321,6 +336,7 @@ class FileScanner:
                 content_sha256=verdict.content_sha256,
                 notes=verdict.notes,
                 cached=verdict.cached,
+                partial=verdict.partial,
             )
 
 

@@ -259,3 +259,8 @@ class FileScan:
     matches: tuple[EntryMatch, ...] = ()
     size_bytes: int | None = None
     content_sha256: str | None = None
+    # What of the file was not read, or how it was read (skipped archive entries, unreadable pages,
+    # text cut at the limit), values in quoted entry names masked; `partial` when some content was
+    # not read, so a `scanned` verdict without matches does not vouch for all of the file.
+    notes: tuple[str, ...] = ()
+    partial: bool = False

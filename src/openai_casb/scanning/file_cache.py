@@ -52,6 +52,8 @@ class FileVerdicts:
             ),
             size_bytes=stored.get("size_bytes"),
             content_sha256=stored.get("content_sha256"),
+            notes=tuple(str(note) for note in stored.get("notes", ())),
+            partial=bool(stored.get("partial", False)),
         )
 
     def remember(self, scan: FileScan) -> None:
@@ -62,5 +64,7 @@ class FileVerdicts:
             "matches": [dataclasses.asdict(m) for m in scan.matches],
             "size_bytes": scan.size_bytes,
             "content_sha256": scan.content_sha256,
+            "notes": list(scan.notes),
+            "partial": scan.partial,
         }
         self._store.dlp_cache_put(_key(self._integration_id, scan.file, self._digest), verdict)

@@ -59,6 +59,9 @@ class DlpOutcome:
     # remain, the source is partial and resolves nothing.
     failed: Counter[Source] = field(default_factory=Counter)
     bytes_scanned: int = 0
+    # Files scanned in part (skipped archive entries, cut text): counted in `scanned` too, and kept
+    # among the examples with their notes, since their verdict does not vouch for all of the file.
+    partial: Counter[Source] = field(default_factory=Counter)
 
     def record(self, scan: FileScan, transient_failure: bool = False) -> None:
         source = SOURCE_OF_KIND[scan.file.kind]
@@ -67,6 +70,10 @@ class DlpOutcome:
             self.bytes_scanned += scan.size_bytes or 0
             if scan.matched_profiles:
                 self.matched.add(scan)
+            if scan.partial:
+                self.partial[source] += 1
+                if len(self.unscanned_examples) < UNSCANNED_EXAMPLES:
+                    self.unscanned_examples.append(scan)
             return
         self.not_scanned[source] += 1
         self.not_scanned_reasons[_reason_family(scan.reason)] += 1
@@ -205,8 +212,11 @@ class DlpPipeline:
             raise
 
     def _record(self, scan: FileScan, transient: bool) -> None:
-        if self._remember is not None and scan.status == "scanned":
-            self._remember(scan)  # counts and masked samples by file id: no name
+        if self._remember is not None and scan.status == "scanned" and not scan.partial:
+            # Counts and masked samples by file id: no name. A partly read file is downloaded again
+            # next scan (what it skipped may be readable then); the content-hash cache still spares
+            # re-reading it when its verdict could not change.
+            self._remember(scan)
         if scan.matched_profiles:
             # Its names become a finding's: masked by the engine that scanned it (scanning.names).
             scan = verdict_named(scan, self._scanner.engine.redact)

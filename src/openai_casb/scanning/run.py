@@ -156,6 +156,8 @@ def summarise_errors(sources: dict[Source, SourceReport], dlp: DlpOutcome) -> li
     if dlp.not_scanned_reasons:
         tally = ", ".join(f"{reason} ({n})" for reason, n in dlp.not_scanned_reasons.most_common(8))
         errors.append(f"files not scanned: {tally}")
+    if dlp.partial:
+        errors.append(f"files scanned in part (skipped entries or pages, text cut at the limit): {dlp.partial.total()}")
     return errors
 
 

@@ -71,20 +71,26 @@ def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) 
 def extract_zip(data: bytes, depth: int, budget: Budget, extract_entry: EntryExtractor) -> TextChunks:
     """Every entry's text, each preceded by its path so that a match keeps its context.
 
-    Entries that cannot be scanned (encrypted, unsupported) are skipped and noted; crossing a
-    limit anywhere ends the whole file, since the archive is then treated as hostile. A note
-    quotes the entry's name, which may hold a value: whoever shows notes must mask them first
-    (the scanner runs each through `DlpEngine.redact`).
+    Entries that cannot be scanned (encrypted, unsupported) are skipped and noted, with whether
+    another attempt could read them (OCR unavailable, a timeout: then the file's verdict is not
+    cached); when no entry could be read the archive is not scanned. Crossing a limit anywhere ends
+    the whole file, since the archive is then treated as hostile. A note quotes the entry's name,
+    which may hold a value: whoever shows notes must mask them first (the scanner runs each through
+    `DlpEngine.redact`).
     """
     if depth > budget.limits.max_nesting:
         raise LimitExceeded(f"archives nested deeper than the limit ({budget.limits.max_nesting} levels)")
     with open_zip(data) as archive:
         entries = check_entry_count(archive, budget)
         scanned = 0
+        skipped: list[NotScanned] = []
         for info in entries:
             name = _safe_name(info.filename)
             try:
                 content = read_entry(archive, info, budget)
+                if not content:
+                    scanned += 1  # an empty entry is read: there is nothing in it
+                    continue
                 chunks: Iterator[str] = extract_entry(content, name, depth + 1, budget)
                 first = True
                 for chunk in chunks:
@@ -96,9 +102,16 @@ def extract_zip(data: bytes, depth: int, budget: Budget, extract_entry: EntryExt
             except LimitExceeded:
                 raise
             except NotScanned as outcome:
-                budget.note(f"entry {name} not scanned: {outcome.reason}")
-        if entries and not scanned and all(info.flag_bits & 0x1 for info in entries):
-            raise NotScanned("encrypted")
+                skipped.append(outcome)
+                budget.note(f"entry {name} not scanned: {outcome.reason}", cacheable=outcome.cacheable)
+        if entries and not scanned:
+            if all(info.flag_bits & 0x1 for info in entries):
+                raise NotScanned("encrypted")
+            # The reason quotes no entry name (the notes do, each masked when shown).
+            raise NotScanned(
+                f"no archive entry could be read ({skipped[0].reason})",
+                cacheable=all(outcome.cacheable for outcome in skipped),
+            )
 
 
 def _safe_name(name: str) -> str:
