@@ -24,6 +24,7 @@ from openai_casb.connectors.errors import ApiError, ConnectorError
 from openai_casb.connectors.http import Sleep
 from openai_casb.connectors.models import admin as am
 from openai_casb.connectors.models import compliance as cm
+from openai_casb.connectors.models.base import WithEmbeddedLists, incomplete_lists
 from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.readers import AdminReader, ComplianceReader
 from openai_casb.connectors.session import Clients, open_clients
@@ -171,6 +172,34 @@ class _Crawl:
             self.high_water_mark = when
 
 
+@dataclass(slots=True)
+class _CutLists:
+    """Objects of one source that embed a list holding only part of itself (`has_more` true on
+    `messages`, a message's `files`, a config's `tools` or `files`). The Compliance API has no endpoint
+    for the rest of those lists, so the source is read only in part: `check` marks it partial, and
+    nothing it (or its files source) would resolve is resolved. (A `latest_config` cut short is read
+    whole from `/gpts/{id}/configs` or `/projects/{id}/configs` before it is noted here.)"""
+
+    kind: str
+    count: int = 0
+    first: str | None = None
+
+    def note(self, object_id: str | None, model: WithEmbeddedLists) -> None:
+        paths = incomplete_lists(model)
+        if paths:
+            self.count += 1
+            if self.first is None:
+                self.first = f"{self.kind} {object_id} {', '.join(paths[:3])}"
+
+    def check(self) -> None:
+        if self.count:
+            raise _SourceFailed(
+                "partial",
+                f"{self.count} {self.kind}(s) embed a list with has_more true, whose rest the API does not serve"
+                f" (first: {self.first})",
+            )
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         return f"malformed response ({exc.error_count()} validation error(s))"
@@ -271,8 +300,10 @@ async def _admin_sources(crawl: _Crawl, inventory: Inventory) -> None:
 
 
 async def _read_conversations(crawl: _Crawl, reader: ComplianceReader, since: float | None, counter: _Counter) -> None:
+    cut = _CutLists("conversation")
     async for page in reader.conversations(since):
         for conversation in page:
+            cut.note(conversation.id, conversation)
             # A message's own time is activity too; it matches what the Logs Platform reports.
             active = max(
                 (t for t in [conversation.last_active_at, *(m.created_at for m in conversation.messages)] if t),
@@ -286,11 +317,13 @@ async def _read_conversations(crawl: _Crawl, reader: ComplianceReader, since: fl
             await crawl.hand_off(collect.conversation_files(conversation))
         counter.page(len(page))
         counter.objects = len(crawl._seen_conversations)
+    cut.check()
 
 
 async def _read_conversation_logs(
     crawl: _Crawl, reader: ComplianceReader, since: float | None, counter: _Counter
 ) -> None:
+    cut = _CutLists("log event")
     async for files in reader.log_files("CONVERSATION_MESSAGE", since if since is not None else 0.0):
         counter.page(0)
         for log_file in files:
@@ -303,6 +336,8 @@ async def _read_conversation_logs(
                 # Delivery is at least once: an event seen twice is folded once.
                 if event.event_id is not None and not crawl._seen_events.add(event.event_id):
                     continue
+                if event.message is not None:
+                    cut.note(event.event_id, event.message)
                 if event.conversation is not None and event.conversation.id is not None:
                     crawl._seen_conversations.add(event.conversation.id)
                 actor = event.actor
@@ -312,6 +347,7 @@ async def _read_conversation_logs(
                 crawl.raise_mark(event.timestamp)
                 await crawl.hand_off(collect.log_event_files(event))
             counter.objects = len(crawl._seen_conversations)
+    cut.check()
 
 
 async def _compliance_sources(
@@ -334,15 +370,34 @@ async def _compliance_sources(
             crawl.workspace_users.extend(collect.workspace_user_record(user) for user in page)
             counter.page(len(page))
 
+    async def all_configs(item: cm.GptOrProject, pages: AsyncIterator[list[cm.Config]]) -> None:
+        """A `latest_config` with has_more true is replaced by the configs endpoint's whole list."""
+        configs: list[cm.Config] = []
+        async for page in pages:
+            configs.extend(page)
+        item.listed_in_full("latest_config", configs)
+
     async def gpts(counter: _Counter) -> None:
+        cut = _CutLists("GPT")
         async for page in reader.gpts():
+            for item in page:
+                if item.cut_short("latest_config"):
+                    await all_configs(item, reader.gpt_configs(item.id))
+                cut.note(item.id, item)
             inventory.gpts.extend(collect.gpt(item) for item in page)
             counter.page(len(page))
+        cut.check()
 
     async def projects(counter: _Counter) -> None:
+        cut = _CutLists("project")
         async for page in reader.projects():
+            for item in page:
+                if item.cut_short("latest_config"):
+                    await all_configs(item, reader.project_configs(item.id))
+                cut.note(item.id, item)
             inventory.chatgpt_projects.extend(collect.chatgpt_project(item) for item in page)
             counter.page(len(page))
+        cut.check()
 
     async def conversations(counter: _Counter) -> None:
         if conversations_source == "logs":

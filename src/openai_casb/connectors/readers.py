@@ -29,7 +29,9 @@ AUDIT_LOGS = "/organization/audit_logs"
 WS = "/compliance/workspaces/{workspace_id}"
 WS_USERS = WS + "/users"
 WS_GPTS = WS + "/gpts"
+WS_GPT_CONFIGS = WS_GPTS + "/{gpt_id}/configs"
 WS_PROJECTS = WS + "/projects"
+WS_PROJECT_CONFIGS = WS_PROJECTS + "/{project_id}/configs"
 WS_CONVERSATIONS = WS + "/conversations"
 WS_LOGS = WS + "/logs"
 WS_LOG_FILE = WS + "/logs/{log_file_id}"
@@ -132,6 +134,22 @@ class ComplianceReader:
 
     def projects(self) -> AsyncIterator[list[cm.GptOrProject]]:
         return pages_of(self.client, WS_PROJECTS, cm.GptOrProject, self.workspace, {"limit": self.page_size})
+
+    def gpt_configs(self, gpt_id: str) -> AsyncIterator[list[cm.Config]]:
+        """Every configuration of a GPT (the whole list its `latest_config` may give only part of)."""
+        return pages_of(
+            self.client, WS_GPT_CONFIGS, cm.Config, {**self.workspace, "gpt_id": gpt_id}, {"limit": self.page_size}
+        )
+
+    def project_configs(self, project_id: str) -> AsyncIterator[list[cm.Config]]:
+        """Every configuration of a ChatGPT project."""
+        return pages_of(
+            self.client,
+            WS_PROJECT_CONFIGS,
+            cm.Config,
+            {**self.workspace, "project_id": project_id},
+            {"limit": self.page_size},
+        )
 
     def conversations(self, since: float | None) -> AsyncIterator[list[cm.Conversation]]:
         # since_timestamp on the first page only: with `after` the API rejects (1.1.5) or ignores (1.1.1) it.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 
 class ApiModel(BaseModel):
@@ -58,6 +58,52 @@ def unwrap_list(value: Any) -> Any:
     if isinstance(value, dict) and "data" in value:
         return value.get("data") or []
     return value
+
+
+def lists_more(value: Any) -> bool:
+    """Whether an embedded list envelope says the list goes on past its `data` (`has_more` set and not
+    false). Missing or null is read as complete: the Compliance spec leaves `has_more` optional on these
+    envelopes, and its real responses carry nulls."""
+    return isinstance(value, dict) and "data" in value and value.get("has_more") not in (None, False)
+
+
+class WithEmbeddedLists(ApiModel):
+    """An object that embeds lists (`messages`, `files`, `tools`, `latest_config`): remembers which of
+    its `embedded_lists` arrived with `has_more` true, i.e. hold only part of the list (`unwrap_list`
+    keeps the data only)."""
+
+    embedded_lists: ClassVar[tuple[str, ...]] = ()
+    _lists_more: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_lists_with_more(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        model = handler(data)
+        if isinstance(data, dict):
+            cut = tuple(name for name in cls.embedded_lists if lists_more(data.get(name)))
+            if cut:
+                model._lists_more = cut
+        return model
+
+    def listed_in_full(self, name: str, items: list[Any]) -> None:
+        """`name` replaced by its whole list, read from the endpoint that serves it."""
+        setattr(self, name, items)
+        self._lists_more = tuple(cut for cut in self._lists_more if cut != name)
+
+    def cut_short(self, name: str) -> bool:
+        """Whether the embedded list `name` arrived with has_more true."""
+        return name in self._lists_more
+
+
+def incomplete_lists(model: WithEmbeddedLists, prefix: str = "") -> list[str]:
+    """Paths of the embedded lists in `model` and the objects it embeds that hold only part of their
+    list, e.g. `messages` or `messages[3].files`."""
+    found = [prefix + name for name in model._lists_more]
+    for name in model.embedded_lists:
+        for index, item in enumerate(getattr(model, name)):
+            if isinstance(item, WithEmbeddedLists):
+                found.extend(incomplete_lists(item, f"{prefix}{name}[{index}]."))
+    return found
 
 
 def _none_is_false(value: Any) -> Any:

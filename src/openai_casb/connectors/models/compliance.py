@@ -6,11 +6,11 @@ allow; every field here is optional except the ids we key on.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BeforeValidator, Field
 
-from openai_casb.connectors.models.base import ApiModel, Epoch, unwrap_list
+from openai_casb.connectors.models.base import ApiModel, Epoch, WithEmbeddedLists, unwrap_list
 
 
 class WorkspaceUser(ApiModel):
@@ -57,8 +57,10 @@ class Sharing(ApiModel):
     recipients: Annotated[list[SharedUser], BeforeValidator(unwrap_list)] = Field(default_factory=list)
 
 
-class Config(ApiModel):
+class Config(WithEmbeddedLists):
     """A GPT or ChatGPT project configuration (`gzm_cnf_...` / `pr_cnf_...`)."""
+
+    embedded_lists: ClassVar[tuple[str, ...]] = ("files", "tools")
 
     id: str | None = None
     name: str | None = None
@@ -68,8 +70,10 @@ class Config(ApiModel):
     tools: Annotated[list[Tool], BeforeValidator(unwrap_list)] = Field(default_factory=list)
 
 
-class GptOrProject(ApiModel):
+class GptOrProject(WithEmbeddedLists):
     """`compliance.workspace.gpt` and `compliance.workspace.project` share one shape."""
+
+    embedded_lists: ClassVar[tuple[str, ...]] = ("latest_config",)
 
     id: str
     created_at: Epoch = None
@@ -87,13 +91,17 @@ class GptOrProject(ApiModel):
         return max(self.latest_config, key=lambda config: config.created_at or 0.0)
 
 
-class Message(ApiModel):
+class Message(WithEmbeddedLists):
+    embedded_lists: ClassVar[tuple[str, ...]] = ("files",)
+
     id: str | None = None
     created_at: Epoch = None
     files: Annotated[list[ComplianceFile], BeforeValidator(unwrap_list)] = Field(default_factory=list)
 
 
-class Conversation(ApiModel):
+class Conversation(WithEmbeddedLists):
+    embedded_lists: ClassVar[tuple[str, ...]] = ("messages",)
+
     id: str
     user_id: str | None = None
     user_email: str | None = None
@@ -117,7 +125,9 @@ class LogActor(ApiModel):
     user_email: str | None = None
 
 
-class LogMessage(ApiModel):
+class LogMessage(WithEmbeddedLists):
+    embedded_lists: ClassVar[tuple[str, ...]] = ("files",)
+
     id: str | None = None
     created_at: Epoch = None
     files: Annotated[list[ComplianceFile], BeforeValidator(unwrap_list)] = Field(default_factory=list)
