@@ -148,3 +148,26 @@ def test_unreadable_subfolder_is_a_not_scanned_entry(folder: Path, monkeypatch: 
     assert by_path[str(locked)]["status"] == "not_scanned"
     assert by_path[str(locked)]["reason"] == "unreadable folder (PermissionError)"
     assert _json(folder, "--fail-on-match")[0] == 1  # other files still matched
+
+
+def test_a_partly_read_file_says_so(tmp_path: Path) -> None:
+    # One entry read, one not (encrypted): `scanned`, but only partly, in JSON and in the table.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("read.txt", "card number 4716 2810 3355 7292")
+        archive.writestr("locked.txt", "x")
+    data = bytearray(out.getvalue())
+    for header, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # the second entry's headers
+        data[data.find(header, data.find(header) + 4) + offset] |= 1
+    (tmp_path / "x.zip").write_bytes(bytes(data))
+    result = runner.invoke(app, ["dlp", "scan", str(tmp_path / "x.zip"), "--format", "json"])
+    (verdict,) = json.loads(result.stdout)
+    assert verdict["status"] == "scanned"
+    assert verdict["partial"] is True
+    assert verdict["matches"][0]["entry"] == "Visa Card Number"
+    table = runner.invoke(app, ["dlp", "scan", str(tmp_path / "x.zip")], env={"COLUMNS": "200"})
+    assert "scanned, partly" in table.stdout
+    clean = tmp_path / "clean.txt"
+    clean.write_text("nothing to see")
+    (whole,) = json.loads(runner.invoke(app, ["dlp", "scan", str(clean), "--format", "json"]).stdout)
+    assert whole["partial"] is False

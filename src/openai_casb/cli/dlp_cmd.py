@@ -64,6 +64,8 @@ def result_document(result: LocalFileResult) -> dict[str, Any]:
     ]
     if result.notes:
         document["notes"] = list(result.notes)
+    # Some content was not read (see notes): a scanned file without matches is not vouched for whole.
+    document["partial"] = result.partial
     document["size_bytes"] = result.size_bytes
     document["sha256"] = result.content_sha256
     return document
@@ -89,6 +91,8 @@ def _table(results: list[LocalFileResult]) -> Table:
         if result.notes:
             detail += "\n" + "\n".join(f"[dim]{escape(note)}[/dim]" for note in result.notes)
         status = "[green]scanned[/green]" if result.status == "scanned" else "[yellow]not scanned[/yellow]"
+        if result.status == "scanned" and result.partial:
+            status = "[yellow]scanned, partly[/yellow]"
         table.add_row(escape(str(result.path)), status, escape(", ".join(result.matched_profiles)), detail)
     return table
 
