@@ -10,7 +10,7 @@ import pytest
 from conftest import WebEnv
 from openai_casb.web.keys import token_digest
 
-LISTED_FIELDS = {"id", "name", "role", "created_at", "last_used_at", "revoked", "revoked_at"}
+LISTED_FIELDS = {"id", "name", "role", "prefix", "created_at", "last_used_at", "revoked", "revoked_at"}
 
 
 def test_created_token_authenticates_and_revoked_one_is_refused(web: WebEnv) -> None:
@@ -56,7 +56,8 @@ def test_list_never_shows_values_or_hashes(web: WebEnv) -> None:
     assert all(set(t) == LISTED_FIELDS for t in items)
     for secret in (new_value, web.admin_token, web.viewer_token):
         assert secret not in listing.text
-        assert secret[:12] not in listing.text
+        assert secret[14:20] not in listing.text  # the secret starts after casb_<8 hex>_
+        assert secret[:13] in listing.text  # the public part, `prefix`
         assert token_digest(secret) not in listing.text
     web.ctx.accounts.flush_token_uses()
     used = {t["name"]: t["last_used_at"] for t in admin.get("/api/v1/tokens").json()}

@@ -29,9 +29,10 @@ def test_admin_sees_the_link_and_the_list_without_values(web: WebEnv) -> None:
     assert page.status_code == 200
     assert "tests admin" in page.text
     assert "tests viewer" in page.text
-    for secret in (web.admin_token, web.viewer_token):
-        assert secret not in page.text
-        assert secret[:12] not in page.text
+    for token in (web.admin_token, web.viewer_token):
+        assert token not in page.text
+        assert token[14:20] not in page.text  # the secret starts after casb_<8 hex>_
+        assert f"<code>{token[:13]}…</code>" in page.text
     assert "token-value" not in page.text
 
 
@@ -61,7 +62,8 @@ def test_create_shows_the_value_once_and_it_authenticates(web: WebEnv) -> None:
     again = client.get("/tokens")
     assert "siem" in again.text
     assert token not in again.text
-    assert token[:12] not in again.text
+    assert token[14:20] not in again.text  # the secret starts after casb_<8 hex>_
+    assert f"<code>{token[:13]}…</code>" in again.text
     info = next(t for t in web.ctx.accounts.list_tokens() if t.name == "siem")
     assert str(info.role) == "viewer"
 

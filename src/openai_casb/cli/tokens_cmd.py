@@ -37,7 +37,7 @@ def _accounts(db: str | None) -> tuple[Store, Accounts]:
 @tokens_app.command("create")
 def create_token(role: RoleOption, name: Annotated[str | None, typer.Option("--name", help="A label.")] = None,
                  db: DbOption = None) -> None:
-    """Create a token and print it once; only its SHA-256 is stored."""
+    """Create a token and print it once; stored: its SHA-256 and public part casb_<8 hex>, never its secret."""
     store, accounts = _accounts(db)
     with store:
         try:
@@ -50,7 +50,7 @@ def create_token(role: RoleOption, name: Annotated[str | None, typer.Option("--n
 
 @tokens_app.command("list")
 def list_tokens(db: DbOption = None) -> None:
-    """List tokens (never their values) and when each last authenticated a request."""
+    """List tokens (their public part, never their secret) and when each last authenticated a request."""
     store, accounts = _accounts(db)
     with store:
         tokens = accounts.list_tokens()

@@ -24,6 +24,7 @@ from openai_casb.web.keys import (
     hash_password,
     new_api_token,
     token_digest,
+    token_public_part,
     verify_password,
 )
 from openai_casb.web.models import ApiTokenRow, IntegrationCredentialRow, LoginFailureRow, WebUserRow
@@ -257,7 +258,8 @@ class Accounts:
 
     def create_token(self, role: Role, name: str | None = None, by: str | None = None,
                      owner: str | None = None) -> tuple[TokenInfo, str]:
-        """A new token; the plain value is returned once and only its SHA-256 is stored. `by` names who
+        """A new token; the plain value is returned once. Stored: the SHA-256 of the whole token and its
+        public part `casb_<8 hex>` (keys.new_api_token), never any of its secret. `by` names who
         asked (the web's principal); the creation is logged, as there is no audit table for accounts.
         `owner` is the dashboard user it belongs to (the asking principal's owner; None: the command line):
         deleting that user revokes it."""
@@ -265,7 +267,8 @@ class Accounts:
         label = (name or "").strip() or f"{role} token"
         if len(label) > 200:
             raise StoreError("token names have at most 200 characters")
-        row = ApiTokenRow(name=label, role=str(role), token_sha256=token_digest(token), prefix=token[:12],
+        row = ApiTokenRow(name=label, role=str(role), token_sha256=token_digest(token),
+                          prefix=token_public_part(token),
                           created_at=_now(), owner=owner)
         with self._session(write=True) as session, session.begin():
             session.add(row)

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -27,6 +28,8 @@ from openai_casb.private_files import ensure_private_dir
 SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"  # noqa: S105 - the name of a variable
 KEY_FILE_NAME = "secret.key"
 TOKEN_PREFIX = "casb_"  # noqa: S105 - a public prefix, not a secret
+TOKEN_PUBLIC_ID_BYTES = 4  # 8 hex digits after `casb_`: the stored, listed part of a token
+_TOKEN_FORM = re.compile(r"(casb_[0-9a-f]{8})_[A-Za-z0-9_-]{43}")
 
 # scrypt cost: ~16 MiB and tens of milliseconds per hash, the interactive-login setting of RFC 7914.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -128,7 +131,16 @@ DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 def new_api_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+    """`casb_<public id>_<secret>`: 8 hex digits that tell tokens apart (stored, listed) and 256 random bits
+    (never stored: only the SHA-256 of the whole token is)."""
+    return f"{TOKEN_PREFIX}{secrets.token_hex(TOKEN_PUBLIC_ID_BYTES)}_{secrets.token_urlsafe(32)}"
+
+
+def token_public_part(token: str) -> str:
+    """What may be stored and shown of a token: `casb_<public id>` for a token of the current form, else
+    `casb_` alone (tokens made before the public id carry nothing but their secret after `casb_`)."""
+    match = _TOKEN_FORM.fullmatch(token)
+    return match.group(1) if match else TOKEN_PREFIX
 
 
 def token_digest(token: str) -> str:

@@ -35,7 +35,9 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     # SHA-256 of the token: tokens carry 256 random bits, so a plain digest cannot be brute-forced.
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))  # shown in `tokens list` to tell tokens apart
+    # The token's public part `casb_<8 hex>`, shown to tell tokens apart; never any of its secret. Tokens
+    # made before migration 0011_token_public_prefix have `casb_` alone (their prefix held secret characters).
+    prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -263,11 +263,13 @@ class TokenCreate(_Strict):
 
 
 class TokenOut(BaseModel):
-    """An API token as listed: never its value or hash."""
+    """An API token as listed: never its value, hash or any part of its secret."""
 
     id: int
     name: str
     role: Literal["admin", "viewer"]
+    prefix: str = Field(description="the token's public part `casb_<8 hex>` (`casb_` alone for tokens of the "
+                                    "older form, which carry no public id); never any of its secret")
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool

@@ -17,6 +17,7 @@ router = APIRouter(tags=["API tokens"])
 
 def token_out(info: TokenInfo) -> schemas.TokenOut:
     return schemas.TokenOut(id=info.id, name=info.name, role=cast(Literal["admin", "viewer"], str(info.role)),
+                            prefix=info.prefix,
                             created_at=info.created_at, last_used_at=info.last_used_at,
                             revoked=info.revoked_at is not None, revoked_at=info.revoked_at)
 
