@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from openai_casb.detections import Severity
 from openai_casb.exports.common import dumps, plain_evidence
@@ -74,6 +75,18 @@ def _rule(finding_type: ExportFindingType, severity: Severity) -> dict[str, Any]
     }
 
 
+ARTIFACT_PREFIX = "openai-casb"
+
+
+def artifact_uri(kind: str, asset_id: str) -> str:
+    """A stable, relative artifact URI for an asset: `openai-casb/<asset kind>/<asset id>`.
+
+    Findings are about workspace assets, not files, but GitHub code scanning rejects a whole upload
+    when a result has no physical artifact location; the asset id is percent-encoded whole.
+    """
+    return f"{ARTIFACT_PREFIX}/{quote(kind, safe='')}/{quote(asset_id, safe='')}"
+
+
 def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -> dict[str, Any]:
     asset = instance.asset
     label = asset.name or asset.email or asset.id
@@ -84,9 +97,13 @@ def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -
         "message": {"text": f"{finding.finding_type.name}: {label} ({asset.kind.value} {asset.id})"},
         "locations": [
             {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(asset.kind.value, asset.id)},
+                    "region": {"startLine": 1},
+                },
                 "logicalLocations": [
                     {"name": label, "fullyQualifiedName": f"{asset.kind.value}/{asset.id}", "kind": "resource"}
-                ]
+                ],
             }
         ],
         "partialFingerprints": {"instanceId/v1": instance.instance_id},

@@ -1,0 +1,44 @@
+"""What the formats' consumers require beyond our own schemas: GitHub code scanning's SARIF
+ingestion, SIEM de-duplication of OCSF events, and JSON records that tell instances apart."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+from export_fixtures import KEY_INSTANCE, sample_report
+
+from openai_casb.exports.model import ExportReport
+from openai_casb.exports.sarif import build_sarif
+
+
+def _with_instance(report: ExportReport, instance_id: str, **changes: Any) -> ExportReport:
+    """`report` with one instance changed."""
+    findings = tuple(
+        replace(finding, instances=tuple(replace(i, **changes) if i.instance_id == instance_id else i
+                                         for i in finding.instances))
+        for finding in report.findings
+    )  # fmt: skip
+    return replace(report, findings=findings)
+
+
+def test_every_sarif_result_has_a_physical_artifact_location() -> None:
+    """GitHub code scanning rejects a whole upload when a result's locations are logical only
+    ("locationFromSarifResult: expected artifact location"): each result names a stable
+    artifact URI for its asset, and keeps its logical location."""
+    hostile = _with_instance(
+        sample_report(), KEY_INSTANCE.instance_id, asset=replace(KEY_INSTANCE.asset, id="key/ab c#?%")
+    )
+    run = build_sarif(hostile)["runs"][0]
+    assert run["results"]
+    for result in run["results"]:
+        (location,) = result["locations"]
+        uri = location["physicalLocation"]["artifactLocation"]["uri"]
+        logical = location["logicalLocations"][0]["fullyQualifiedName"]
+        assert uri.startswith("openai-casb/")
+        assert unquote(uri) == f"openai-casb/{logical}"
+        assert not any(char in uri for char in " #?")
+        assert location["physicalLocation"]["region"]["startLine"] == 1
+    assert any(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("/key%2Fab%20c%23%3F%25")
+               for r in run["results"])  # fmt: skip
