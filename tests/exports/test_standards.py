@@ -7,9 +7,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from export_fixtures import KEY_INSTANCE, sample_report
+from export_fixtures import GPT_INSTANCE, KEY_INSTANCE, sample_report
 
 from openai_casb.exports.model import ExportReport
+from openai_casb.exports.ocsf import build_ocsf
 from openai_casb.exports.sarif import build_sarif
 
 
@@ -42,3 +43,26 @@ def test_every_sarif_result_has_a_physical_artifact_location() -> None:
         assert location["physicalLocation"]["region"]["startLine"] == 1
     assert any(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("/key%2Fab%20c%23%3F%25")
                for r in run["results"])  # fmt: skip
+
+
+def _event(report: ExportReport, uid: str) -> dict[str, Any]:
+    return next(e for e in build_ocsf(report) if e["finding_info"]["uid"] == uid)
+
+
+def test_ocsf_event_uid_changes_with_the_instance_state() -> None:
+    """SIEMs de-duplicate on `metadata.uid`: the event of a resolve or a hide (which leave
+    `last_detected` as it was) must not reuse the uid of the earlier event, or it is dropped."""
+    report = sample_report()
+    active = _event(report, GPT_INSTANCE.instance_id)
+    gpt = GPT_INSTANCE.instance_id
+    resolved = _event(_with_instance(report, gpt, status="resolved", resolved_at=GPT_INSTANCE.last_detected,
+                                     is_new=False), gpt)  # fmt: skip
+    hidden = _event(
+        _with_instance(report, GPT_INSTANCE.instance_id, status="hidden", is_new=False), GPT_INSTANCE.instance_id
+    )
+    assert (active["status_id"], resolved["status_id"], hidden["status_id"]) == (1, 4, 3)
+    uids = {active["metadata"]["uid"], resolved["metadata"]["uid"], hidden["metadata"]["uid"]}
+    assert len(uids) == 3
+    # ... while the same state exported twice keeps its uid, and the finding keeps its uid throughout.
+    assert _event(sample_report(), GPT_INSTANCE.instance_id)["metadata"]["uid"] == active["metadata"]["uid"]
+    assert {e["finding_info"]["uid"] for e in (active, resolved, hidden)} == {GPT_INSTANCE.instance_id}

@@ -18,6 +18,7 @@ activity_id: new -> 1 Create, resolved -> 3 Close, otherwise 2 Update.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from py_ocsf_models.events.findings.activity_id import ActivityID
@@ -114,11 +115,34 @@ def _activity(instance: ExportInstance) -> ActivityID:
     return ActivityID.Create if instance.is_new else ActivityID.Update
 
 
+def event_uid(finding: ExportFinding, instance: ExportInstance) -> str:
+    """`metadata.uid`: the same for the same state of an instance, new whenever that state changes.
+
+    SIEMs de-duplicate events on it. A resolve or a hide leaves `last_detected` as it was, so the
+    uid also carries a digest of what the event says about the instance (status, activity,
+    severity, resolution time, ignored), else the Resolved or Suppressed event would be dropped as
+    a repeat of the earlier one.
+    """
+    state = "|".join(
+        str(part)
+        for part in (
+            instance.status,
+            instance.is_new,
+            iso(instance.resolved_at),
+            finding.severity.label,
+            finding.ignored,
+            instance.hidden_reason or "",
+        )
+    )
+    digest = hashlib.sha256(state.encode("utf-8")).hexdigest()[:12]
+    return f"{instance.instance_id}:{iso(instance.last_detected)}:{digest}"
+
+
 def _metadata(report: ExportReport, finding: ExportFinding, instance: ExportInstance) -> Metadata:
     product = Product(name=PRODUCT_NAME, vendor_name=VENDOR_NAME, version=report.product_version)
     return Metadata(
         product=product,
-        uid=f"{instance.instance_id}:{iso(instance.last_detected)}",
+        uid=event_uid(finding, instance),
         correlation_uid=instance.instance_id,
         event_code=finding.finding_type.id,
         labels=[finding.finding_type.group, f"catalog:{report.catalog_version}"],
