@@ -53,10 +53,12 @@ def test_json_has_the_findings_fields_plus_remediation() -> None:
     records = json.loads(render_json(sample_report()))
     assert {tuple(sorted(r)) for r in records} == {
         tuple(sorted(["finding_type_id", "finding_type", "severity", "status", "asset", "evidence",
-                      "first_detected", "last_detected", "remediation", "finding_status"]))
+                      "first_detected", "last_detected", "remediation", "finding_status",
+                      "id", "integration_id", "resolved_at"]))
     }  # fmt: skip
     assert records[0]["asset"] == {
         "kind": "gpt", "id": "g-abc123", "name": GPT_INSTANCE.asset.name, "email": "owner@acme.example",
+        "link": "https://chatgpt.com/g/g-abc123",
     }  # fmt: skip
 
 

@@ -3,12 +3,14 @@ ingestion, SIEM de-duplication of OCSF events, and JSON records that tell instan
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
 from export_fixtures import GPT_INSTANCE, KEY_INSTANCE, sample_report
 
+from openai_casb.exports.json_export import render_json
 from openai_casb.exports.model import ExportReport
 from openai_casb.exports.ocsf import build_ocsf
 from openai_casb.exports.sarif import build_sarif
@@ -66,3 +68,17 @@ def test_ocsf_event_uid_changes_with_the_instance_state() -> None:
     # ... while the same state exported twice keeps its uid, and the finding keeps its uid throughout.
     assert _event(sample_report(), GPT_INSTANCE.instance_id)["metadata"]["uid"] == active["metadata"]["uid"]
     assert {e["finding_info"]["uid"] for e in (active, resolved, hidden)} == {GPT_INSTANCE.instance_id}
+
+
+def test_json_records_name_their_instance_and_integration() -> None:
+    """Like `findings --format json`: `id` and `integration_id` tell instances (and the same asset
+    in two integrations) apart, `resolved_at` and `asset.link` are there too."""
+    records = json.loads(render_json(sample_report()))
+    assert sorted(r["id"] for r in records) == sorted(
+        i.instance_id for f in sample_report().findings for i in f.instances
+    )
+    assert {r["integration_id"] for r in records} == {"int-acme"}
+    by_id = {r["id"]: r for r in records}
+    assert by_id[GPT_INSTANCE.instance_id]["asset"]["link"] == GPT_INSTANCE.asset.link
+    assert by_id[GPT_INSTANCE.instance_id]["resolved_at"] is None
+    assert any(r["resolved_at"] == "2026-03-01T12:00:00Z" for r in records)

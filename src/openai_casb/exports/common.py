@@ -44,17 +44,30 @@ def remediation_record(remediation: ExportRemediation) -> dict[str, Any]:
 
 
 def instance_record(finding: ExportFinding, instance: ExportInstance) -> dict[str, Any]:
-    """The fields of `openai-casb findings --format json`, plus remediation."""
+    """Fields of `openai-casb findings --format json` (same names), plus remediation.
+
+    `id`, `integration_id`, `resolved_at` and `asset.link` were added later (appended: the keys
+    before them keep their order).
+    """
     asset = instance.asset
     return {
         "finding_type_id": finding.finding_type.id,
         "finding_type": finding.finding_type.name,
         "severity": finding.severity.label,
         "status": instance.status,
-        "asset": {"kind": asset.kind.value, "id": asset.id, "name": asset.name, "email": asset.email},
+        "asset": {
+            "kind": asset.kind.value,
+            "id": asset.id,
+            "name": asset.name,
+            "email": asset.email,
+            "link": asset.link,
+        },
         "evidence": plain_evidence(instance.evidence),
         "first_detected": iso(instance.first_detected),
         "last_detected": iso(instance.last_detected),
         "remediation": remediation_record(finding.finding_type.remediation),
         "finding_status": finding.finding_status,
+        "id": instance.instance_id,
+        "integration_id": finding.integration.id,
+        "resolved_at": iso(instance.resolved_at),
     }
