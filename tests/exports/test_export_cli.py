@@ -113,11 +113,12 @@ def test_events_stream(db: str) -> None:
         (["export", "-f", "json", "--type", "not-a-type"], "not-a-type"),
         (["export", "-f", "xml"], "xml"),
         (["events", "--since", "-1"], "greater than or equal to 0"),
+        (["events", "--integration", "nope"], "no integration 'nope'"),
     ],
 )
 def test_bad_input_gives_a_clear_error(db: str, arguments: list[str], message: str) -> None:
     result = runner.invoke(app, [*arguments, "--db", db])
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # usage errors exit 2 (README, Exit codes)
     assert message in result.output
     assert "Traceback" not in result.output
 

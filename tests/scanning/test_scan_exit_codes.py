@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from openai_casb.cli.app import app
+from openai_casb.cli.scan_display import active_at_or_above
+from openai_casb.detections import Severity
 from openai_casb.emulator import EmulatorConfig, RunningEmulator, generate_org, running_emulator
 from openai_casb.emulator.org import Org
 from openai_casb.store import ScanStatus, Store
@@ -73,3 +75,28 @@ def test_a_partial_scan_exits_0_and_fail_on_still_exits_3(
     fail_on = scan(emulator, db, *one_project, "--fail-on", "low")
     assert fail_on.exit_code == 3, fail_on.output
     assert statuses(db) == [ScanStatus.PARTIAL, ScanStatus.PARTIAL]
+
+
+def test_fail_on_help_names_every_severity_it_accepts() -> None:
+    shown = CliRunner().invoke(app, ["scan", "--help"], env={"COLUMNS": "300"})
+    assert shown.exit_code == 0
+    assert "(info|low|medium|high|critical)" in shown.stdout
+    assert "(low|medium|high)" not in shown.stdout
+
+
+@pytest.mark.parametrize("level", ["info", "critical"])
+def test_fail_on_accepts_info_and_critical(emulator: RunningEmulator, tmp_path: Path, level: str) -> None:
+    db = tmp_path / "casb.db"
+    run = scan(emulator, db, "--fail-on", level)
+    with Store.open(str(db)) as store:
+        (integration,) = store.integrations()
+        expected = 3 if active_at_or_above(store, integration.id, Severity.parse(level)) else 0
+    assert run.exit_code == expected, run.output
+    assert "error:" not in run.output
+
+
+def test_an_unknown_fail_on_severity_is_a_usage_error(emulator: RunningEmulator, tmp_path: Path) -> None:
+    run = scan(emulator, tmp_path / "casb.db", "--fail-on", "extreme")
+    assert run.exit_code == 2
+    assert "unknown severity 'extreme'" in run.output
+    assert not (tmp_path / "casb.db").exists() or statuses(tmp_path / "casb.db") == []

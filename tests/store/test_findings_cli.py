@@ -108,31 +108,52 @@ def test_scans_json(populated: str) -> None:
     assert (code, "Acme" in out) == (0, True)
 
 
+# Exit 2: the command line is wrong (bad argument or option, a name or id that does not exist);
+# exit 1: a well-formed request the data's state refuses (README, Exit codes).
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "code", "message"),
     [
-        (["findings", "show", "999"], "no finding instance with id 999"),
-        (["findings", "--severity", "extreme"], "unknown severity"),
-        (["findings", "--type", "nope"], "unknown finding type"),
-        (["ignore", "nope"], "unknown finding type"),
-        (["severity", UNUSED_KEY, "bogus"], "unknown severity"),
-        (["hide", "1", "--reason", " "], "needs a reason"),
-        (["unhide", "1"], "not hidden"),
-        (["findings", "--integration", "nobody"], "no integration 'nobody'"),
+        (["findings", "show", "999"], 2, "no finding instance with id 999"),
+        (["findings", "--severity", "extreme"], 2, "unknown severity"),
+        (["findings", "--type", "nope"], 2, "unknown finding type"),
+        (["findings", "--type", "bogus", "--status", "all"], 2, "unknown finding type"),
+        (["findings", "--integration", "nobody"], 2, "no integration 'nobody'"),
+        (["scans", "--integration", "nobody"], 2, "no integration 'nobody'"),
+        (["ignore", "nope"], 2, "unknown finding type"),
+        (["unignore", "nope"], 2, "unknown finding type"),
+        (["ignore", UNUSED_KEY, "--integration", "nobody"], 2, "no integration 'nobody'"),
+        (["severity", UNUSED_KEY, "bogus"], 2, "unknown severity"),
+        (["severity", UNUSED_KEY, "extreme"], 2, "unknown severity"),
+        (["severity", "nope", "high"], 2, "unknown finding type"),
+        (["hide", "abc", "--reason", "x"], 2, "Usage: openai-casb hide"),
+        (["hide", "999", "--reason", "x"], 2, "no finding instance with id 999"),
+        (["hide", "1", "--reason", " "], 2, "needs a reason"),
+        (["hide", "1", "--reason", "x", "--by", " "], 2, "--by"),
+        (["unhide", "999"], 2, "no finding instance with id 999"),
+        (["unhide", "1"], 1, "not hidden"),
     ],
 )
-def test_bad_input_gives_clear_errors(populated: str, args: list[str], message: str) -> None:
-    code, out, err = invoke(*args, "--db", populated)
-    assert code != 0
+def test_bad_input_gives_clear_errors(populated: str, args: list[str], code: int, message: str) -> None:
+    exit_code, out, err = invoke(*args, "--db", populated)
+    assert exit_code == code, err
     assert message in err
     assert "Traceback" not in out + err
 
 
+def test_hiding_a_hidden_instance_is_refused_with_exit_1(populated: str) -> None:
+    instance_id = str(listed(populated, "--type", INACTIVE_USER)[0]["id"])
+    assert invoke("hide", instance_id, "--reason", "on leave", "--db", populated)[0] == 0
+    code, _, err = invoke("hide", instance_id, "--reason", "again", "--db", populated)
+    assert code == 1
+    assert "already hidden" in err
+
+
 def test_several_integrations_need_a_choice(populated: str, store: Store) -> None:
     store.ensure_integration("org-other", None, "Other")
-    code, _, err = invoke("ignore", UNUSED_KEY, "--db", populated)
-    assert code == 1
-    assert "choose one with --integration" in err
+    for command in (["ignore", UNUSED_KEY], ["unignore", UNUSED_KEY], ["severity", UNUSED_KEY, "high"]):
+        code, _, err = invoke(*command, "--db", populated)
+        assert code == 2, command
+        assert "choose one with --integration" in err
     assert invoke("ignore", UNUSED_KEY, "--db", populated, "--integration", "Acme")[0] == 0
     assert invoke("ignore", UNUSED_KEY, "--db", populated, "--integration", "org-other")[0] == 0
 
@@ -148,4 +169,5 @@ def test_empty_database(sqlite_url: str) -> None:
     code, out, _ = invoke("findings", "--db", sqlite_url)
     assert (code, "No findings match." in out) == (0, True)
     code, _, err = invoke("ignore", UNUSED_KEY, "--db", sqlite_url)
+    assert code == 1  # nothing wrong with the command: the database has nothing to act on yet
     assert "no integration in this database yet" in err

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from openai_casb.store import Integration, Store, StoreError
+from openai_casb.store import Integration, NotFoundError, Store, StoreError
 
 DbOption = Annotated[
     str | None,
@@ -27,17 +27,31 @@ class StatusChoice(StrEnum):
     ALL = "all"
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+# Exit codes shared by every command (README, "Exit codes"): 2 when the command line is wrong (a bad
+# argument or option, a name or id that does not exist, an unusable database URL); 1 when a well-formed
+# request cannot be done (refused by the data's state, an I/O error). Commands add their own on top
+# (scan: 3 and 4); typer/click already exits 2 on options and arguments it cannot parse.
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     """Print `error: message` to stderr; the caller raises the returned Exit (no traceback for users)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=code)
+
+
+def store_failure(error: StoreError) -> typer.Exit:
+    """A store error as an exit: an unknown id or name given by the user is a usage error (2); any other
+    refusal (already hidden, not hidden, resolved) or failure is 1."""
+    return fail(str(error), code=EXIT_USAGE if isinstance(error, NotFoundError) else EXIT_ERROR)
 
 
 def open_store(db: str | None) -> Store:
     try:
         return Store.open(db)
     except StoreError as error:
-        raise fail(str(error), code=2) from None
+        raise fail(str(error), code=EXIT_USAGE) from None
 
 
 def describe_integrations(integrations: list[Integration]) -> str:
@@ -54,7 +68,8 @@ def chosen_integration(store: Store, selector: str | None) -> Integration | None
         if wanted in (str(integration.id), integration.organization_id, integration.workspace_id,
                       integration.display_name):
             return integration
-    raise fail(f"no integration {selector!r}; known: {describe_integrations(integrations) or 'none'}")
+    raise fail(f"no integration {selector!r}; known: {describe_integrations(integrations) or 'none'}",
+               code=EXIT_USAGE)
 
 
 def required_integration(store: Store, selector: str | None) -> Integration:
@@ -66,7 +81,8 @@ def required_integration(store: Store, selector: str | None) -> Integration:
     if not integrations:
         raise fail("no integration in this database yet; run `openai-casb scan` first")
     if len(integrations) > 1:
-        raise fail(f"several integrations; choose one with --integration: {describe_integrations(integrations)}")
+        raise fail(f"several integrations; choose one with --integration: {describe_integrations(integrations)}",
+                   code=EXIT_USAGE)
     return integrations[0]
 
 

@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 
 from openai_casb.checks.registry import RegistryError
-from openai_casb.cli.common import DbOption, IntegrationOption, StatusChoice
+from openai_casb.cli.common import EXIT_USAGE, DbOption, IntegrationOption, StatusChoice
 from openai_casb.cli.common import chosen_integration as _integration
 from openai_casb.cli.common import fail as _fail
 from openai_casb.cli.common import open_store as _open
+from openai_casb.cli.common import store_failure as _store_failure
 from openai_casb.detections import Severity
 from openai_casb.exports.events import render_events_jsonl
 from openai_casb.exports.formats import render
@@ -65,7 +66,7 @@ def export(
     try:
         minimum = Severity.parse(severity) if severity else None
     except ValueError as error:
-        raise _fail(str(error), code=2) from None
+        raise _fail(str(error), code=EXIT_USAGE) from None
     with _open(db) as store:
         try:
             chosen = _integration(store, integration)
@@ -77,7 +78,9 @@ def export(
                 finding_type_id=type_id,
             )
             text = render(build_report(store, filters), output_format.value)
-        except (StoreError, RegistryError, PlainSecretError) as error:
+        except StoreError as error:
+            raise _store_failure(error) from None
+        except (RegistryError, PlainSecretError) as error:
             raise _fail(str(error)) from None
     _write(text, output)
 
@@ -97,7 +100,9 @@ def events(
             chosen = _integration(store, integration)
             stream = build_events(store, since_scan_id=since, integration_id=chosen.id if chosen else None)
             text = render_events_jsonl(stream)
-        except (StoreError, RegistryError, PlainSecretError) as error:
+        except StoreError as error:
+            raise _store_failure(error) from None
+        except (RegistryError, PlainSecretError) as error:
             raise _fail(str(error)) from None
     _write(text, output)
 

@@ -14,11 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from openai_casb.cli.common import DbOption, IntegrationOption, StatusChoice
+from openai_casb.cli.common import EXIT_USAGE, DbOption, IntegrationOption, StatusChoice
 from openai_casb.cli.common import chosen_integration as _chosen_integration
 from openai_casb.cli.common import fail as _fail
 from openai_casb.cli.common import open_store as _open
 from openai_casb.cli.common import required_integration as _required_integration
+from openai_casb.cli.common import store_failure as _store_failure
 from openai_casb.detections import Severity
 from openai_casb.store import InstanceView, ScanRecord, Store, StoreError
 
@@ -133,7 +134,7 @@ def findings(
     try:
         minimum = Severity.parse(severity) if severity else None
     except ValueError as error:
-        raise _fail(str(error), code=2) from None
+        raise _fail(str(error), code=EXIT_USAGE) from None
     with _open(db) as store:
         try:
             chosen = _chosen_integration(store, integration)
@@ -144,7 +145,7 @@ def findings(
                 finding_type=type_id, search=search,
             ))
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps([instance_document(v) for v in views], indent=2))
         return
@@ -163,7 +164,7 @@ def show(
         try:
             detail = store.get_instance(instance_id)
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     document = instance_document(detail.instance)
     document["events"] = [
         {"id": e.id, "type": str(e.event_type), "at": _iso(e.at), "scan_id": e.scan_id, "details": e.details}
@@ -201,7 +202,7 @@ def _type_command(db: str | None, integration: str | None, finding_type: str, ac
             else:
                 store.unignore_type(chosen.id, record.id)
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     typer.echo(f"{action}d {record.name} ({record.id}) in {chosen.display_name}")
 
 
@@ -226,11 +227,15 @@ def hide(
     db: DbOption = None,
 ) -> None:
     """Hide an instance; it stays hidden across scans until unhidden."""
+    if not reason.strip():
+        raise _fail("hiding needs a reason (--reason)", code=EXIT_USAGE)
+    if by is not None and not by.strip():
+        raise _fail("--by needs the name of who hides it", code=EXIT_USAGE)
     with _open(db) as store:
         try:
             store.hide(instance_id, reason, by=by or getpass.getuser())
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     typer.echo(f"hid instance {instance_id}")
 
 
@@ -240,7 +245,7 @@ def unhide(instance_id: InstanceArgument, db: DbOption = None) -> None:
         try:
             store.unhide(instance_id, by=getpass.getuser())
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     typer.echo(f"unhid instance {instance_id}")
 
 
@@ -254,14 +259,14 @@ def severity(
     try:
         new_level = None if level.strip().lower() == "default" else Severity.parse(level)
     except ValueError as error:
-        raise _fail(f"{error} (or default)", code=2) from None
+        raise _fail(f"{error} (or default)", code=EXIT_USAGE) from None
     with _open(db) as store:
         try:
             chosen = _required_integration(store, integration)
             record = store.resolve_finding_type(finding_type)
             store.override_severity(chosen.id, record.id, new_level)
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     shown = new_level.label if new_level is not None else f"default ({record.severity.label})"
     typer.echo(f"severity of {record.name} in {chosen.display_name}: {shown}")
 
@@ -287,7 +292,7 @@ def scans(
             chosen = _chosen_integration(store, integration)
             records = store.list_scans(chosen.id if chosen else None, limit=limit)
         except StoreError as error:
-            raise _fail(str(error)) from None
+            raise _store_failure(error) from None
     documents = [_scan_document(scan) for scan in records]
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps(documents, indent=2))

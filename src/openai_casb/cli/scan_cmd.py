@@ -50,7 +50,9 @@ PolicyOption = Annotated[
 ]
 FailOnOption = Annotated[
     str | None,
-    typer.Option("--fail-on", help="Exit 3 when an active instance at or above this severity exists (low|medium|high)"),
+    typer.Option("--fail-on", metavar="SEVERITY",
+                 help="Exit 3 when an active instance at or above this severity exists "
+                      "(info|low|medium|high|critical)."),
 ]
 
 
