@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from export_fixtures import GPT_INSTANCE, KEY_INSTANCE, sample_report
 
 from openai_casb.exports.json_export import render_json
+from openai_casb.exports.markdown import render_markdown
 from openai_casb.exports.model import ExportReport
 from openai_casb.exports.ocsf import build_ocsf
 from openai_casb.exports.sarif import build_sarif
@@ -82,3 +83,16 @@ def test_json_records_name_their_instance_and_integration() -> None:
     assert by_id[GPT_INSTANCE.instance_id]["asset"]["link"] == GPT_INSTANCE.asset.link
     assert by_id[GPT_INSTANCE.instance_id]["resolved_at"] is None
     assert any(r["resolved_at"] == "2026-03-01T12:00:00Z" for r in records)
+
+
+def test_markdown_asset_links_cannot_inject_markup() -> None:
+    """A link target with `)`, spaces, brackets or a pipe must neither close the link early (and
+    add a link of its own) nor end the table cell."""
+    hostile = "https://chatgpt.com/g/a) [click me](https://evil.example/phish|x"
+    report = _with_instance(sample_report(), GPT_INSTANCE.instance_id,
+                            asset=replace(GPT_INSTANCE.asset, name="x", link=hostile))  # fmt: skip
+    (row,) = [line for line in render_markdown(report).splitlines() if line.startswith("| [x](")]
+    assert row.count("](") == 1
+    target = row[len("| [x](") : row.index(")", len("| [x]("))]
+    assert unquote(target) == hostile
+    assert row.count(" | ") == 6  # seven cells, as the header has

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from openai_casb.exports.common import dumps, plain_evidence
 from openai_casb.exports.model import ExportFinding, ExportReport, iso, status_label
 from openai_casb.exports.safety import ensure_no_plain_secrets
@@ -16,6 +18,12 @@ def _cell(text: str | None) -> str:
     for special in ("*", "_", "`", "[", "]", "<", ">"):
         escaped = escaped.replace(special, "\\" + special)
     return escaped
+
+
+def _link_target(url: str) -> str:
+    """A link destination that stays one: `(`, `)`, brackets, `<`, `>`, a pipe (which would end the
+    table cell), backslashes, backticks, whitespace and controls are percent-encoded."""
+    return quote(url, safe=":/?#=&%~+,;@!$'*")
 
 
 def _finding_section(finding: ExportFinding) -> list[str]:
@@ -35,7 +43,7 @@ def _finding_section(finding: ExportFinding) -> list[str]:
     for instance in finding.sorted_instances():
         asset = instance.asset
         name = _cell(asset.name or asset.id)
-        shown = f"[{name}]({asset.link})" if asset.link and asset.link.startswith("https://") else name
+        shown = f"[{name}]({_link_target(asset.link)})" if asset.link and asset.link.startswith("https://") else name
         evidence = _cell(dumps(plain_evidence(instance.evidence), indent=None))
         lines.append(
             f"| {shown} | {asset.kind.value} | {_cell(asset.email)} | {status_label(instance)} "
