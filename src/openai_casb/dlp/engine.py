@@ -39,10 +39,12 @@ from openai_casb.redaction import mask_value
 KEYWORD_WINDOW = 200
 MAX_SAMPLES = 3
 MAX_HASHES = 20
-# Bump when detection changes so cached verdicts are recomputed (3: EDM sentence ends; 4: numeric
-# precision: decimals, `+` phones, weak and sample forms, keyword boundaries and window; 5: the
-# population rule demotes bare card numbers of a text whose bare candidates pass Luhn at chance).
-ENGINE_VERSION = "5"  # 5 includes AWS secret access keys near their key id (secrets.py)
+# Bump when detection or extraction changes so cached verdicts are recomputed (3: EDM sentence
+# ends; 4: numeric precision: decimals, `+` phones, weak and sample forms, keyword boundaries and
+# window; 5: the card population rule, AWS secret access keys near their key id; 6: extraction
+# reads mixed content as each kind, Office parts through relationships, embedded files, comments,
+# and marks partly read files: verdicts cached before would keep their misses).
+ENGINE_VERSION = "6"
 
 # The population rule. A lone 16-digit id in a card issuer range passes Luhn one time in ten, so
 # a column of 1,000 SKUs yields ~100 "cards"; nothing in one value tells them from cards, but the
