@@ -22,9 +22,9 @@ UPDATE = os.environ.get("OPENAI_CASB_UPDATE_GOLDEN") == "1"
 def _compare(name: str, actual: str) -> None:
     path = GOLDEN / name
     if UPDATE:
-        path.write_text(actual, encoding="utf-8")
+        path.write_bytes(actual.encode("utf-8"))
     assert path.exists(), f"missing golden file {path}; run with OPENAI_CASB_UPDATE_GOLDEN=1"
-    assert actual == path.read_text(encoding="utf-8")
+    assert actual == path.read_bytes().decode("utf-8")  # CSV lines end in CRLF: no newline translation
 
 
 @pytest.mark.parametrize("format_name", sorted(RENDERERS))

@@ -3,6 +3,8 @@ ingestion, SIEM de-duplication of OCSF events, and JSON records that tell instan
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import replace
 from typing import Any
@@ -10,6 +12,7 @@ from urllib.parse import unquote
 
 from export_fixtures import GPT_INSTANCE, KEY_INSTANCE, sample_report
 
+from openai_casb.exports.csv_export import render_csv
 from openai_casb.exports.json_export import render_json
 from openai_casb.exports.markdown import render_markdown
 from openai_casb.exports.model import ExportReport
@@ -96,3 +99,22 @@ def test_markdown_asset_links_cannot_inject_markup() -> None:
     target = row[len("| [x](") : row.index(")", len("| [x]("))]
     assert unquote(target) == hostile
     assert row.count(" | ") == 6  # seven cells, as the header has
+
+
+def test_csv_guards_every_formula_start_asvs_lists() -> None:
+    """OWASP ASVS 5.0 (1.2.10) adds NUL to =, +, -, @ and tab; CR and LF too. Each such cell starts
+    with a quote, and a CR or LF inside a cell is quoted: it never splits an instance's row (nor
+    starts a new row with an unguarded formula: `x<CR>=1+1` stays one cell)."""
+    starts = ["=", "+", "-", "@", "\t", "\r", "\n", "\0"]
+    names = [f"{s}1+1" for s in starts] + ["x\r=1+1", "x\n=1+1", "x\r\n=1+1"]
+    findings = sample_report().findings
+    gpt = next(f for f in findings if GPT_INSTANCE in f.instances)
+    instances = tuple(
+        replace(GPT_INSTANCE, instance_id=f"i{n}", asset=replace(GPT_INSTANCE.asset, id=f"g{n}", name=name))
+        for n, name in enumerate(names)
+    )
+    report = replace(sample_report(), findings=(replace(gpt, instances=instances),))
+    text = render_csv(report)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == len(names)
+    assert sorted(row["asset_name"] for row in rows) == sorted([f"'{name}" for name in names[:8]] + names[8:])

@@ -34,7 +34,13 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 # A cell starting with one of these is a formula to spreadsheet programs (CSV injection):
 # asset names come from users of the workspace, so they are neutralised with a leading quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's list (=, +, -, @, tab, CR), ASVS 5.0's NUL, and LF.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+# RFC 4180 line ends. Python's writer quotes a field only for the characters of its line
+# terminator: with "\n" alone a bare CR in a name went out unquoted and split the row (a new row
+# whose first cell escaped the formula guard).
+LINE_TERMINATOR = "\r\n"
 
 
 def _cell(value: str | None) -> str:
@@ -71,7 +77,7 @@ def _row(finding: ExportFinding, instance: ExportInstance) -> list[str]:
 
 def render_csv(report: ExportReport) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator=LINE_TERMINATOR)
     writer.writerow(CSV_COLUMNS)
     for finding, instance in report.instance_rows():
         writer.writerow(_row(finding, instance))
