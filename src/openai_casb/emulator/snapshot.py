@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,63 @@ from openai_casb.emulator.sequences import ListCollection
 
 class SnapshotError(ValueError):
     """The snapshot cannot be served; the message names the offending place."""
+
+
+# No API object nests anywhere near this deep; the bound keeps hostile files from exhausting the
+# stack of the parser or, worse, of the server encoding the object for every request.
+MAX_DEPTH = 64
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+_Trail = tuple[Any, "str | int"] | None  # (parent trail, key or position): the path, built only for a message
+
+
+def _path(trail: _Trail) -> str:
+    parts: list[str | int] = []
+    while trail is not None:
+        trail, step = trail
+        parts.append(step)
+    text = ""
+    for step in reversed(parts):
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text or "the snapshot"
+
+
+def check_json_values(data: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Every value is JSON (objects with string keys, arrays, strings, finite numbers, booleans, null)
+    and nests at most `max_depth` levels; iterative, so a hostile structure cannot exhaust the stack."""
+    stack: list[tuple[Any, _Trail, int]] = [(data, None, 0)]
+    while stack:
+        value, trail, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth >= max_depth:
+                raise SnapshotError(f"{_path(trail)} is nested too deeply (more than {max_depth} levels)")
+            for key, child in value.items():
+                if not isinstance(key, str):
+                    raise SnapshotError(f"{_path(trail)} has a key that is not a string: {key!r}")
+                if isinstance(child, dict | list | float) or not isinstance(child, str | int | None):
+                    stack.append((child, (trail, key), depth + 1))
+        elif isinstance(value, list):
+            if depth >= max_depth:
+                raise SnapshotError(f"{_path(trail)} is nested too deeply (more than {max_depth} levels)")
+            for position, child in enumerate(value):
+                if isinstance(child, dict | list | float) or not isinstance(child, str | int | None):
+                    stack.append((child, (trail, position), depth + 1))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise SnapshotError(f"{_path(trail)} must be a finite number, got {value!r}")
+        elif not (value is None or isinstance(value, str | int)):
+            raise SnapshotError(f"{_path(trail)} is a {_kind(value)}, not a JSON value")
+
+
+def _string(container: dict[str, Any], key: str, where: str) -> str | None:
+    value = container.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SnapshotError(f"{where}.{key} must be a string, got {_kind(value)}")
+    return value
 
 
 def _objects(container: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
@@ -41,6 +99,20 @@ def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _planted(entry: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    raw = entry.get("planted")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SnapshotError(f"{where}.planted must be a list of [kind, value] pairs, got {_kind(raw)}")
+    planted: list[tuple[str, str]] = []
+    for position, pair in enumerate(raw):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)):
+            raise SnapshotError(f"{where}.planted[{position}] must be a [kind, value] pair of strings")
+        planted.append((pair[0], pair[1]))
+    return planted
+
+
 def _number(obj: dict[str, Any], key: str) -> float:
     value = obj.get(key)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
@@ -54,23 +126,27 @@ def _files(data: dict[str, Any]) -> DictFileStore:
     raw = _section(data, "files")
     files: dict[str, StoredFile] = {}
     for file_id, entry in raw.items():
+        where = f"files.{file_id}"
         if not isinstance(entry, dict):
-            raise SnapshotError(f"files.{file_id} must be an object")
+            raise SnapshotError(f"{where} must be an object")
         encoded = entry.get("content_base64", "")
         if not isinstance(encoded, str):
-            raise SnapshotError(f"files.{file_id}.content_base64 must be a string")
+            raise SnapshotError(f"{where}.content_base64 must be a string")
         try:
             content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise SnapshotError(f"files.{file_id}.content_base64 is not valid base64") from exc
-        planted_raw = entry.get("planted", [])
-        planted = [(str(kind), str(value)) for kind, value in planted_raw] if isinstance(planted_raw, list) else []
+            raise SnapshotError(f"{where}.content_base64 is not valid base64") from exc
+        expired = entry.get("expired", False)
+        if expired is None:
+            expired = False
+        if not isinstance(expired, bool):
+            raise SnapshotError(f"{where}.expired must be true or false, got {_kind(expired)}")
         files[file_id] = StoredFile(
             file_id=file_id,
-            name=str(entry.get("name", file_id)),
-            expired=bool(entry.get("expired", False)),
+            name=_string(entry, "name", where) or file_id,
+            expired=expired,
             content=_constant(content),
-            planted=planted,
+            planted=_planted(entry, where),
         )
     return DictFileStore(files)
 
@@ -79,6 +155,7 @@ def org_from_dict(data: Any) -> Org:
     """Build an Org from the parsed JSON of a snapshot."""
     if not isinstance(data, dict):
         raise SnapshotError("a snapshot must be a JSON object")
+    check_json_values(data)
     organization = _section(data, "organization")
     workspace = _section(data, "workspace")
     admin = _section(data, "admin")
@@ -104,12 +181,11 @@ def org_from_dict(data: Any) -> Org:
     )
     update_times = [_number(c, "last_active_at") for c in conversations]
 
-    workspace_id = workspace.get("id") or str(uuid.uuid4())
-    organization_id = organization.get("id") or "org-emulator"
+    workspace_id = _string(workspace, "id", "workspace") or str(uuid.uuid4())
     return Org(
-        organization_id=str(organization_id),
-        organization_name=str(organization.get("name", "Emulated organization")),
-        workspace_id=str(workspace_id),
+        organization_id=_string(organization, "id", "organization") or "org-emulator",
+        organization_name=_string(organization, "name", "organization") or "Emulated organization",
+        workspace_id=workspace_id,
         users=ListCollection(_objects(admin, "users", "admin")),
         invites=ListCollection(_objects(admin, "invites", "admin")),
         admin_api_keys=ListCollection(_objects(admin, "admin_api_keys", "admin")),
@@ -138,9 +214,19 @@ def load_snapshot(path: str | Path) -> Org:
     except (OSError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"cannot read snapshot {file_path}: {exc}") from exc
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise SnapshotError(
             f"snapshot {file_path} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError:
+        raise SnapshotError(f"snapshot {file_path} is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except SnapshotError as exc:
+        raise SnapshotError(f"snapshot {file_path} {exc}") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise SnapshotError(f"snapshot {file_path} is not valid JSON: {exc}") from None
     return org_from_dict(data)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise SnapshotError(f"holds {name}, which is not JSON (numbers must be finite)")

@@ -1,0 +1,106 @@
+"""Hostile or mistaken snapshots stop with a SnapshotError naming the place, never another exception."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openai_casb.emulator import SnapshotError, load_snapshot, org_from_dict
+
+WORKSPACE = "0b7e3c1a-1111-4222-8333-444455556666"
+
+
+def _load_text(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "snapshot.json"
+    path.write_text(text)
+    load_snapshot(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Nesting deeper than the JSON parser's recursion limit.
+        ('{"admin": {"users": ' + "[" * 100_000 + "]" * 100_000 + "}}", "nested too deeply"),
+        # Nesting the parser takes but no API object has (and the server could not encode).
+        (
+            '{"compliance": {"gpts": [{"id": "g", "x": ' + '{"a": ' * 500 + "1" + "}" * 500 + "}]}}",
+            "compliance.gpts[0].x",
+        ),
+        ('{"admin": {"users": [{"id": "u", "x": NaN}]}}', "NaN"),
+        ('{"admin": {"users": [{"id": "u", "x": -Infinity}]}}', "Infinity"),
+        ('{"admin": {"users": [{"id": "u", "x": ' + "9" * 5000 + "}]}}", "not valid JSON"),
+    ],
+)
+def test_hostile_json_is_refused_with_a_message(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        _load_text(tmp_path, text)
+
+
+def test_python_values_that_are_not_json_are_refused() -> None:
+    with pytest.raises(SnapshotError, match=re.escape("admin.users[0].x must be a finite number")):
+        org_from_dict({"admin": {"users": [{"id": "u", "x": float("nan")}]}})
+    with pytest.raises(SnapshotError, match=re.escape("admin.users[0].tags is a set, not a JSON value")):
+        org_from_dict({"admin": {"users": [{"id": "u", "tags": {"a"}}]}})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"files": {"f": {"planted": [1]}}}, "files.f.planted[0] must be a [kind, value] pair of strings"),
+        ({"files": {"f": {"planted": [["a", "b", "c"]]}}}, "files.f.planted[0] must be a [kind, value] pair"),
+        ({"files": {"f": {"planted": "credit_card"}}}, "files.f.planted must be a list"),
+        ({"files": {"f": {"expired": "false"}}}, "files.f.expired must be true or false, got str"),
+        ({"files": {"f": {"name": 5}}}, "files.f.name must be a string, got int"),
+        ({"organization": {"id": 5}}, "organization.id must be a string, got int"),
+        ({"organization": {"name": {}}}, "organization.name must be a string, got dict"),
+        ({"workspace": {"id": [1]}}, "workspace.id must be a string, got list"),
+    ],
+)
+def test_wrong_types_name_the_field(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        org_from_dict(data)
+
+
+def test_valid_fields_are_read() -> None:
+    org = org_from_dict(
+        {
+            "organization": {"id": "org-a", "name": "Acme"},
+            "workspace": {"id": WORKSPACE},
+            "files": {"f": {"name": "a.txt", "expired": True, "planted": [["ssn", "123-45-6789"]]}},
+        }
+    )
+    assert (org.organization_id, org.organization_name, org.workspace_id) == ("org-a", "Acme", WORKSPACE)
+    stored = org.files.get("f")
+    assert stored is not None
+    assert stored.expired
+    assert stored.name == "a.txt"
+    assert org.planted_files() == {"f": [("ssn", "123-45-6789")]}
+
+
+def test_cli_reports_a_hostile_snapshot_without_a_traceback(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from openai_casb.cli.emulator_cmd import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command keeps `emulator` a subcommand
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(app, ["emulator", "--snapshot", str(path), "--port", "0"])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "nested too deeply" in result.output
+
+
+def test_snapshot_text_round_trips_through_json(tmp_path: Path) -> None:
+    # A realistic, moderately nested object is served as written.
+    gpt = {"id": "g-1", "latest_config": {"object": "list", "data": [{"tools": {"data": [{"type": "x"}]}}]}}
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps({"compliance": {"gpts": [gpt]}}))
+    assert load_snapshot(path).gpts.get("g-1") == gpt
