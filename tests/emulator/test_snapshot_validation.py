@@ -104,3 +104,54 @@ def test_snapshot_text_round_trips_through_json(tmp_path: Path) -> None:
     path = tmp_path / "ok.json"
     path.write_text(json.dumps({"compliance": {"gpts": [gpt]}}))
     assert load_snapshot(path).gpts.get("g-1") == gpt
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"admin": {"users": [{"id": "a"}, {"id": "b"}, {"id": "a"}]}}, "admin.users[2].id 'a' repeats admin.users[0]"),
+        (
+            {"admin": {"projects": [{"project": {"id": "p"}}, {"project": {"id": "p"}}]}},
+            "admin.projects[1].project.id 'p' repeats admin.projects[0]",
+        ),
+        (
+            {"admin": {"projects": [{"project": {"id": "p"}, "api_keys": [{"id": "k"}, {"id": "k"}]}]}},
+            "admin.projects[0].api_keys[1].id 'k' repeats",
+        ),
+        (
+            {"compliance": {"gpts": [{"id": "g", "latest_config": {"data": [{"id": "v"}, {"id": "v"}]}}]}},
+            "compliance.gpts[0].latest_config.data[1].id 'v' repeats",
+        ),
+        (
+            {"compliance": {"projects": [{"id": "g-p-1", "configs": [{"id": "v"}, {"id": "v"}]}]}},
+            "compliance.projects[0].configs[1].id 'v' repeats",
+        ),
+        (
+            {"compliance": {"gpts": [{"id": "g", "shared_users": [{"id": "u"}, {"id": "u"}]}]}},
+            "compliance.gpts[0].shared_users[1].id 'u' repeats",
+        ),
+        (
+            {"compliance": {"conversations": [{"id": "c", "last_active_at": 2}, {"id": "c", "last_active_at": 1}]}},
+            "compliance.conversations[1].id 'c' repeats compliance.conversations[0]",
+        ),
+    ],
+)
+def test_repeated_ids_are_refused(data: dict[str, Any], message: str) -> None:
+    # `after=<id>` pages from the first object with that id, so a repeated id makes a client page forever.
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        org_from_dict(data)
+
+
+def test_same_member_in_two_projects_is_fine() -> None:
+    member = {"id": "user-a"}
+    org = org_from_dict(
+        {
+            "admin": {
+                "projects": [{"project": {"id": "p1"}, "users": [member]}, {"project": {"id": "p2"}, "users": [member]}]
+            }
+        }
+    )
+    for project_id in ("p1", "p2"):
+        members = org.project_members(project_id)
+        assert members is not None
+        assert members.users.get("user-a") == member

@@ -87,7 +87,33 @@ def _objects(container: dict[str, Any], key: str, where: str) -> list[dict[str, 
             raise SnapshotError(f"{where}.{key}[{position}] must be an object, got {type(obj).__name__}")
         if "id" in obj and not isinstance(obj["id"], str):
             raise SnapshotError(f"{where}.{key}[{position}].id must be a string")
+    _unique_ids([obj.get("id") for obj in value], f"{where}.{key}")
     return value
+
+
+def _unique_ids(ids: list[Any], where: str, suffix: str = "") -> None:
+    """`after=<id>` pages from the first object with that id: a repeated id would make a client page forever."""
+    first: dict[str, int] = {}
+    for position, object_id in enumerate(ids):
+        if not isinstance(object_id, str):
+            continue
+        seen = first.setdefault(object_id, position)
+        if seen != position:
+            raise SnapshotError(
+                f"{where}[{position}]{suffix}.id {object_id!r} repeats {where}[{seen}]{suffix}.id: ids must be unique"
+            )
+
+
+def _check_gpt_like(objects: list[dict[str, Any]], where: str) -> None:
+    """The lists `/configs` and `/shared_users` page through with `after`: their ids must be unique too."""
+    for position, obj in enumerate(objects):
+        for key in ("configs", "latest_config", "shared_users"):
+            value = obj.get(key)
+            place = f"{where}[{position}].{key}"
+            if isinstance(value, dict):
+                value, place = value.get("data"), f"{place}.data"
+            if isinstance(value, list):
+                _unique_ids([entry.get("id") if isinstance(entry, dict) else None for entry in value], place)
 
 
 def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -175,6 +201,11 @@ def org_from_dict(data: Any) -> Org:
             api_keys=ListCollection(_objects(entry, "api_keys", where)),
         )
 
+    _unique_ids([p["id"] for p in projects], "admin.projects", ".project")
+    gpts = _objects(compliance, "gpts", "compliance")
+    chatgpt_projects = _objects(compliance, "projects", "compliance")
+    _check_gpt_like(gpts, "compliance.gpts")
+    _check_gpt_like(chatgpt_projects, "compliance.projects")
     audit_logs = sorted(_objects(admin, "audit_logs", "admin"), key=lambda e: -_number(e, "effective_at"))
     conversations = sorted(
         _objects(compliance, "conversations", "compliance"), key=lambda c: _number(c, "last_active_at")
@@ -196,8 +227,8 @@ def org_from_dict(data: Any) -> Org:
         compliance_users=ListCollection(
             sorted(_objects(compliance, "users", "compliance"), key=lambda u: str(u.get("id")))
         ),
-        gpts=ListCollection(_objects(compliance, "gpts", "compliance")),
-        chatgpt_projects=ListCollection(_objects(compliance, "projects", "compliance")),
+        gpts=ListCollection(gpts),
+        chatgpt_projects=ListCollection(chatgpt_projects),
         conversations=ListCollection(conversations),
         conversation_update_time=update_times.__getitem__,
         files=_files(data),
