@@ -20,8 +20,13 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 def is_internal(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one (::ffff:a.b.c.d, 6to4, Teredo) is judged as that IPv4 address.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and is_internal(str(embedded)):
+            return True
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return (
         ip.is_private
         or ip.is_loopback
@@ -33,14 +38,24 @@ def is_internal(address: str) -> bool:
     )
 
 
+def _ip_literal(host: str) -> str | None:
+    """The address when `host` is an IP literal (an IPv6 one as URLs write it, in brackets), else None."""
+    candidate = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return str(ipaddress.ip_address(candidate.split("%", 1)[0]))
+    except ValueError:
+        return None
+
+
 def check_destination(host: str, port: int, allow_private: bool, resolver: Resolver = resolve_host) -> list[str]:
     """The host's addresses; raises `DestinationRefused` if any is internal and that is not allowed.
 
     Every address is checked, not just the first, so a name with one public and one private
     record cannot slip through.
     """
+    literal = _ip_literal(host)
     try:
-        addresses = list(resolver(host, port))
+        addresses = [literal] if literal is not None else list(resolver(host, port))
     except (OSError, UnicodeError) as error:
         raise DestinationRefused(f"cannot resolve webhook host {host!r}: {error}") from None
     if not addresses:

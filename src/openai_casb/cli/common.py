@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from enum import StrEnum
 from typing import Annotated
@@ -18,6 +19,16 @@ IntegrationOption = Annotated[
     str | None,
     typer.Option("--integration", help="Integration id, organization id, workspace id or name (when several)."),
 ]
+
+
+# HTTP clients that log every request's full URL at INFO: webhook URLs carry secrets in their path
+# (a Slack incoming webhook is a credential), so the long-running commands keep them at WARNING.
+HTTP_CLIENT_LOGGERS = ("httpx", "httpcore")
+
+
+def quiet_http_client_logs() -> None:
+    for name in HTTP_CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class StatusChoice(StrEnum):

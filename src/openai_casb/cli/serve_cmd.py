@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from openai_casb.cli.common import bind_listener
+from openai_casb.cli.common import HTTP_CLIENT_LOGGERS, bind_listener
 from openai_casb.policy import PolicyError, load_policy
 from openai_casb.store import Store, StoreError
 from openai_casb.web.keys import SecretKeyError, load_secret
@@ -83,6 +83,8 @@ def serve_log_config() -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["openai_casb"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    for name in HTTP_CLIENT_LOGGERS:  # their INFO lines hold full URLs, webhook paths included
+        config["loggers"][name] = {"level": "WARNING"}
     return config
 
 

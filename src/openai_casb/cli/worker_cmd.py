@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from openai_casb.cli.common import quiet_http_client_logs
 from openai_casb.store import NotFoundError, Store, StoreError
 
 IntegrationOption = Annotated[int, typer.Option("--integration", help="Integration id (see `openai-casb schedule`).")]
@@ -79,6 +80,7 @@ def worker(
     argv = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}", "-Q", QUEUE]
     if hostname:
         argv += ["-n", hostname]
+    quiet_http_client_logs()  # Celery logs at INFO; httpx's request lines would show webhook URLs
     app.worker_main(argv=argv)
 
 
@@ -92,6 +94,7 @@ def scheduler(
     app = _celery_app()
     state = schedule_file or Path(platformdirs.user_data_dir("openai-casb")) / "celerybeat-schedule"
     state.parent.mkdir(parents=True, exist_ok=True)
+    quiet_http_client_logs()
     app.start(argv=["beat", f"--schedule={state}", f"--loglevel={loglevel}"])
 
 
