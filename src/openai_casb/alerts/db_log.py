@@ -6,6 +6,9 @@ creates it with the rest of the schema. `create_table` remains for a log kept in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from sqlalchemy import (
     Column,
     DateTime,
@@ -72,6 +75,53 @@ class SqlDeliveryLog:
                     at=entry.at,
                 )
             )
+
+    def undelivered_since(self, destination: str, since: datetime) -> set[str]:
+        delivered = webhook_deliveries.alias("delivered")
+        query = (
+            select(webhook_deliveries.c.event_id)
+            .distinct()
+            .where(
+                webhook_deliveries.c.destination == destination,
+                webhook_deliveries.c.status != "delivered",
+                webhook_deliveries.c.at >= since,
+                ~exists().where(
+                    delivered.c.destination == destination,
+                    delivered.c.event_id == webhook_deliveries.c.event_id,
+                    delivered.c.status == "delivered",
+                ),
+            )
+        )
+        with self._engine.connect() as connection:
+            return {str(event_id) for event_id in connection.execute(query).scalars()}
+
+    def last_recorded(self, destination: str) -> tuple[str, datetime] | None:
+        query = (
+            select(webhook_deliveries.c.event_id, webhook_deliveries.c.at)
+            .where(webhook_deliveries.c.destination == destination)
+            .order_by(webhook_deliveries.c.id.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as connection:
+            found = connection.execute(query).one_or_none()
+        return None if found is None else (str(found.event_id), found.at)
+
+    def delivered_among(self, destination: str, event_ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(event_ids))
+        found: set[str] = set()
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), 500):  # bounded IN lists
+                query = (
+                    select(webhook_deliveries.c.event_id)
+                    .distinct()
+                    .where(
+                        webhook_deliveries.c.destination == destination,
+                        webhook_deliveries.c.status == "delivered",
+                        webhook_deliveries.c.event_id.in_(wanted[start : start + 500]),
+                    )
+                )
+                found.update(str(event_id) for event_id in connection.execute(query).scalars())
+        return found
 
     def entries(self, destination: str | None = None) -> list[DeliveryRecord]:
         query = select(webhook_deliveries).order_by(webhook_deliveries.c.id)

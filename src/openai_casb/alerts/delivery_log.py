@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 DeliveryStatus = Literal["delivered", "failed", "refused"]
 
@@ -29,6 +30,26 @@ class DeliveryLog(Protocol):
     def record(self, entry: DeliveryRecord) -> None: ...
 
 
+@runtime_checkable
+class DeliveryProgress(Protocol):
+    """What `notify_webhooks` asks a delivery log to find each destination's undelivered events.
+
+    Both logs here implement it; a `DeliveryLog` without it gets only the latest scan's events.
+    """
+
+    def undelivered_since(self, destination: str, since: datetime) -> set[str]:
+        """Event ids with a record at or after `since` (failed or refused) and none `delivered`."""
+        ...
+
+    def last_recorded(self, destination: str) -> tuple[str, datetime] | None:
+        """The event id and time of the destination's most recent record, whatever its status."""
+        ...
+
+    def delivered_among(self, destination: str, event_ids: Iterable[str]) -> set[str]:
+        """Those of `event_ids` delivered to the destination."""
+        ...
+
+
 class InMemoryDeliveryLog:
     """For tests and one-shot CLI runs; a process restart forgets everything."""
 
@@ -46,3 +67,19 @@ class InMemoryDeliveryLog:
             self.entries.append(entry)
             if entry.status == "delivered":
                 self._delivered.add((entry.destination, entry.event_id))
+
+    def undelivered_since(self, destination: str, since: datetime) -> set[str]:
+        with self._lock:
+            return {
+                e.event_id
+                for e in self.entries
+                if e.destination == destination and e.at >= since and (destination, e.event_id) not in self._delivered
+            }
+
+    def last_recorded(self, destination: str) -> tuple[str, datetime] | None:
+        with self._lock:
+            return next(((e.event_id, e.at) for e in reversed(self.entries) if e.destination == destination), None)
+
+    def delivered_among(self, destination: str, event_ids: Iterable[str]) -> set[str]:
+        with self._lock:
+            return {event_id for event_id in event_ids if (destination, event_id) in self._delivered}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from openai_casb.alerts.delivery_log import DeliveryLog, DeliveryRecord, Deliver
 from openai_casb.alerts.netguard import DestinationRefused, Resolver, check_destination, resolve_host
 from openai_casb.alerts.payloads import generic_payload, slack_payload
 from openai_casb.alerts.signing import SIGNATURE_HEADER, signature_header
+from openai_casb.alerts.transport import deadline, webhook_client
 from openai_casb.exports.events import ordered_events
 from openai_casb.exports.model import LifecycleEvent
 from openai_casb.exports.safety import ensure_no_plain_secrets
@@ -28,6 +29,13 @@ from openai_casb.exports.safety import ensure_no_plain_secrets
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
+# A receiver's answer is read up to this many bytes (then the connection is closed), never decoded.
+MAX_RESPONSE_BYTES = 64 * 1024
+# After this many events in a row could not be delivered to a destination, a dispatch stops sending
+# to it: the remaining events stay pending for the next dispatch.
+BREAKER_FAILURES = 3
+# A dispatch sends for at most this long in all; what is left stays pending for the next dispatch.
+MAX_DISPATCH_SECONDS = 120.0
 _RETRY_STATUSES = frozenset({408, 425, 429})  # plus every 5xx
 
 
@@ -73,23 +81,41 @@ class WebhookDispatcher:
         resolver: Resolver = resolve_host,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        breaker_failures: int = BREAKER_FAILURES,
+        max_dispatch_seconds: float = MAX_DISPATCH_SECONDS,
     ) -> None:
         self._destinations = [d for d in destinations if d.enabled]
         self._log = log
-        # Redirects are not followed: a 3xx could point the signed request at an internal address.
-        self._client = client or httpx.Client(follow_redirects=False)
+        # Redirects are not followed (a 3xx could point the signed request at an internal address),
+        # and each attempt ends at its wall-clock deadline.
+        self._client = client or webhook_client()
         self._resolver = resolver
         self._sleep = sleep
         self._clock = clock
+        self._monotonic = monotonic
+        self._breaker_failures = max(1, breaker_failures)
+        self._max_dispatch_seconds = max_dispatch_seconds
+        self._dispatch_end = float("inf")
 
     def dispatch(self, events: Iterable[LifecycleEvent]) -> list[DeliveryResult]:
         """Deliver every matching, not yet delivered event to every destination, oldest first."""
         ordered = ordered_events(events)
+        return self.dispatch_each({d.name: ordered for d in self._destinations})
+
+    def dispatch_each(self, events: Mapping[str, Sequence[LifecycleEvent]]) -> list[DeliveryResult]:
+        """Like `dispatch`, with each destination's own events (by destination name), already in order.
+
+        A destination stops being sent to, for this dispatch, after `breaker_failures` events in a
+        row were not delivered, and every destination once the dispatch has run for
+        `max_dispatch_seconds`: the events not tried are left pending (no record), for the next one.
+        """
+        self._dispatch_end = self._monotonic() + self._max_dispatch_seconds
         results: list[DeliveryResult] = []
         for destination in self._destinations:
             pending = [
                 e
-                for e in ordered
+                for e in events.get(destination.name, ())
                 if matches(destination, e) and not self._log.was_delivered(destination.name, e.event_id)
             ]
             if not pending:
@@ -102,9 +128,32 @@ class WebhookDispatcher:
                 for event in pending:
                     results.append(self._finish(destination, event, "refused", 0, None, str(refusal)))
                 continue
-            for event in pending:
-                results.append(self._deliver(destination, event))
+            failures_in_a_row = 0
+            for index, event in enumerate(pending):
+                if failures_in_a_row >= self._breaker_failures or self._time_left() <= 0:
+                    reason = (
+                        f"{failures_in_a_row} events in a row not delivered"
+                        if failures_in_a_row >= self._breaker_failures
+                        else "the dispatch's time is up"
+                    )
+                    logger.warning(
+                        "webhook %s (%s): %s; %d event(s) left for the next dispatch",
+                        destination.name,
+                        display_url(destination),
+                        reason,
+                        len(pending) - index,
+                    )
+                    break
+                result = self._deliver(destination, event)
+                results.append(result)
+                if result.status == "delivered":
+                    failures_in_a_row = 0
+                elif result.attempts > 0:  # the receiver's failure (not a payload that was never sent)
+                    failures_in_a_row += 1
         return results
+
+    def _time_left(self) -> float:
+        return self._dispatch_end - self._monotonic()
 
     def _headers(self, destination: WebhookDestination, event: LifecycleEvent, body: bytes) -> dict[str, str]:
         headers = {
@@ -135,28 +184,58 @@ class WebhookDispatcher:
         auth = self._auth(destination)
         http_status: int | None = None
         error: str | None = None
+        attempts = 0
         for attempt in range(1, destination.max_attempts + 1):
             if attempt > 1:
-                self._sleep(min(destination.backoff_seconds * 2 ** (attempt - 2), MAX_BACKOFF_SECONDS))
+                pause = min(destination.backoff_seconds * 2 ** (attempt - 2), MAX_BACKOFF_SECONDS)
+                if pause >= self._time_left():
+                    self._dispatch_end = self._monotonic()  # no time for another attempt: the dispatch ends
+                    break
+                self._sleep(pause)
+            allowed = min(destination.timeout_seconds, self._time_left())
+            if allowed <= 0:
+                break
+            attempts = attempt
             try:
-                # Signed per attempt so that a retry late in the backoff still falls inside the replay window.
-                response = self._client.post(
-                    str(destination.url),
-                    content=body,
-                    headers=self._headers(destination, event, body),
-                    auth=auth,
-                    timeout=destination.timeout_seconds,
-                )
-            except httpx.TransportError as transport_error:  # timeouts and connection errors
-                http_status, error = None, type(transport_error).__name__
+                http_status = self._post(destination, event, body, auth, allowed)
+            except httpx.HTTPError as http_error:  # timeouts, connection errors, unreadable answers
+                http_status, error = None, type(http_error).__name__
                 continue
-            http_status = response.status_code
             if 200 <= http_status < 300:
                 return self._finish(destination, event, "delivered", attempt, http_status, None)
             error = f"HTTP {http_status}"
             if http_status < 500 and http_status not in _RETRY_STATUSES:
                 return self._finish(destination, event, "failed", attempt, http_status, error)
-        return self._finish(destination, event, "failed", destination.max_attempts, http_status, error)
+        if attempts == 0:
+            error = "not sent: the dispatch's time was up"
+        return self._finish(destination, event, "failed", attempts, http_status, error)
+
+    def _post(
+        self, destination: WebhookDestination, event: LifecycleEvent, body: bytes, auth: httpx.Auth, seconds: float
+    ) -> int:
+        """One attempt, over within `seconds` of wall-clock time: the answer's status.
+
+        The answer's body is neither decoded nor kept: at most MAX_RESPONSE_BYTES of it are read
+        (so that the connection can be reused), then it is dropped.
+        """
+        end = self._monotonic() + seconds
+        # Signed per attempt so that a retry late in the backoff still falls inside the replay window.
+        headers = self._headers(destination, event, body)
+        with (
+            deadline(seconds),
+            self._client.stream(
+                "POST", str(destination.url), content=body, headers=headers, auth=auth, timeout=seconds
+            ) as response,
+        ):
+            read = 0
+            try:
+                for chunk in response.iter_raw():
+                    read += len(chunk)
+                    if read >= MAX_RESPONSE_BYTES or self._monotonic() >= end:
+                        break
+            except httpx.HTTPError:
+                pass  # the status is what counts; a body cut off at the deadline changes nothing
+            return response.status_code
 
     def _finish(
         self,

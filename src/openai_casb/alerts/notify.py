@@ -1,14 +1,33 @@
-"""The one call the scanner (or a worker) makes after a scan: send the store's new lifecycle events."""
+"""The one call the scanner (or a worker) makes after a scan: send the events each destination still lacks.
+
+A dispatch is not limited to the scan that just ended. Per destination, it takes every lifecycle
+event not yet delivered to it: the new ones (after `since_scan_id`), and older ones that failed, were
+refused, or were never tried (a dispatch stopped by its circuit breaker or time limit, a process
+killed while sending), back to that destination's oldest undelivered event. Older events are given
+up after MAX_EVENT_AGE, and one dispatch sends at most MAX_EVENTS_PER_DISPATCH events to a
+destination (the rest go with the next one). Receivers deduplicate on the event id, so a re-send is
+harmless.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from openai_casb.alerts.config import WebhookDestination
-from openai_casb.alerts.delivery_log import DeliveryLog
-from openai_casb.alerts.dispatcher import DeliveryResult, WebhookDispatcher
-from openai_casb.exports.source import build_events
-from openai_casb.store import Store
+from openai_casb.alerts.delivery_log import DeliveryLog, DeliveryProgress
+from openai_casb.alerts.dispatcher import DeliveryResult, WebhookDispatcher, matches
+from openai_casb.checks.registry import CheckRegistry, default_registry
+from openai_casb.detections import AssetRef
+from openai_casb.exports.model import EventType, ExportIntegration, LifecycleEvent
+from openai_casb.inventory.model import AssetKind
+from openai_casb.store import EventRecord, InstanceView, Store
+
+# An event not delivered within this time (by the time of its last attempt) is no longer sent.
+MAX_EVENT_AGE = timedelta(days=7)
+# At most this many events per destination and dispatch; the rest wait for the next dispatch.
+MAX_EVENTS_PER_DISPATCH = 5000
+_PAGE = 500
 
 
 def notify_webhooks(
@@ -19,18 +38,131 @@ def notify_webhooks(
     since_scan_id: int | None = None,
     integration_id: int | None = None,
     dispatcher: WebhookDispatcher | None = None,
+    now: datetime | None = None,
 ) -> list[DeliveryResult]:
-    """Dispatch lifecycle events after `since_scan_id` (all when None) to every enabled destination.
+    """Dispatch, to every enabled destination, the lifecycle events it has not received yet.
 
-    Safe to call with an overlapping range: the delivery log drops what was already delivered.
+    The events after `since_scan_id` (all when None) are always candidates; with a log that
+    implements `DeliveryProgress` (both of this package's logs do), so are the destination's
+    undelivered older events, within MAX_EVENT_AGE. `integration_id` limits the events to one
+    integration. Safe to call again over the same events: the delivery log drops what was delivered.
     """
-    if not any(d.enabled for d in destinations):
+    enabled = [d for d in destinations if d.enabled]
+    if not enabled:
         return []
-    events = build_events(store, since_scan_id=since_scan_id, integration_id=integration_id)
+    cutoff = (now or datetime.now(UTC)) - MAX_EVENT_AGE
+    builder = _EventBuilder(store)
+    fresh_from = _first_event_after(store, since_scan_id, integration_id)
+    selected = {d.name: _pending_events(store, builder, d, log, fresh_from, integration_id, cutoff) for d in enabled}
     if dispatcher is not None:
-        return dispatcher.dispatch(events)
-    owned = WebhookDispatcher(destinations, log)
+        return dispatcher.dispatch_each(selected)
+    owned = WebhookDispatcher(enabled, log)
     try:
-        return owned.dispatch(events)
+        return owned.dispatch_each(selected)
     finally:
         owned.close()
+
+
+def _first_event_after(store: Store, since_scan_id: int | None, integration_id: int | None) -> int | None:
+    """The id from which events are new to this dispatch (0: all events; None: no new event yet)."""
+    if since_scan_id is None:
+        return 0
+    first = store.events(since_scan_id, integration_id=integration_id, limit=1)
+    return first[0].id if first else None
+
+
+def _as_int(event_id: str) -> int | None:
+    return int(event_id) if event_id.isdigit() else None
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _start(log: DeliveryLog, name: str, fresh_from: int | None, cutoff: datetime) -> int | None:
+    """The lowest event id that may be pending for this destination (None: none may be)."""
+    candidates = [] if fresh_from is None else [fresh_from]
+    if isinstance(log, DeliveryProgress):
+        # failed or refused, and retried since the cutoff
+        candidates += [i for i in map(_as_int, log.undelivered_since(name, cutoff)) if i is not None]
+        last = log.last_recorded(name)
+        if last is not None and _aware(last[1]) >= cutoff and (last_id := _as_int(last[0])) is not None:
+            candidates.append(last_id + 1)  # never tried: after the last one that was
+    return min(candidates) if candidates else None
+
+
+def _pending_events(
+    store: Store,
+    builder: _EventBuilder,
+    destination: WebhookDestination,
+    log: DeliveryLog,
+    fresh_from: int | None,
+    integration_id: int | None,
+    cutoff: datetime,
+) -> list[LifecycleEvent]:
+    """The destination's undelivered events that match its filters, oldest first, at most the cap."""
+    start = _start(log, destination.name, fresh_from, cutoff)
+    if start is None:
+        return []
+    pending: list[LifecycleEvent] = []
+    after = start - 1
+    while len(pending) < MAX_EVENTS_PER_DISPATCH:
+        page = store.events(None, after_event_id=after, integration_id=integration_id, limit=_PAGE)
+        if not page:
+            break
+        after = page[-1].id
+        # events new to this dispatch always; older ones while they are young enough
+        young = [r for r in page if (fresh_from is not None and r.id >= fresh_from) or _aware(r.at) >= cutoff]
+        candidates = [e for e in builder.build(young) if matches(destination, e)]
+        ids = [e.event_id for e in candidates]
+        if isinstance(log, DeliveryProgress):
+            delivered = log.delivered_among(destination.name, ids)
+        else:
+            delivered = {i for i in ids if log.was_delivered(destination.name, i)}
+        pending += [e for e in candidates if e.event_id not in delivered]
+        if len(page) < _PAGE:
+            break
+    return pending[:MAX_EVENTS_PER_DISPATCH]
+
+
+class _EventBuilder:
+    """Store event records as `LifecycleEvent`s, each instance read once."""
+
+    def __init__(self, store: Store, registry: CheckRegistry | None = None) -> None:
+        self._store = store
+        self._registry = registry or default_registry()
+        self._integrations = {i.id: i for i in store.integrations()}
+        self._views: dict[int, InstanceView] = {}
+
+    def build(self, records: Sequence[EventRecord]) -> list[LifecycleEvent]:
+        return [self._event(record) for record in records]
+
+    def _event(self, record: EventRecord) -> LifecycleEvent:
+        view = self._views.get(record.instance_id)
+        if view is None:
+            view = self._views[record.instance_id] = self._store.get_instance(record.instance_id).instance
+        check = self._registry.resolve(view.finding_type_id)
+        integration = self._integrations.get(view.integration_id)
+        if integration is None:  # added after this dispatch began
+            self._integrations = {i.id: i for i in self._store.integrations()}
+            integration = self._integrations[view.integration_id]
+        return LifecycleEvent(
+            event_id=str(record.id),
+            event_type=EventType(str(record.event_type)),
+            event_time=record.at,
+            instance_id=str(view.id),
+            finding_type_id=view.finding_type_id,
+            finding_type_name=check.metadata.name if check else view.finding_type,
+            severity=view.severity,
+            asset=AssetRef(
+                kind=AssetKind(view.asset_kind),
+                id=view.asset_id,
+                name=view.asset_name,
+                email=view.asset_email,
+                link=view.asset_link,
+            ),
+            detected_at=view.first_detected,
+            integration=ExportIntegration(id=str(integration.id), display_name=integration.display_name),
+            scan_id=str(record.scan_id) if record.scan_id is not None else None,
+            evidence=view.evidence,
+        )

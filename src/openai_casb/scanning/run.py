@@ -380,13 +380,18 @@ def store_conclusion(
 
 
 def notify_after_scan(store: Store, policy: Policy, integration_id: int, scan_id: int) -> None:
-    """Send this scan's lifecycle changes to the policy's webhooks; a delivery failure never fails the scan."""
-    delivery_log = SqlDeliveryLog(store.engine)  # its table comes with the store's migrations
-    for result in notify_webhooks(
-        store, policy.webhooks, delivery_log, since_scan_id=scan_id - 1, integration_id=integration_id
-    ):
-        if result.status != "delivered":
-            log.warning("webhook %s: event %s not delivered: %s", result.destination, result.event_id, result.error)
+    """Send the policy's webhooks this scan's lifecycle changes and every earlier event they have not
+    received yet (of any integration: a failed delivery is retried at the next scan, whichever it is).
+    Nothing here fails the scan: an error is logged in one line, without its message (it could hold a URL)."""
+    try:
+        delivery_log = SqlDeliveryLog(store.engine)  # its table comes with the store's migrations
+        for result in notify_webhooks(store, policy.webhooks, delivery_log, since_scan_id=scan_id - 1):
+            if result.status != "delivered":
+                log.warning("webhook %s: event %s not delivered: %s", result.destination, result.event_id,
+                            result.error)  # fmt: skip
+    except Exception as exc:  # webhooks are a side channel of the scan
+        log.warning("webhooks after scan %s (integration %s) not sent: %s", scan_id, integration_id,
+                    type(exc).__name__)  # fmt: skip
 
 
 def knowledge_files(inventory: Inventory) -> list[FileRef]:

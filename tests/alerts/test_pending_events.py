@@ -1,0 +1,171 @@
+"""An event that was not delivered goes out at a later dispatch, even one after another scan.
+
+Each test runs the real `notify_after_scan` path (`since_scan_id` = the previous scan), with the
+database delivery log, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from webhook_receiver import Receiver, running_receiver
+
+from openai_casb.alerts import notify
+from openai_casb.alerts.config import WebhookDestination
+from openai_casb.alerts.db_log import SqlDeliveryLog
+from openai_casb.alerts.delivery_log import DeliveryRecord
+from openai_casb.alerts.dispatcher import WebhookDispatcher
+from openai_casb.alerts.notify import notify_webhooks
+from openai_casb.checks.registry import default_registry
+from openai_casb.detections import AssetRef, Detection
+from openai_casb.inventory.model import AssetKind
+from openai_casb.store import Store
+
+UNUSED_ADMIN_KEY = "49c75a36-1e64-437b-98a1-e54ec35d0a64"
+NOW = datetime(2026, 3, 5, tzinfo=UTC)  # the scans below run on 1 to 3 March
+
+
+def _key(asset_id: str) -> Detection:
+    return Detection(UNUSED_ADMIN_KEY, AssetRef(AssetKind.ADMIN_API_KEY, asset_id, name=f"key {asset_id}"),
+                     {"redacted_value": "sk-admin...abc"})  # fmt: skip
+
+
+def _scan(store: Store, integration_id: int, day: int, keys: list[str]) -> int:
+    all_types = [check.id for check in default_registry()]
+    at = datetime(2026, 3, day, tzinfo=UTC)
+    scan_id = store.begin_scan(integration_id, started_at=at)
+    store.finish_scan(scan_id, detections=[_key(k) for k in keys], evaluated_type_ids=all_types,
+                      complete_type_ids=all_types, finished_at=at)  # fmt: skip
+    return scan_id
+
+
+def _target(receiver: Receiver, **overrides: Any) -> WebhookDestination:
+    fields: dict[str, Any] = {"name": "siem", "url": receiver.url, "allow_private": True, "max_attempts": 1}
+    return WebhookDestination.model_validate(fields | overrides)
+
+
+def _after_scan(store: Store, target: WebhookDestination, scan_id: int, **options: Any) -> list[Any]:
+    """What notify_after_scan does: the scan's events and whatever is pending."""
+    log = SqlDeliveryLog(store.engine)
+    dispatcher = WebhookDispatcher([target], log, sleep=lambda _: None, **options)
+    try:
+        return notify_webhooks(store, [target], log, since_scan_id=scan_id - 1, dispatcher=dispatcher, now=NOW)
+    finally:
+        dispatcher.close()
+
+
+def _sent_assets(receiver: Receiver) -> list[str]:
+    return [json.loads(r.body)["asset"]["id"] for r in receiver.requests]
+
+
+@pytest.fixture
+def acme(store: Store) -> tuple[Store, int]:
+    store.sync_finding_types(default_registry().infos())
+    return store, store.ensure_integration("org-acme", None, "Acme").id
+
+
+def test_a_failed_event_is_sent_at_the_next_scans_dispatch(acme: tuple[Store, int]) -> None:
+    store, integration_id = acme
+    with running_receiver(statuses=[500]) as receiver:
+        first = _after_scan(store, _target(receiver), _scan(store, integration_id, 1, ["k1"]))
+        second = _after_scan(store, _target(receiver), _scan(store, integration_id, 2, ["k1"]))  # unchanged
+        third = _after_scan(store, _target(receiver), _scan(store, integration_id, 3, ["k1"]))
+    assert [r.status for r in first] == ["failed"]
+    assert [(r.event_id, r.status) for r in second] == [(first[0].event_id, "delivered")]
+    assert third == []
+    assert _sent_assets(receiver) == ["k1", "k1"]
+
+
+def test_refused_events_go_out_once_the_destination_is_allowed(acme: tuple[Store, int]) -> None:
+    store, integration_id = acme
+    with running_receiver() as receiver:
+        hidden = _target(receiver, allow_private=False)
+        refused = _after_scan(store, hidden, _scan(store, integration_id, 1, ["a", "b"]))
+        assert receiver.requests == []
+        allowed = _after_scan(store, _target(receiver), _scan(store, integration_id, 2, ["a", "b", "c"]))
+    assert [r.status for r in refused] == ["refused", "refused"]
+    assert [r.status for r in allowed] == ["delivered"] * 3
+    assert _sent_assets(receiver) == ["a", "b", "c"]  # oldest first
+
+
+def test_events_never_tried_by_a_killed_dispatch_go_out_next_time(acme: tuple[Store, int]) -> None:
+    store, integration_id = acme
+
+    class Killed(BaseException):
+        pass
+
+    class DyingLog(SqlDeliveryLog):
+        """The process dies right after the first delivery was recorded."""
+
+        def record(self, entry: DeliveryRecord) -> None:
+            super().record(entry)
+            raise Killed
+
+    with running_receiver() as receiver:
+        target = _target(receiver)
+        scan_id = _scan(store, integration_id, 1, ["a", "b", "c"])
+        dying = WebhookDispatcher([target], DyingLog(store.engine), sleep=lambda _: None)
+        with pytest.raises(Killed):
+            notify_webhooks(store, [target], DyingLog(store.engine), since_scan_id=scan_id - 1, dispatcher=dying)
+        after = _after_scan(store, target, _scan(store, integration_id, 2, ["a", "b", "c"]))
+    assert [r.status for r in after] == ["delivered", "delivered"]
+    assert _sent_assets(receiver) == ["a", "b", "c"]
+
+
+def test_a_stopped_dispatch_leaves_the_rest_pending(acme: tuple[Store, int]) -> None:
+    """The circuit breaker stops after three failures in a row; the next dispatch sends everything."""
+    store, integration_id = acme
+    with running_receiver(statuses=[503, 503, 503]) as receiver:
+        stopped = _after_scan(store, _target(receiver), _scan(store, integration_id, 1, ["a", "b", "c", "d", "e"]))
+        later = _after_scan(store, _target(receiver), _scan(store, integration_id, 2, ["a", "b", "c", "d", "e"]))
+    assert [r.status for r in stopped] == ["failed"] * 3
+    assert [r.status for r in later] == ["delivered"] * 5
+    assert _sent_assets(receiver) == ["a", "b", "c", "a", "b", "c", "d", "e"]
+
+
+def test_pending_events_of_another_integration_are_sent_too(acme: tuple[Store, int]) -> None:
+    store, acme_id = acme
+    other_id = store.ensure_integration("org-other", None, "Other").id
+    with running_receiver(statuses=[500]) as receiver:
+        _after_scan(store, _target(receiver), _scan(store, other_id, 1, ["o1"]))
+        after_acme = _after_scan(store, _target(receiver), _scan(store, acme_id, 2, ["a1"]))
+    assert sorted(r.status for r in after_acme) == ["delivered", "delivered"]
+    assert sorted(_sent_assets(receiver)[1:]) == ["a1", "o1"]
+
+
+def test_undelivered_events_are_given_up_after_the_maximum_age(acme: tuple[Store, int]) -> None:
+    store, integration_id = acme
+    with running_receiver(statuses=[500]) as receiver:
+        _after_scan(store, _target(receiver), _scan(store, integration_id, 1, ["old"]))
+        scan_id = _scan(store, integration_id, 2, ["old"])
+        later = datetime.now(UTC) + notify.MAX_EVENT_AGE + timedelta(days=1)  # failures are recorded at real time
+        results = notify_webhooks(store, [_target(receiver)], SqlDeliveryLog(store.engine), since_scan_id=scan_id - 1,
+                                  now=later)  # fmt: skip
+    assert results == []
+    assert len(receiver.requests) == 1
+
+
+def test_one_dispatch_sends_at_most_the_cap(acme: tuple[Store, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, integration_id = acme
+    monkeypatch.setattr(notify, "MAX_EVENTS_PER_DISPATCH", 2)
+    with running_receiver() as receiver:
+        first = _after_scan(store, _target(receiver), _scan(store, integration_id, 1, ["a", "b", "c"]))
+        second = _after_scan(store, _target(receiver), _scan(store, integration_id, 2, ["a", "b", "c"]))
+    assert (len(first), len(second)) == (2, 1)
+    assert _sent_assets(receiver) == ["a", "b", "c"]
+
+
+def test_events_a_filter_excludes_do_not_take_the_cap(acme: tuple[Store, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, integration_id = acme
+    monkeypatch.setattr(notify, "MAX_EVENTS_PER_DISPATCH", 1)
+    with running_receiver() as receiver:
+        target = _target(receiver, filters={"event_types": ["resolved"]})
+        _after_scan(store, target, _scan(store, integration_id, 1, ["a", "b", "c"]))
+        resolved = _after_scan(store, target, _scan(store, integration_id, 2, []))
+        again = _after_scan(store, target, _scan(store, integration_id, 3, []))
+    assert [r.status for r in resolved] == ["delivered"]
+    assert [r.status for r in again] == ["delivered"]
+    assert [json.loads(r.body)["type"] for r in receiver.requests] == ["finding.resolved"] * 2
