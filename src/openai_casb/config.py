@@ -6,7 +6,10 @@ The config file is TOML with the same names as the fields of `Settings` (see doc
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 DEFAULT_ADMIN_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_COMPLIANCE_BASE_URL = "https://api.chatgpt.com/v1"
 CONFIG_FILE_ENV = "OPENAI_CASB_CONFIG"
+# A config file is a few dozen lines: anything bigger is refused before it is parsed (read in full,
+# `/dev/zero` or a log file given by mistake would exhaust memory).
+MAX_CONFIG_FILE_BYTES = 1024 * 1024
+# The settings that hold credentials: a config file giving one should be readable only by its owner.
+SECRET_SETTINGS = ("admin_key", "compliance_key", "project_key")
+# Longest lookback that still fits in a date (as the policy's thresholds: 1 to 36500 days).
+MAX_LOOKBACK_DAYS = 36500
+
+logger = logging.getLogger(__name__)
 
 # Environment variable -> field. Only these are read from the environment.
 ENV_VARS: dict[str, str] = {
@@ -40,7 +52,9 @@ class ConfigError(ValueError):
 class Settings(BaseModel):
     """Everything the connectors need. Immutable; build it with `load_settings`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Numbers are strict (TOML has real numbers: `timeout_seconds = true` or `max_retries = "6"` is a
+    # mistake, not 1 second and 6 retries) and finite (`inf` would wait or time out never).
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     admin_key: SecretStr
     org_id: str | None = None
@@ -52,31 +66,31 @@ class Settings(BaseModel):
     compliance_base_url: str = DEFAULT_COMPLIANCE_BASE_URL
 
     # HTTP policy.
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=6, ge=0, le=50)
-    retry_budget_seconds: float = Field(default=300.0, ge=0)
-    backoff_base_seconds: float = Field(default=0.5, ge=0)
-    backoff_cap_seconds: float = Field(default=8.0, ge=0)
-    max_retry_after_seconds: float = Field(default=120.0, ge=0)
-    max_concurrency: int = Field(default=8, ge=1, le=64)
+    timeout_seconds: float = Field(strict=True, default=30.0, gt=0)
+    max_retries: int = Field(strict=True, default=6, ge=0, le=50)
+    retry_budget_seconds: float = Field(strict=True, default=300.0, ge=0)
+    backoff_base_seconds: float = Field(strict=True, default=0.5, ge=0)
+    backoff_cap_seconds: float = Field(strict=True, default=8.0, ge=0)
+    max_retry_after_seconds: float = Field(strict=True, default=120.0, ge=0)
+    max_concurrency: int = Field(strict=True, default=8, ge=1, le=64)
 
     # Client-side quotas: requests per rolling window, per endpoint template.
-    rate_window_seconds: float = Field(default=60.0, gt=0)
+    rate_window_seconds: float = Field(strict=True, default=60.0, gt=0)
     # Added to the window: the server stamps a request on arrival, after network latency.
-    rate_margin_seconds: float = Field(default=0.25, ge=0)
-    admin_requests_per_window: int = Field(default=100, ge=1)
-    compliance_list_requests_per_window: int = Field(default=50, ge=1)
-    compliance_object_requests_per_window: int = Field(default=100, ge=1)
+    rate_margin_seconds: float = Field(strict=True, default=0.25, ge=0)
+    admin_requests_per_window: int = Field(strict=True, default=100, ge=1)
+    compliance_list_requests_per_window: int = Field(strict=True, default=50, ge=1)
+    compliance_object_requests_per_window: int = Field(strict=True, default=100, ge=1)
 
     # Crawl.
-    audit_log_lookback_days: int = Field(default=400, ge=1)
-    conversations_page_size: int = Field(default=200, ge=1, le=500)
+    audit_log_lookback_days: int = Field(strict=True, default=400, ge=1, le=MAX_LOOKBACK_DAYS)
+    conversations_page_size: int = Field(strict=True, default=200, ge=1, le=500)
     # Bytes one /conversations page should hold: `limit` adapts to it (conversations are ~2 MB).
-    conversations_page_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+    conversations_page_bytes: int = Field(strict=True, default=32 * 1024 * 1024, ge=64 * 1024)
     # `/compliance/.../users` pages default to 200 (spec); fewer pages at 50 a minute.
-    workspace_users_page_size: int = Field(default=200, ge=1, le=200)
-    page_size: int = Field(default=100, ge=1, le=100)
-    download_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    workspace_users_page_size: int = Field(strict=True, default=200, ge=1, le=200)
+    page_size: int = Field(strict=True, default=100, ge=1, le=100)
+    download_max_bytes: int = Field(strict=True, default=100 * 1024 * 1024, ge=1)
 
     @field_validator("admin_key", "compliance_key", "project_key", mode="before")
     @classmethod
@@ -98,9 +112,17 @@ class Settings(BaseModel):
     @field_validator("admin_base_url", "compliance_base_url")
     @classmethod
     def _valid_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {value!r}")
+        # The value is never quoted: a key pasted into the wrong variable, or a URL with a password,
+        # must not end up in the message.
+        try:
+            parts = urlsplit(value.strip())
+            has_credentials = parts.username is not None or parts.password is not None
+        except ValueError:
+            raise ValueError("not an http(s) URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL")
+        if has_credentials:
+            raise ValueError("must not hold credentials (user:password@); keys go in admin_key / compliance_key")
         return value.strip().rstrip("/")
 
     @model_validator(mode="after")
@@ -119,17 +141,31 @@ class Settings(BaseModel):
         return self.workspace_id is not None
 
 
+# An unknown name is quoted only when it looks like a name, not like a value pasted as one.
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            mode = os.fstat(handle.fileno()).st_mode
+            raw = handle.read(MAX_CONFIG_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except IsADirectoryError:
         raise ConfigError(f"config file is a directory: {path}") from None
     except PermissionError:
         raise ConfigError(f"config file not readable: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    if len(raw) > MAX_CONFIG_FILE_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_FILE_BYTES} bytes; is it the right file?")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
+        # tomllib says what and where ("Invalid value (at line 1, column 13)"), never the text.
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     # A [openai_casb] table is accepted so the file can share a larger TOML document.
     table = data.get("openai_casb", data)
@@ -137,8 +173,23 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: [openai_casb] must be a table")
     unknown = sorted(set(table) - set(Settings.model_fields))
     if unknown:
-        raise ConfigError(f"config file {path}: unknown setting(s): {', '.join(unknown)}")
+        shown = [name if _PLAIN_NAME.fullmatch(name) else "<name>" for name in unknown]
+        raise ConfigError(f"config file {path}: unknown setting(s): {', '.join(shown)}")
+    _warn_if_readable_by_others(path, mode, table)
     return dict(table)
+
+
+def _warn_if_readable_by_others(path: Path, mode: int, table: Mapping[str, Any]) -> None:
+    """Keys in a file that the group or others can read (or write) are as good as shared."""
+    if os.name != "posix" or not stat.S_ISREG(mode) or not mode & 0o077:
+        return
+    keys = [name for name in SECRET_SETTINGS if isinstance(table.get(name), str) and table[name].strip()]
+    if keys:
+        logger.warning(
+            "warning: config file %s holds %s but its mode is %s (not only its owner can read it); "
+            "run `chmod 600 %s`",
+            path, ", ".join(keys), oct(stat.S_IMODE(mode)), path,
+        )
 
 
 def _describe_errors(exc: ValidationError) -> str:
