@@ -261,3 +261,87 @@ def test_valid_limits_and_dates_still_load(tmp_path: Path) -> None:
     policy = load_policy(write(tmp_path, text))
     assert policy.dlp.limits == {"max_nesting": 2}
     assert policy.mutelist[0].expires == date(2028, 2, 29)
+
+
+def test_quoted_date_lasts_through_that_day_too() -> None:
+    # Quoted, YAML gives a string; read as a datetime it would end at midnight, a day early.
+    policy = parse_policy("mutelist:\n  - {asset_id: user-abc, reason: r, expires: '2026-06-01'}\n")
+    rule = policy.mutelist[0]
+    assert rule.expires == date(2026, 6, 1)
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 1, 23, 59, 59, tzinfo=UTC)) is rule
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 2, tzinfo=UTC)) is None
+
+
+def test_expiry_with_a_zone_is_that_instant() -> None:
+    policy = parse_policy(
+        "mutelist:\n  - {asset_id: user-abc, reason: r, expires: 2026-06-01T14:00:00+02:00}\n"
+        "  - {asset_id: user-abc, reason: quoted, expires: '2026-06-01T13:00:00Z'}\n"
+    )
+    first, second = policy.mutelist
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 1, 11, 59, 59, tzinfo=UTC)) is first
+    assert policy.mute_rule_for(detection(), NOW) is second  # 12:00 UTC: the first one has ended
+    assert policy.mute_rule_for(detection(), datetime(2026, 6, 1, 13, tzinfo=UTC)) is None
+
+
+@pytest.mark.parametrize("value", ["20260930", "1700000000", "true", "2026.5", "'next week'"])
+def test_expiry_that_is_not_a_date_is_refused(value: str) -> None:
+    # A number was read as seconds since 1970 (`20260930` is August 1970): a rule expired at birth.
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(f"mutelist:\n  - {{asset_id: x, reason: r, expires: {value}}}\n")
+    assert "mutelist[0].expires: Value error, expires must be a date (2026-09-30) or a datetime" in str(caught.value)
+    assert str(caught.value).count("\n") == 1  # one line for the key, not one per member of a union
+
+
+def test_oversized_policy_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    from openai_casb.policy import MAX_POLICY_FILE_BYTES
+
+    path = tmp_path / "policy.yaml"
+    line = "# " + "x" * 1021 + "\n"
+    path.write_text(line * (MAX_POLICY_FILE_BYTES // len(line) + 1), encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"policy file {path} is larger than {MAX_POLICY_FILE_BYTES} bytes"):
+        load_policy(path)
+    # A device that never ends is refused the same way, not read into memory until it runs out.
+    with pytest.raises(PolicyError, match="is larger than"):
+        load_policy(Path("/dev/zero"))
+
+
+def test_yaml_alias_bomb_is_refused_quickly() -> None:
+    # Billion laughs: nine levels of nine aliases, 387 million strings if expanded. PyYAML shares
+    # aliased nodes and validation stops at the first wrong type, so nothing is expanded.
+    lines = ['lol0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"lol{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    for root in ("mutelist: *a8", "webhooks: *a8", "dlp: {custom_profiles: [{name: p, entries: [{kind: words, "
+                 "name: w, words: *a8}]}]}"):
+        with pytest.raises(PolicyError) as caught:
+            parse_policy("\n".join(lines) + "\n" + root + "\n")
+        assert "lol0: Extra inputs are not permitted" in str(caught.value)
+        assert len(str(caught.value).splitlines()) < 40
+
+
+def test_policy_with_secrets_readable_by_others_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    secret = "whsec-SECRETsigningKEY"
+    path = write(tmp_path, f"webhooks:\n  - {{name: siem, url: 'https://siem.example/hook', secret: {secret}}}\n")
+    path.chmod(0o640)
+    with caplog.at_level("WARNING", logger="openai_casb.policy"):
+        load_policy(path)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"warning: policy file {path} holds webhooks but its mode is 0o640 (not only its owner can read it); "
+        f"run `chmod 600 {path}`"
+    ]
+    caplog.clear()
+    path.chmod(0o600)
+    with caplog.at_level("WARNING", logger="openai_casb.policy"):
+        load_policy(path)
+    assert not caplog.records
+    # Thresholds and a mutelist are no secret: such a file may be shared.
+    shared = write(tmp_path, "thresholds: {key_rotation_days: 60}\n")
+    shared.chmod(0o644)
+    with caplog.at_level("WARNING", logger="openai_casb.policy"):
+        load_policy(shared)
+    assert not caplog.records
+    salted = write(tmp_path, "dlp: {salt: 'SECRETsalt-0123'}\n")
+    salted.chmod(0o604)
+    with caplog.at_level("WARNING", logger="openai_casb.policy"):
+        load_policy(salted)
+    assert "holds dlp.salt" in caplog.text
+    assert "SECRET" not in caplog.text

@@ -7,8 +7,10 @@ silently. See docs/policy.md.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import stat
 from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,6 +24,12 @@ from openai_casb.detections import Detection
 from openai_casb.dlp.settings import DlpSettings
 
 POLICY_ENV_VAR = "OPENAI_CASB_POLICY"
+
+logger = logging.getLogger(__name__)
+# Larger files are refused before they are parsed: PyYAML reads about half a megabyte a second, and a
+# file read whole (`/dev/zero`, a log given by mistake) could exhaust memory. The largest word lists
+# the DLP settings allow still fit.
+MAX_POLICY_FILE_BYTES = 8 * 1024 * 1024
 
 # Bounded so that a threshold always fits in a timedelta and a typo of extra zeros is caught.
 ThresholdDays = Annotated[int, Field(strict=True, gt=0, le=36500)]
@@ -61,6 +69,26 @@ class MuteRule(BaseModel):
         if not value.strip():
             raise ValueError("reason must not be blank")
         return value
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object) -> object:
+        """Only dates and datetimes. A quoted date (`'2026-09-30'`) is a date, lasting through that day
+        (pydantic alone would read it as midnight); a number is refused, where pydantic would read
+        `20260930` as seconds since 1970 and the rule would have expired long ago."""
+        if value is None or isinstance(value, date):  # datetime is a date too
+            return value
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        raise ValueError("expires must be a date (2026-09-30) or a datetime (2026-09-30T18:00:00Z)")
 
     @field_validator("finding_type")
     @classmethod
@@ -228,11 +256,33 @@ def load_policy(path: Path | None = None) -> Policy:
             return Policy()
         path = Path(from_env)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            raw = handle.read(MAX_POLICY_FILE_BYTES + 1)
+        if len(raw) > MAX_POLICY_FILE_BYTES:
+            raise PolicyError(f"policy file {path} is larger than {MAX_POLICY_FILE_BYTES} bytes; is it the right file?")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise PolicyError(f"policy file {path} does not exist") from None
     except IsADirectoryError:
         raise PolicyError(f"policy file {path} is a directory") from None
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(f"policy file {path} cannot be read: {error}") from None
-    return parse_policy(text, str(path))
+    policy = parse_policy(text, str(path))
+    _warn_if_secrets_readable_by_others(path, mode, policy)
+    return policy
+
+
+def _warn_if_secrets_readable_by_others(path: Path, mode: int, policy: Policy) -> None:
+    """Webhook URLs, signing secrets and credentials, and the DLP salt, are secrets: a file holding
+    them that its group or others may read (or write) is used, with a warning."""
+    if os.name != "posix" or not stat.S_ISREG(mode) or not mode & 0o077:
+        return
+    held = [name for name, present in (("webhooks", bool(policy.webhooks)), ("dlp.salt", policy.dlp.salt is not None))
+            if present]
+    if held:
+        logger.warning(
+            "warning: policy file %s holds %s but its mode is %s (not only its owner can read it); "
+            "run `chmod 600 %s`",
+            path, " and ".join(held), oct(stat.S_IMODE(mode)), path,
+        )
