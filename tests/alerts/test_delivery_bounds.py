@@ -200,7 +200,8 @@ def test_notify_after_scan_never_fails_the_scan(
         raise httpx.DecodingError("Error -3 while decoding http://127.0.0.1/hooks/secret-path")
 
     monkeypatch.setattr(run, "notify_webhooks", broken)
-    policy = parse_policy("version: 1\nwebhooks:\n  - name: soc\n    url: https://hooks.example/secret-path\n", "p.yaml")
+    text = "version: 1\nwebhooks:\n  - name: soc\n    url: https://hooks.example/secret-path\n"
+    policy = parse_policy(text, "p.yaml")
     with Store.open(str(tmp_path / "db.sqlite")) as store, caplog.at_level(logging.WARNING):
         run.notify_after_scan(store, policy, integration_id=1, scan_id=1)
     assert [r.getMessage() for r in caplog.records] == [
