@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterator
 
 from openai_casb.exports.common import dumps, plain_evidence
 from openai_casb.exports.model import ExportFinding, ExportInstance, ExportReport, iso
-from openai_casb.exports.safety import ensure_no_plain_secrets
+from openai_casb.exports.stream import iter_lines
 
 CSV_COLUMNS: tuple[str, ...] = (
     "integration_id",
@@ -75,10 +77,20 @@ def _row(finding: ExportFinding, instance: ExportInstance) -> list[str]:
     return [_cell(value) for value in values]
 
 
-def render_csv(report: ExportReport) -> str:
+def iter_csv(report: ExportReport) -> Iterator[str]:
+    """The CSV export in chunks: the header, then one row each (see `exports.stream`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=LINE_TERMINATOR)
-    writer.writerow(CSV_COLUMNS)
-    for finding, instance in report.instance_rows():
-        writer.writerow(_row(finding, instance))
-    return ensure_no_plain_secrets(buffer.getvalue(), "CSV export")
+
+    def encode(row: list[str] | tuple[str, ...]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    rows = (_row(finding, instance) for finding, instance in report.iter_instance_rows())
+    return iter_lines(itertools.chain([CSV_COLUMNS], rows), encode, "CSV export")
+
+
+def render_csv(report: ExportReport) -> str:
+    return "".join(iter_csv(report))

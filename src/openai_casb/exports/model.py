@@ -8,7 +8,7 @@ their output through `exports.safety.ensure_no_plain_secrets`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -137,6 +137,12 @@ class ExportReport:
     def instance_rows(self) -> list[tuple[ExportFinding, ExportInstance]]:
         """Every instance with its finding, in display order."""
         return [(finding, instance) for finding in self.ordered_findings() for instance in finding.sorted_instances()]
+
+    def iter_instance_rows(self) -> Iterator[tuple[ExportFinding, ExportInstance]]:
+        """`instance_rows()` one at a time: holds one finding's sorted instances, not every row."""
+        for finding in self.ordered_findings():
+            for instance in finding.sorted_instances():
+                yield finding, instance
 
 
 @dataclass(frozen=True, slots=True)

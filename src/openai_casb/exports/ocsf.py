@@ -19,6 +19,7 @@ activity_id: new -> 1 Create, resolved -> 3 Close, otherwise 2 Update.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 from py_ocsf_models.events.findings.activity_id import ActivityID
@@ -38,7 +39,7 @@ from py_ocsf_models.objects.resource_details import ResourceDetails
 from pydantic import BaseModel, ConfigDict
 
 from openai_casb.detections import Severity
-from openai_casb.exports.common import dumps, plain_evidence
+from openai_casb.exports.common import plain_evidence
 from openai_casb.exports.model import (
     IGNORED_JUSTIFICATION,
     ExportFinding,
@@ -47,7 +48,7 @@ from openai_casb.exports.model import (
     epoch_ms,
     iso,
 )
-from openai_casb.exports.safety import ensure_no_plain_secrets
+from openai_casb.exports.stream import iter_json_array
 
 COMPLIANCE_FINDING_CLASS_UID = 2003
 DATA_SECURITY_FINDING_CLASS_UID = 2006
@@ -256,5 +257,14 @@ def build_ocsf(report: ExportReport) -> list[dict[str, Any]]:
     ]
 
 
+def iter_ocsf(report: ExportReport) -> Iterator[str]:
+    """The OCSF export in chunks, one event each (see `exports.stream`)."""
+    events = (
+        build_ocsf_event(report, finding, instance).model_dump(mode="json", exclude_none=True)
+        for finding, instance in report.iter_instance_rows()
+    )
+    return iter_json_array(events, "OCSF export")
+
+
 def render_ocsf(report: ExportReport) -> str:
-    return ensure_no_plain_secrets(dumps(build_ocsf(report)) + "\n", "OCSF export")
+    return "".join(iter_ocsf(report))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from openai_casb.detections import Severity
-from openai_casb.exports.common import dumps, plain_evidence
+from openai_casb.exports.common import plain_evidence
 from openai_casb.exports.model import (
     IGNORED_JUSTIFICATION,
     ExportFinding,
@@ -15,7 +16,7 @@ from openai_casb.exports.model import (
     ExportReport,
     iso,
 )
-from openai_casb.exports.safety import ensure_no_plain_secrets
+from openai_casb.exports.stream import iter_json_document
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -134,13 +135,26 @@ def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -
 
 
 def build_sarif(report: ExportReport) -> dict[str, Any]:
-    rows = report.instance_rows()
+    document = _document(report)
+    rule_index = _rule_indexes(document)
+    document["runs"][0]["results"] = [
+        _result(finding, instance, rule_index[finding.finding_type.id]) for finding, instance in report.instance_rows()
+    ]
+    return document
+
+
+def _rule_indexes(document: dict[str, Any]) -> dict[str, int]:
+    rules = document["runs"][0]["tool"]["driver"]["rules"]
+    return {rule["id"]: index for index, rule in enumerate(rules)}
+
+
+def _document(report: ExportReport) -> dict[str, Any]:
+    """The SARIF log without its results (`runs[0].results` empty)."""
     finding_types: dict[str, ExportFindingType] = {}
     by_type: dict[str, list[ExportFinding]] = {}
     for finding in report.ordered_findings():
         finding_types.setdefault(finding.finding_type.id, finding.finding_type)
         by_type.setdefault(finding.finding_type.id, []).append(finding)
-    rule_index = {type_id: index for index, type_id in enumerate(finding_types)}
     rules = [_rule(finding_type, rule_severity(by_type[type_id])) for type_id, finding_type in finding_types.items()]
     return {
         "$schema": SARIF_SCHEMA_URI,
@@ -156,13 +170,22 @@ def build_sarif(report: ExportReport) -> dict[str, Any]:
                     }
                 },
                 "invocations": [{"executionSuccessful": True, "endTimeUtc": iso(report.generated_at)}],
-                "results": [
-                    _result(finding, instance, rule_index[finding.finding_type.id]) for finding, instance in rows
-                ],
+                "results": [],
             }
         ],
     }
 
 
+def iter_sarif(report: ExportReport) -> Iterator[str]:
+    """The SARIF log in chunks: the run without results, then one result each (see `exports.stream`)."""
+    document = _document(report)
+    rule_index = _rule_indexes(document)
+    results = (
+        _result(finding, instance, rule_index[finding.finding_type.id])
+        for finding, instance in report.iter_instance_rows()
+    )
+    return iter_json_document(document, ("runs", 0, "results"), results, "SARIF export")
+
+
 def render_sarif(report: ExportReport) -> str:
-    return ensure_no_plain_secrets(dumps(build_sarif(report)) + "\n", "SARIF export")
+    return "".join(iter_sarif(report))
