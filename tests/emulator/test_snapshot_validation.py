@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from openai_casb.emulator import SnapshotError, load_snapshot, org_from_dict
+
+from .conftest import Api
 
 WORKSPACE = "0b7e3c1a-1111-4222-8333-444455556666"
 
@@ -155,3 +158,59 @@ def test_same_member_in_two_projects_is_fine() -> None:
         members = org.project_members(project_id)
         assert members is not None
         assert members.users.get("user-a") == member
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"admin": {"audit_logs": [{"id": "a", "effective_at": "2024-01-01T00:00:00Z"}]}},
+            "admin.audit_logs[0].effective_at must be integer Unix seconds (as the Admin API has them), got str",
+        ),
+        (
+            {"admin": {"users": [{"id": "u", "added_at": 1700000000.5}]}},
+            "admin.users[0].added_at must be integer Unix seconds",
+        ),
+        (
+            {"admin": {"projects": [{"project": {"id": "p", "archived_at": "2024-01-01"}}]}},
+            "admin.projects[0].project.archived_at must be integer Unix seconds",
+        ),
+        (
+            {"admin": {"projects": [{"project": {"id": "p"}, "api_keys": [{"id": "k", "last_used_at": True}]}]}},
+            "admin.projects[0].api_keys[0].last_used_at must be integer Unix seconds",
+        ),
+        (
+            {"compliance": {"conversations": [{"id": "c", "last_active_at": "2024-01-01T00:00:00Z"}]}},
+            "compliance.conversations[0].last_active_at must be Unix seconds (as the Compliance API has them), got str",
+        ),
+        (
+            {"compliance": {"conversations": [{"id": "c", "last_active_at": 10**400}]}},
+            "compliance.conversations[0].last_active_at must be Unix seconds",
+        ),
+        (
+            {"compliance": {"conversations": [{"id": "c", "messages": {"data": [{"id": "m", "created_at": "x"}]}}]}},
+            "compliance.conversations[0].messages.data[0].created_at must be Unix seconds",
+        ),
+        (
+            {"compliance": {"gpts": [{"id": "g", "created_at": "2024-01-01"}]}},
+            "compliance.gpts[0].created_at must be Unix seconds",
+        ),
+    ],
+)
+def test_timestamps_must_be_unix_seconds(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        org_from_dict(data)
+
+
+def test_timestamps_in_the_apis_forms_are_served_as_written(make_api: Callable[..., Api]) -> None:
+    conversation = {"id": "c", "created_at": 1.5, "last_active_at": 1700000000.25, "messages": [{"created_at": None}]}
+    event = {"id": "a", "effective_at": 1700000000}
+    org = org_from_dict(
+        {
+            "admin": {"audit_logs": [event], "invites": [{"id": "i", "expires_at": None, "accepted_at": None}]},
+            "compliance": {"conversations": [conversation]},
+        }
+    )
+    api = make_api(org)
+    assert api.admin("/audit_logs").json()["data"] == [event]
+    assert api.compliance("/conversations").json()["data"] == [conversation]

@@ -91,6 +91,55 @@ def _objects(container: dict[str, Any], key: str, where: str) -> list[dict[str, 
     return value
 
 
+# Timestamp fields of the objects the emulator serves (the specs' schemas): integers in the Admin
+# API, numbers (float seconds) in the Compliance API; null where the spec allows it.
+ADMIN_TIMESTAMPS = (
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "added_at",
+    "created",
+    "accepted_at",
+    "archived_at",
+    "effective_at",
+    "api_key_last_used_at",
+)
+COMPLIANCE_TIMESTAMPS = ("created_at", "last_active_at")
+LATEST_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z: beyond it a value is no time at all
+
+
+def _check_timestamps(objects: list[dict[str, Any]], where: str, api: str) -> None:
+    for position, obj in enumerate(objects):
+        _check_object_timestamps(obj, f"{where}[{position}]", api)
+
+
+def _check_object_timestamps(obj: dict[str, Any], where: str, api: str) -> None:
+    """ISO strings, booleans or out-of-range numbers where the API has Unix seconds are refused by name."""
+    admin = api == "Admin"
+    for key in ADMIN_TIMESTAMPS if admin else COMPLIANCE_TIMESTAMPS:
+        value = obj.get(key)
+        if value is None:
+            continue
+        kind_ok = isinstance(value, int) if admin else isinstance(value, int | float)
+        if kind_ok and not isinstance(value, bool) and 0 <= value <= LATEST_TIMESTAMP:
+            continue
+        form = "integer Unix seconds" if admin else "Unix seconds"
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise SnapshotError(f"{where}.{key} must be {form} (as the {api} API has them), got {_kind(value)} {shown}")
+
+
+def _check_messages(conversations: list[dict[str, Any]]) -> None:
+    for position, conversation in enumerate(conversations):
+        messages = conversation.get("messages")
+        place = f"compliance.conversations[{position}].messages"
+        if isinstance(messages, dict):
+            messages, place = messages.get("data"), f"{place}.data"
+        if isinstance(messages, list):
+            entries = [m for m in messages if isinstance(m, dict)]
+            if len(entries) == len(messages):
+                _check_timestamps(entries, place, "Compliance")
+
+
 def _unique_ids(ids: list[Any], where: str, suffix: str = "") -> None:
     """`after=<id>` pages from the first object with that id: a repeated id would make a client page forever."""
     first: dict[str, int] = {}
@@ -195,21 +244,29 @@ def org_from_dict(data: Any) -> Org:
         if not isinstance(project, dict) or not isinstance(project.get("id"), str):
             raise SnapshotError(f"{where}.project must be an organization.project object with a string id")
         projects.append(project)
+        _check_object_timestamps(project, f"{where}.project", "Admin")
+        lists = {key: _objects(entry, key, where) for key in ("users", "service_accounts", "api_keys")}
+        for key, objects in lists.items():
+            _check_timestamps(objects, f"{where}.{key}", "Admin")
         members[project["id"]] = ProjectMembers(
-            users=ListCollection(_objects(entry, "users", where)),
-            service_accounts=ListCollection(_objects(entry, "service_accounts", where)),
-            api_keys=ListCollection(_objects(entry, "api_keys", where)),
+            users=ListCollection(lists["users"]),
+            service_accounts=ListCollection(lists["service_accounts"]),
+            api_keys=ListCollection(lists["api_keys"]),
         )
 
     _unique_ids([p["id"] for p in projects], "admin.projects", ".project")
-    gpts = _objects(compliance, "gpts", "compliance")
-    chatgpt_projects = _objects(compliance, "projects", "compliance")
-    _check_gpt_like(gpts, "compliance.gpts")
-    _check_gpt_like(chatgpt_projects, "compliance.projects")
-    audit_logs = sorted(_objects(admin, "audit_logs", "admin"), key=lambda e: -_number(e, "effective_at"))
-    conversations = sorted(
-        _objects(compliance, "conversations", "compliance"), key=lambda c: _number(c, "last_active_at")
-    )
+    admin_lists = {key: _objects(admin, key, "admin") for key in ("users", "invites", "admin_api_keys", "audit_logs")}
+    compliance_lists = {key: _objects(compliance, key, "compliance") for key in ("users", "gpts", "projects")}
+    compliance_lists["conversations"] = _objects(compliance, "conversations", "compliance")
+    for key, objects in admin_lists.items():
+        _check_timestamps(objects, f"admin.{key}", "Admin")
+    for key, objects in compliance_lists.items():
+        _check_timestamps(objects, f"compliance.{key}", "Compliance")
+    _check_messages(compliance_lists["conversations"])
+    _check_gpt_like(compliance_lists["gpts"], "compliance.gpts")
+    _check_gpt_like(compliance_lists["projects"], "compliance.projects")
+    audit_logs = sorted(admin_lists["audit_logs"], key=lambda e: -_number(e, "effective_at"))
+    conversations = sorted(compliance_lists["conversations"], key=lambda c: _number(c, "last_active_at"))
     update_times = [_number(c, "last_active_at") for c in conversations]
 
     workspace_id = _string(workspace, "id", "workspace") or str(uuid.uuid4())
@@ -217,18 +274,16 @@ def org_from_dict(data: Any) -> Org:
         organization_id=_string(organization, "id", "organization") or "org-emulator",
         organization_name=_string(organization, "name", "organization") or "Emulated organization",
         workspace_id=workspace_id,
-        users=ListCollection(_objects(admin, "users", "admin")),
-        invites=ListCollection(_objects(admin, "invites", "admin")),
-        admin_api_keys=ListCollection(_objects(admin, "admin_api_keys", "admin")),
+        users=ListCollection(admin_lists["users"]),
+        invites=ListCollection(admin_lists["invites"]),
+        admin_api_keys=ListCollection(admin_lists["admin_api_keys"]),
         projects=ListCollection(projects),
         project_members=members.get,
         audit_logs=ListCollection(audit_logs),
         # The Compliance API lists workspace users by ascending user id.
-        compliance_users=ListCollection(
-            sorted(_objects(compliance, "users", "compliance"), key=lambda u: str(u.get("id")))
-        ),
-        gpts=ListCollection(gpts),
-        chatgpt_projects=ListCollection(chatgpt_projects),
+        compliance_users=ListCollection(sorted(compliance_lists["users"], key=lambda u: str(u.get("id")))),
+        gpts=ListCollection(compliance_lists["gpts"]),
+        chatgpt_projects=ListCollection(compliance_lists["projects"]),
         conversations=ListCollection(conversations),
         conversation_update_time=update_times.__getitem__,
         files=_files(data),
