@@ -214,3 +214,28 @@ def test_timestamps_in_the_apis_forms_are_served_as_written(make_api: Callable[.
     api = make_api(org)
     assert api.admin("/audit_logs").json()["data"] == [event]
     assert api.compliance("/conversations").json()["data"] == [conversation]
+
+
+def test_a_listed_file_missing_from_files_answers_410(make_api: Callable[..., Api]) -> None:
+    # org-snapshot.md: "A file whose entry in `files` is missing or has "expired": true answers 410 on download".
+    def files(file_id: str) -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": file_id, "name": "a.txt", "created_at": 1.0}], "has_more": False}
+
+    org = org_from_dict(
+        {
+            "workspace": {"id": WORKSPACE},
+            "compliance": {
+                "gpts": [{"id": "g-1", "latest_config": {"object": "list", "data": [{"files": files("file-gpt")}]}}],
+                "projects": [{"id": "g-p-1", "configs": [{"files": [files("file-x")["data"][0]]}]}],
+                "conversations": [
+                    {"id": "c1", "user_id": "user-a", "messages": {"data": [{"id": "m1", "files": files("file-chat")}]}}
+                ],
+            },
+        }
+    )
+    api = make_api(org)
+    for path in ("/gpt_files/file-gpt", "/project_files/file-x", "/users/user-a/files/file-chat"):
+        response = api.compliance(path)
+        assert response.status_code == 410, path
+        assert response.json()["error"]["code"] == "file_expired"
+    assert api.compliance("/gpt_files/file-never-listed").status_code == 404

@@ -174,6 +174,9 @@ def _file_redirect(request: Request) -> Response:
     state = emulator_state(request)
     file_id = request.path_params["file_id"]
     stored = state.org.files.get(file_id)
+    if stored is None and state.org.files.listed_but_missing(file_id):
+        # Listed in a configuration or message, but the snapshot holds no bytes: gone, as an expired upload.
+        raise ApiError(410, f"File '{file_id}' has expired.", code="file_expired")
     if stored is None:
         raise not_found("file", file_id)
     if stored.expired:

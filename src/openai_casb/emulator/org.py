@@ -38,13 +38,21 @@ class FileStore(ABC):
     @abstractmethod
     def planted(self) -> Mapping[str, PlantedValues]: ...
 
+    def listed_but_missing(self, file_id: str) -> bool:
+        """A file the org lists (in a configuration or message) whose bytes it lacks: gone, a 410."""
+        return False
+
 
 class DictFileStore(FileStore):
-    def __init__(self, files: dict[str, StoredFile]) -> None:
+    def __init__(self, files: dict[str, StoredFile], listed: frozenset[str] = frozenset()) -> None:
         self._files = files
+        self._listed = listed
 
     def get(self, file_id: str) -> StoredFile | None:
         return self._files.get(file_id)
+
+    def listed_but_missing(self, file_id: str) -> bool:
+        return file_id in self._listed and file_id not in self._files
 
     def planted(self) -> Mapping[str, PlantedValues]:
         return {file_id: list(f.planted) for file_id, f in self._files.items() if f.planted}

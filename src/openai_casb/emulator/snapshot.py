@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openai_casb.emulator.message_hours import conversation_messages
 from openai_casb.emulator.org import DictFileStore, Org, ProjectMembers, StoredFile
 from openai_casb.emulator.sequences import ListCollection
 
@@ -197,7 +198,33 @@ def _constant(content: bytes) -> Callable[[], bytes]:
     return lambda: content
 
 
-def _files(data: dict[str, Any]) -> DictFileStore:
+def _file_ids(value: Any) -> list[str]:
+    """Ids of the file objects in a nested file list (the spec's list envelope, or a bare array)."""
+    if isinstance(value, dict):
+        value = value.get("data")
+    if not isinstance(value, list):
+        return []
+    return [f["id"] for f in value if isinstance(f, dict) and isinstance(f.get("id"), str)]
+
+
+def _listed_files(gpt_likes: list[dict[str, Any]], conversations: list[dict[str, Any]]) -> frozenset[str]:
+    """Every file id a GPT or project configuration or a message lists (their downloads are 410 when missing)."""
+    listed: set[str] = set()
+    for obj in gpt_likes:
+        for key in ("configs", "latest_config"):
+            configs = obj.get(key)
+            if isinstance(configs, dict):
+                configs = configs.get("data")
+            for config in configs if isinstance(configs, list) else []:
+                if isinstance(config, dict):
+                    listed.update(_file_ids(config.get("files")))
+    for conversation in conversations:
+        for message in conversation_messages(conversation):
+            listed.update(_file_ids(message.get("files")))
+    return frozenset(listed)
+
+
+def _files(data: dict[str, Any], listed: frozenset[str]) -> DictFileStore:
     raw = _section(data, "files")
     files: dict[str, StoredFile] = {}
     for file_id, entry in raw.items():
@@ -223,7 +250,7 @@ def _files(data: dict[str, Any]) -> DictFileStore:
             content=_constant(content),
             planted=_planted(entry, where),
         )
-    return DictFileStore(files)
+    return DictFileStore(files, listed)
 
 
 def org_from_dict(data: Any) -> Org:
@@ -286,7 +313,10 @@ def org_from_dict(data: Any) -> Org:
         chatgpt_projects=ListCollection(compliance_lists["projects"]),
         conversations=ListCollection(conversations),
         conversation_update_time=update_times.__getitem__,
-        files=_files(data),
+        files=_files(
+            data,
+            _listed_files(compliance_lists["gpts"] + compliance_lists["projects"], compliance_lists["conversations"]),
+        ),
     )
 
 
