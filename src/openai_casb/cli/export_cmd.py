@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -16,9 +17,10 @@ from openai_casb.cli.common import open_store as _open
 from openai_casb.cli.common import store_failure as _store_failure
 from openai_casb.detections import Severity
 from openai_casb.exports.events import render_events_jsonl
-from openai_casb.exports.formats import render
+from openai_casb.exports.formats import iter_render
 from openai_casb.exports.safety import PlainSecretError
 from openai_casb.exports.source import ExportFilters, build_events, build_report
+from openai_casb.exports.spool import copy_to, spool
 from openai_casb.store import StoreError
 
 OutputOption = Annotated[
@@ -51,6 +53,21 @@ def _write(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
+def _write_spooled(spooled: IO[bytes], output: Path | None) -> None:
+    """An export checked whole (exports/spool.py), copied out without holding it in memory."""
+    if output is None:
+        sys.stdout.flush()
+        copy_to(spooled, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with output.open("wb") as destination:
+            copy_to(spooled, destination)
+    except OSError as error:
+        raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
 def export(
     output_format: Annotated[ExportFormat, typer.Option("--format", "-f", case_sensitive=False,
                                                         help="json, csv, ocsf, sarif, html or markdown.")],
@@ -77,12 +94,12 @@ def export(
                 severity_min=minimum,
                 finding_type_id=type_id,
             )
-            text = render(build_report(store, filters), output_format.value)
+            spooled = spool(iter_render(build_report(store, filters), output_format.value))
         except StoreError as error:
             raise _store_failure(error) from None
         except (RegistryError, PlainSecretError) as error:
             raise _fail(str(error)) from None
-    _write(text, output)
+    _write_spooled(spooled, output)
 
 
 def events(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from openai_casb.detections import Severity
 from openai_casb.dlp.profiles import resolve_custom, resolve_predefined
-from openai_casb.exports.formats import MEDIA_TYPES, render
+from openai_casb.exports.formats import MEDIA_TYPES, iter_render
 from openai_casb.exports.source import ExportFilters, build_report
+from openai_casb.exports.spool import read_chunks, spool
 from openai_casb.web.api import schemas
 from openai_casb.web.api.convert import StatusFilter, statuses_of
 from openai_casb.web.auth import Viewer
@@ -67,7 +69,9 @@ def export_findings(
         severity_min=Severity.parse(severity_min) if severity_min else None,
         finding_type_id=type or None,
     )
-    body = render(build_report(ctx.store, filters, ctx.registry), export_format)
+    # Spooled whole before the first byte is sent: a plain key found late is still an error
+    # response, not half a file; memory holds one instance's text (exports/spool.py).
+    spooled = spool(iter_render(build_report(ctx.store, filters, ctx.registry), export_format))
     extension, media_type = MEDIA_TYPES[export_format]
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="openai-casb-findings{extension}"'})
+    return StreamingResponse(read_chunks(spooled), media_type=media_type,
+                             headers={"Content-Disposition": f'attachment; filename="openai-casb-findings{extension}"'})
