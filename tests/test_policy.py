@@ -345,3 +345,31 @@ def test_policy_with_secrets_readable_by_others_warns(tmp_path: Path, caplog: py
         load_policy(salted)
     assert "holds dlp.salt" in caplog.text
     assert "SECRET" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # A second `mutelist:` used to replace the first silently: its rules stopped hiding anything.
+        (
+            "mutelist:\n  - {asset_id: key_legacy1, reason: accepted}\nthresholds: {key_rotation_days: 30}\n"
+            "mutelist:\n  - {asset_id: key_other, reason: other}\n",
+            "(first at line 1) (line 4, column 1)",
+        ),
+        ("mutelist: [{asset_id: a, asset_id: b, reason: r}]\n", "(first at line 1) (line 1, column 26)"),
+        ("thresholds:\n  key_rotation_days: 30\n  key_rotation_days: 90\n", "(first at line 2) (line 3, column 3)"),
+        ("webhooks: [{name: a, url: 'https://h.example/SECRETone', url: 'https://h.example/SECRETtwo'}]\n", "line 1"),
+    ],
+)
+def test_a_key_given_twice_is_an_error(text: str, where: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text)
+    message = str(caught.value)
+    assert message.startswith("policy file <policy>: not valid YAML: a key given twice in one mapping")
+    assert where in message
+    assert "SECRET" not in message
+
+
+def test_keys_from_a_merge_may_be_overridden() -> None:
+    text = "mutelist:\n  - <<: {asset_id: 'key_*', reason: default}\n    reason: specific\n"
+    assert parse_policy(text).mutelist[0] == MuteRule(asset_id="key_*", reason="specific")

@@ -219,6 +219,10 @@ class _PolicyLoader(yaml.SafeLoader):
     integer too long for int(). Their messages may quote the value, so only the kind is said.
     """
 
+    def construct_document(self, node: yaml.Node) -> object:
+        _refuse_duplicate_keys(node)
+        return super().construct_document(node)
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
         try:
             return super().construct_object(node, deep)
@@ -227,6 +231,41 @@ class _PolicyLoader(yaml.SafeLoader):
         except Exception:
             kind = "date or time that does not exist" if node.tag == _TIMESTAMP_TAG else "value its type cannot hold"
             raise yaml.constructor.ConstructorError(None, None, f"a {kind}", node.start_mark) from None
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _refuse_duplicate_keys(root: yaml.Node) -> None:
+    """A key given twice in one mapping is an error (YAML says keys are unique; PyYAML keeps the last
+    silently, so a second `mutelist:` would drop every rule of the first). Keys brought in by a
+    merge (`<<: *defaults`) may be overridden, as YAML intends. Each node is visited once, so
+    aliases cost nothing; the key is not quoted, only its line."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first_at: dict[tuple[str, str], int] = {}
+            for key_node, value_node in node.value:
+                stack.append(value_node)
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                stack.append(key_node)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in first_at:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"a key given twice in one mapping (first at line {first_at[key]})",
+                        key_node.start_mark,
+                    )
+                first_at[key] = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def parse_policy(text: str, origin: str = "<policy>") -> Policy:
