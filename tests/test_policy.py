@@ -63,6 +63,8 @@ def test_overrides_from_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("thresholds:\n  inactive_user_days: 99999999\n", r"less than or equal to 36500"),
         ("thresholds:\n  key_rotation_dayz: 10\n", r"thresholds\.key_rotation_dayz: Extra inputs are not permitted"),
         ("version: 2\n", r"version: Input should be 1"),
+        ("version: true\n", r"version: Value error, version must be the integer 1 \(got True\)"),
+        ("version: 1.0\n", r"version: Value error, version must be the integer 1 \(got 1\.0\)"),
         ("colour: blue\n", r"colour: Extra inputs are not permitted"),
         ("mutelist:\n  - asset_id: 'x'\n", r"mutelist\[0\]\.reason: Field required"),
         ("mutelist:\n  - reason: because\n", r"mutelist\[0\]: Value error, a mute rule needs at least one"),

@@ -147,6 +147,14 @@ class Policy(BaseModel):
     # Where lifecycle changes are sent after each scan (docs/webhooks.md); the alerts layer owns it.
     webhooks: WebhookList = ()
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: object) -> object:
+        # `true` and `1.0` equal 1 in Python, and the Literal alone would take them.
+        if isinstance(value, bool | float):
+            raise ValueError("version must be the integer 1")
+        return value
+
     def mute_rule_for(self, detection: Detection, now: datetime) -> MuteRule | None:
         """The first unexpired rule that matches this detection, else None."""
         for rule in self.mutelist:
