@@ -375,3 +375,19 @@ def test_a_key_given_twice_is_an_error(text: str, where: str) -> None:
 def test_keys_from_a_merge_may_be_overridden() -> None:
     text = "mutelist:\n  - <<: {asset_id: 'key_*', reason: default}\n    reason: specific\n"
     assert parse_policy(text).mutelist[0] == MuteRule(asset_id="key_*", reason="specific")
+
+
+@pytest.mark.parametrize(
+    ("entry", "where"),
+    [
+        ("{kind: words, name: w, words: [Heron, 4111111111111111]}", "words.words[1]: Input should be a valid string"),
+        ("{kind: regex, name: w, pattern: 'HERON-4111111111111111-.*'}", "regex.pattern: Value error, unbounded"),
+        ("{kind: regex, name: w, pattern: HERON, keywords: [a, 4111111111111111]}", "regex.keywords[1]: Input should"),
+    ],
+)
+def test_errors_never_quote_what_dlp_looks_for(entry: str, where: str) -> None:
+    # A custom entry's words, keywords and pattern are the sensitive data itself (a card number here).
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(f"dlp: {{custom_profiles: [{{name: p, entries: [{entry}]}}]}}\n")
+    assert f"dlp.custom_profiles[0].entries[0].{where}" in str(caught.value)
+    assert "4111111111111111" not in str(caught.value)

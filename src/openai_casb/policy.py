@@ -169,6 +169,9 @@ class Policy(BaseModel):
 # never a list or mapping, which could hold any of those.
 _SECRET_SECTIONS = frozenset({"webhooks"})
 _SECRET_KEY = re.compile(r"secret|token|passw|salt|auth|credential|url|(?:^|_)key$", re.IGNORECASE)
+# What a custom DLP entry looks for (a word list of codenames, a card number, a pattern) is the
+# sensitive data itself: never quoted either.
+_DLP_TERMS = frozenset({"words", "keywords", "pattern"})
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]{0,60}")
 _SHOWN_TYPES = (bool, int, float, str, date, time, type(None))
 
@@ -179,7 +182,7 @@ def _may_show_input(location: tuple[int | str, ...], value: object) -> bool:
     section = location[0]
     if section not in Policy.model_fields or section in _SECRET_SECTIONS:
         return False
-    return not any(isinstance(part, str) and _SECRET_KEY.search(part) for part in location)
+    return not any(isinstance(part, str) and (_SECRET_KEY.search(part) or part in _DLP_TERMS) for part in location)
 
 
 def _location(parts: tuple[int | str, ...]) -> str:
