@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -239,3 +240,18 @@ def test_a_listed_file_missing_from_files_answers_410(make_api: Callable[..., Ap
         assert response.status_code == 410, path
         assert response.json()["error"]["code"] == "file_expired"
     assert api.compliance("/gpt_files/file-never-listed").status_code == 404
+
+
+def test_a_snapshot_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"admin": {"users": [{"id": f"user-{n}"} for n in range(1000)]}}))
+    with pytest.raises(SnapshotError, match=re.escape(f"snapshot {path} is larger than 1000 bytes")):
+        load_snapshot(path, max_bytes=1000)
+    assert len(load_snapshot(path).users) == 1000
+
+
+def test_a_snapshot_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # opening it would block until a writer came
+    with pytest.raises(SnapshotError, match=re.escape(f"snapshot {fifo} is not a regular file")):
+        load_snapshot(fifo)

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import math
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ class SnapshotError(ValueError):
 # No API object nests anywhere near this deep; the bound keeps hostile files from exhausting the
 # stack of the parser or, worse, of the server encoding the object for every request.
 MAX_DEPTH = 64
+MAX_SNAPSHOT_BYTES = 1 << 30  # 1 GiB of JSON: about 10 GiB of Python objects once parsed
 
 
 def _kind(value: Any) -> str:
@@ -320,14 +322,27 @@ def org_from_dict(data: Any) -> Org:
     )
 
 
-def load_snapshot(path: str | Path) -> Org:
-    """Read a snapshot JSON file; SnapshotError says what is wrong with an unusable one."""
+def load_snapshot(path: str | Path, max_bytes: int = MAX_SNAPSHOT_BYTES) -> Org:
+    """Read a snapshot JSON file; SnapshotError says what is wrong with an unusable one.
+
+    A file over `max_bytes` is refused before it is read (parsing takes about ten times its size in
+    memory), and so is anything but a regular file (a FIFO or a device could block or never end).
+    """
     file_path = Path(path)
     try:
-        text = file_path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(file_path.stat().st_mode):
+            raise SnapshotError(f"snapshot {file_path} is not a regular file")
+        with file_path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except FileNotFoundError as exc:
         raise SnapshotError(f"snapshot file not found: {file_path}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot {file_path}: {exc}") from exc
+    if len(raw) > max_bytes:
+        raise SnapshotError(f"snapshot {file_path} is larger than {max_bytes} bytes, the most the emulator loads")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise SnapshotError(f"cannot read snapshot {file_path}: {exc}") from exc
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
@@ -335,6 +350,8 @@ def load_snapshot(path: str | Path) -> Org:
         raise SnapshotError(
             f"snapshot {file_path} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except MemoryError:
+        raise SnapshotError(f"snapshot {file_path} does not fit in memory once parsed") from None
     except RecursionError:
         raise SnapshotError(f"snapshot {file_path} is nested too deeply (more than {MAX_DEPTH} levels)") from None
     except SnapshotError as exc:
