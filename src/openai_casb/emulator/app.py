@@ -59,6 +59,11 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, code=code)
 
 
+async def _unexpected_error(_request: Request, _exc: Exception) -> Response:
+    # OpenAI answers its own failures in the usual envelope; Starlette's default is a plain-text 500.
+    return error_response(500, "The server had an error processing your request.", error_type="server_error")
+
+
 def create_app(org: Org, config: EmulatorConfig) -> Any:
     """The emulator as an ASGI application serving `org` under `config`."""
     endpoints = [Endpoint(route, "admin", "list" if is_list else "single") for route, is_list in ADMIN_ROUTES]
@@ -69,7 +74,7 @@ def create_app(org: Org, config: EmulatorConfig) -> Any:
     ]
     starlette = Starlette(
         routes=[e.route for e in endpoints],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected_error},
     )
     stats = Stats()
     starlette.state.emulator = EmulatorState(org, config)
