@@ -391,3 +391,20 @@ def test_errors_never_quote_what_dlp_looks_for(entry: str, where: str) -> None:
         parse_policy(f"dlp: {{custom_profiles: [{{name: p, entries: [{entry}]}}]}}\n")
     assert f"dlp.custom_profiles[0].entries[0].{where}" in str(caught.value)
     assert "4111111111111111" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("expires", "active_now"),
+    [
+        ("9999-12-31", True),  # "forever": the end of that day is past datetime.max
+        ("9999-12-31T23:59:59-01:00", True),  # later than any UTC datetime
+        ("0001-01-01T00:30:00+01:00", False),  # earlier than any UTC datetime
+    ],
+)
+def test_expiry_at_the_ends_of_the_calendar_never_overflows(expires: str, active_now: bool) -> None:
+    policy = parse_policy(f"mutelist:\n  - {{asset_id: user-abc, reason: r, expires: {expires}}}\n")
+    rule = policy.mutelist[0]
+    assert (policy.mute_rule_for(detection(), NOW) is rule) is active_now
+    expires_at = rule.expires_at
+    assert expires_at is not None
+    assert expires_at.astimezone(UTC) in (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))

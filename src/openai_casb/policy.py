@@ -48,6 +48,10 @@ class Thresholds(BaseModel):
     inactive_user_days: ThresholdDays = 90
 
 
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 class MuteRule(BaseModel):
     """Hides matching instances, with a reason, until an optional expiry.
 
@@ -116,9 +120,20 @@ class MuteRule(BaseModel):
         """When the rule stops applying. A date means through the end of that day, UTC."""
         if self.expires is None:
             return None
+        # Past the ends of datetime (`9999-12-31`, "forever", lasts through a day that has no end
+        # representable; `9999-12-31T23:59:59-01:00` is later than any UTC datetime) the rule is
+        # in force until the largest or from the smallest UTC datetime, never an OverflowError.
         if isinstance(self.expires, datetime):
-            return self.expires if self.expires.tzinfo else self.expires.replace(tzinfo=UTC)
-        return datetime.combine(self.expires, time.min, tzinfo=UTC) + timedelta(days=1)
+            expires = self.expires if self.expires.tzinfo else self.expires.replace(tzinfo=UTC)
+            try:
+                expires.astimezone(UTC)
+            except OverflowError:
+                return _LATEST if expires.year == datetime.max.year else _EARLIEST
+            return expires
+        try:
+            return datetime.combine(self.expires, time.min, tzinfo=UTC) + timedelta(days=1)
+        except OverflowError:
+            return _LATEST
 
     def active_at(self, now: datetime) -> bool:
         expires_at = self.expires_at
