@@ -255,3 +255,29 @@ def test_a_snapshot_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> Non
     os.mkfifo(fifo)  # opening it would block until a writer came
     with pytest.raises(SnapshotError, match=re.escape(f"snapshot {fifo} is not a regular file")):
         load_snapshot(fifo)
+
+
+def test_configs_are_served_newest_first(make_api: Callable[..., Api]) -> None:
+    # Spec: "List all versions of configurations for the GPT in descending order of updated time."
+    configs = [
+        {"id": "v1", "created_at": 1.0},
+        {"id": "v3", "created_at": 3.0},
+        {"id": "v2", "created_at": 2.0},
+        {"id": "v0"},  # no time: after the timed ones, in the file's order
+    ]
+    api = make_api(
+        org_from_dict(
+            {
+                "workspace": {"id": WORKSPACE},
+                "compliance": {
+                    "gpts": [{"id": "g-1", "configs": configs}],
+                    "projects": [{"id": "g-p-1", "configs": configs}],
+                },
+            }
+        )
+    )
+    for path in ("/gpts/g-1/configs", "/projects/g-p-1/configs"):
+        assert [c["id"] for c in api.compliance(path).json()["data"]] == ["v3", "v2", "v1", "v0"]
+        second = api.compliance(path, after="v2", limit=1).json()
+        assert [c["id"] for c in second["data"]] == ["v1"]
+        assert second["has_more"] is True

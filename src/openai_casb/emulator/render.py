@@ -99,10 +99,18 @@ class FileRenderer:
         return rendered
 
 
+def _newest_first(config: Any) -> tuple[int, float]:
+    created = config.get("created_at") if isinstance(config, dict) else None
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        return (0, -float(created))
+    return (1, 0.0)  # no time: after the timed versions, in the order written
+
+
 def config_entries(obj: JsonObject) -> list[Any]:
-    """`/gpts/{id}/configs`: the object's own `configs` (newest first) if it has them, else `latest_config`."""
+    """`/gpts/{id}/configs`: the object's own `configs` if it has them, else `latest_config`; newest
+    first, as the spec lists versions ("in descending order of updated time")."""
     own = obj.get("configs")
     source = own if own is not None else obj.get("latest_config")
     if isinstance(source, dict):
         source = source.get("data")
-    return list(source) if isinstance(source, list) else []
+    return sorted(source, key=_newest_first) if isinstance(source, list) else []
