@@ -40,6 +40,27 @@ def test_custom_regexes_must_be_bounded_and_portable(pattern: str, message: str)
         custom({"kind": "regex", "name": "code", "pattern": pattern})
 
 
+def test_an_invalid_regex_error_does_not_quote_the_pattern(tmp_path: Path) -> None:
+    # RE2 quotes the pattern from the error on; a pattern may be built around real values.
+    from typer.testing import CliRunner
+
+    from openai_casb.cli.app import app
+    from openai_casb.dlp.regex_bounds import compile_re2
+
+    with pytest.raises(ValueError, match=r"^invalid regex: missing \) \(pattern not quoted\)$"):
+        compile_re2("(4716 2810 3355 7292|ACME-[0-9]{4}")
+    with pytest.raises(ValueError, match=r"invalid escape sequence: \\q$"):
+        compile_re2(r"ACME\q{1,3}")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndlp:\n  custom_profiles:\n    - name: Cards\n      entries:\n"
+                      "        - {kind: regex, name: card, pattern: '(4716 2810 3355 7292|ACME-[0-9]{4}'}\n")
+    (tmp_path / "a.txt").write_text("x")
+    result = CliRunner().invoke(app, ["dlp", "scan", str(tmp_path / "a.txt"), "--policy", str(policy)])
+    assert result.exit_code == 2
+    assert "invalid regex: missing )" in result.output
+    assert "4716" not in result.output
+
+
 @pytest.mark.filterwarnings("error")  # Python's parser warned on POSIX classes: RE2's must not
 @pytest.mark.parametrize(
     "pattern",

@@ -45,7 +45,10 @@ def compile_re2(pattern: str) -> re2._Regexp:
     if repeat and not (repeat.group(2) and int(repeat.group(2)) < int(repeat.group(1))):
         # RE2 refuses repeats over 1000, alone or nested: longer than any custom match may be.
         raise Unsupported(f"regex may match more than 1024 characters ({detail}); use bounded repeats like {{1,64}}")
-    raise ValueError(f"invalid regex: {detail}")
+    # RE2 quotes the rest of the pattern from the error on ("missing ): 4716 2810 ..."): a pattern
+    # may be built around the very values it looks for, so only a short fragment is shown.
+    kind, _, fragment = detail.partition(": ")
+    raise ValueError(f"invalid regex: {kind}" + (f": {fragment}" if len(fragment) <= 8 else " (pattern not quoted)"))
 
 
 def max_width(pattern: str) -> float:
