@@ -18,9 +18,8 @@ from openai_casb.alerts.config import WebhookDestination
 from openai_casb.alerts.delivery_log import DeliveryLog, DeliveryProgress
 from openai_casb.alerts.dispatcher import DeliveryResult, WebhookDispatcher, matches
 from openai_casb.checks.registry import CheckRegistry, default_registry
-from openai_casb.detections import AssetRef
-from openai_casb.exports.model import EventType, ExportIntegration, LifecycleEvent
-from openai_casb.inventory.model import AssetKind
+from openai_casb.exports.model import LifecycleEvent
+from openai_casb.exports.source import lifecycle_event
 from openai_casb.store import EventRecord, InstanceView, Store
 
 # An event not delivered within this time (by the time of its last attempt) is no longer sent.
@@ -141,28 +140,8 @@ class _EventBuilder:
         view = self._views.get(record.instance_id)
         if view is None:
             view = self._views[record.instance_id] = self._store.get_instance(record.instance_id).instance
-        check = self._registry.resolve(view.finding_type_id)
         integration = self._integrations.get(view.integration_id)
         if integration is None:  # added after this dispatch began
             self._integrations = {i.id: i for i in self._store.integrations()}
             integration = self._integrations[view.integration_id]
-        return LifecycleEvent(
-            event_id=str(record.id),
-            event_type=EventType(str(record.event_type)),
-            event_time=record.at,
-            instance_id=str(view.id),
-            finding_type_id=view.finding_type_id,
-            finding_type_name=check.metadata.name if check else view.finding_type,
-            severity=view.severity,
-            asset=AssetRef(
-                kind=AssetKind(view.asset_kind),
-                id=view.asset_id,
-                name=view.asset_name,
-                email=view.asset_email,
-                link=view.asset_link,
-            ),
-            detected_at=view.first_detected,
-            integration=ExportIntegration(id=str(integration.id), display_name=integration.display_name),
-            scan_id=str(record.scan_id) if record.scan_id is not None else None,
-            evidence=view.evidence,
-        )
+        return lifecycle_event(record, view, self._registry, integration)

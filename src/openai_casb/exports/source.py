@@ -24,7 +24,7 @@ from openai_casb.exports.model import (
     LifecycleEvent,
 )
 from openai_casb.inventory.model import AssetKind
-from openai_casb.store import InstanceStatus, InstanceView, Integration, Store
+from openai_casb.store import EventRecord, InstanceStatus, InstanceView, Integration, Store
 
 _PAGE = 1000
 
@@ -176,21 +176,25 @@ def build_events(
         view = views.get(record.instance_id)
         if view is None:
             view = views[record.instance_id] = store.get_instance(record.instance_id).instance
-        check = registry.resolve(view.finding_type_id)
-        events.append(
-            LifecycleEvent(
-                event_id=str(record.id),
-                event_type=EventType(str(record.event_type)),
-                event_time=record.at,
-                instance_id=str(view.id),
-                finding_type_id=view.finding_type_id,
-                finding_type_name=check.metadata.name if check else view.finding_type,
-                severity=view.severity,
-                asset=_asset(view),
-                detected_at=view.first_detected,
-                integration=_integration(integrations[view.integration_id]),
-                scan_id=str(record.scan_id) if record.scan_id is not None else None,
-                evidence=view.evidence,
-            )
-        )
+        events.append(lifecycle_event(record, view, registry, integrations[view.integration_id]))
     return events
+
+
+def lifecycle_event(record: EventRecord, view: InstanceView, registry: CheckRegistry,
+                    integration: Integration) -> LifecycleEvent:
+    """One stored event with its instance's finding type and asset, as exports and webhooks send it."""
+    check = registry.resolve(view.finding_type_id)
+    return LifecycleEvent(
+        event_id=str(record.id),
+        event_type=EventType(str(record.event_type)),
+        event_time=record.at,
+        instance_id=str(view.id),
+        finding_type_id=view.finding_type_id,
+        finding_type_name=check.metadata.name if check else view.finding_type,
+        severity=view.severity,
+        asset=_asset(view),
+        detected_at=view.first_detected,
+        integration=_integration(integration),
+        scan_id=str(record.scan_id) if record.scan_id is not None else None,
+        evidence=view.evidence,
+    )
