@@ -95,8 +95,7 @@ def test_a_beat_never_revives_a_scan_that_ended(store: Store, redis: Redis, inte
         assert scan_row(store, interrupted).status == ScanStatus.INTERRUPTED
         assert scan_row(store, interrupted).heartbeat_at == NOW
         assert scan_row(store, cli_scan).heartbeat_at == cli_beat  # not distributed: its own runner beats
-        assert lock_ms(redis, integration.id) <= 1000  # the dead scan's lock is left to expire
-        assert jobs.get_job(store.engine, interrupted).stage == jobs.RUNNING  # type: ignore[union-attr]
+        assert not scan_lock_held(redis, integration.id)  # the dead scan's lock is released with its job
     finally:
         release_scan_lock(redis, integration.id, job.lock_token)
 
@@ -113,6 +112,36 @@ def test_a_beat_never_revives_a_scan_that_ended(store: Store, redis: Redis, inte
         assert (row.status, row.heartbeat_at) == (ScanStatus.FAILED, store.clock() - timedelta(minutes=1))
     finally:
         release_scan_lock(redis, other.id, failed_job.lock_token)
+
+
+def test_a_beat_closes_the_job_of_a_scan_taken_for_dead(store: Store, redis: Redis, integration: Integration) -> None:
+    """Its tasks lost (a broker restarted without persistence), a scan is marked interrupted by the next
+    scan of its integration: its job must not stay `running` with its parts stored for ever."""
+    rt = runtime(store, redis)
+    dead = work.trigger_scan(rt, integration.id, now=NOW)
+    job = jobs.get_job(store.engine, dead)
+    assert job is not None
+    jobs.put_parts(store.engine, dead, {work.crawl_part_id("admin"): "{}", work.files_part_id("admin-x-0"): "[]"})
+    redis.delete(f"{KEY_PREFIX}:{integration.id}")  # the broker's Redis came back empty
+    advance(store, timedelta(minutes=6))
+    cli_scan = store.begin_scan(integration.id)  # takes the queued scan for dead
+    other = store.ensure_integration(f"org-liveness-{secrets.token_hex(4)}", None, "Liveness")
+    alive = work.trigger_scan(rt, other.id, now=store.clock())
+    alive_job = jobs.get_job(store.engine, alive)
+    assert alive_job is not None
+    try:
+        jobs.put_parts(store.engine, alive, {work.crawl_part_id("admin"): "{}"})
+        liveness.beat_once(lambda: rt)
+        assert scan_row(store, dead).status == ScanStatus.INTERRUPTED
+        assert jobs.get_job(store.engine, dead).stage == jobs.DONE  # type: ignore[union-attr]
+        assert jobs.parts_with_prefix(store.engine, dead, "") == {}
+        # The running scans are left alone: the CLI's, and the other integration's with its parts and lock.
+        assert scan_row(store, cli_scan).status == ScanStatus.RUNNING
+        assert jobs.get_job(store.engine, alive).stage == jobs.RUNNING  # type: ignore[union-attr]
+        assert set(jobs.parts_with_prefix(store.engine, alive, "")) == {work.crawl_part_id("admin")}
+        assert scan_lock_held(redis, other.id)
+    finally:
+        release_scan_lock(redis, other.id, alive_job.lock_token)
 
 
 def test_a_failing_beat_logs_and_lets_the_worker_go_on(

@@ -113,6 +113,17 @@ def _cleanup(rt: Runtime, job: jobs.ScanJob) -> None:
     release_scan_lock(rt.redis, job.integration_id, job.lock_token)
 
 
+def close_ended_jobs(rt: Runtime) -> int:
+    """Clean up after scans that ended without their finalizer: a scan taken for dead (its tasks lost
+    with a broker restarted without persistence, or every worker stopped) is marked `interrupted` by
+    the next scan of its integration, and its job would otherwise stay `running`, its parts stored for
+    ever and its lock held until it expires. Returns how many jobs it closed."""
+    ended = jobs.ended_jobs(rt.store.engine)
+    for job in ended:
+        _cleanup(rt, job)
+    return len(ended)
+
+
 def fail_job(rt: Runtime, scan_id: int, reason: str) -> None:
     """A task failed for good (not a lost worker): record it on the scan and free the integration."""
     job = jobs.get_job(rt.store.engine, scan_id)

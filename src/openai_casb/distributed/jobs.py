@@ -90,6 +90,15 @@ def beat_unfinished_scans(engine: Engine, now: datetime, progress_since: datetim
                 for scan_id, integration_id, lock_token in session.execute(statement)]
 
 
+def ended_jobs(engine: Engine) -> list[ScanJob]:
+    """Jobs not done whose scan is no longer running: taken for dead (`interrupted`) by a later scan, or
+    concluded by a finalizer that died before its clean-up. Their parts and lock are left to clean."""
+    ended = select(ScanRow.id).where(ScanRow.status != ScanStatus.RUNNING)
+    with Session(engine) as session:
+        rows = session.scalars(select(ScanJobRow).where(ScanJobRow.stage != DONE, ScanJobRow.scan_id.in_(ended)))
+        return [_job(r) for r in rows]
+
+
 def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:
     """Insert the parts that are not there yet, in one transaction (a redelivered task adds nothing),
     and mark the job as having progressed (`updated_at`, which the workers' beat reads)."""

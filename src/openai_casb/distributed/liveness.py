@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from openai_casb.distributed import jobs
+from openai_casb.distributed.finalize import close_ended_jobs
 from openai_casb.distributed.locks import renew_scan_lock
 from openai_casb.distributed.work import Runtime
 from openai_casb.repeating import repeating
@@ -36,7 +37,8 @@ def beat_interval(lock_ttl_seconds: float, stale_after: timedelta) -> float:
 
 
 def beat_once(runtime: Callable[[], Runtime]) -> int:
-    """One beat: one UPDATE for the heartbeats, then one lock renewal per scan it touched.
+    """One beat: one UPDATE for the heartbeats, then one lock renewal per scan it touched, then the
+    clean-up of jobs whose scan ended without a finalizer (finalize.close_ended_jobs).
 
     Returns how many scans it kept alive. Never raises: a failing beat (database or Redis away) logs
     a warning, the worker goes on, and the next beat retries. Locks are renewed only for scans whose
@@ -57,6 +59,10 @@ def beat_once(runtime: Callable[[], Runtime]) -> int:
         except Exception as exc:
             log.warning("worker beat: the lock of integration %s not renewed (%s)", scan.integration_id,
                         type(exc).__name__)
+    try:
+        close_ended_jobs(rt)  # scans taken for dead: their parts dropped, their jobs done
+    except Exception as exc:
+        log.warning("worker beat: ended scans not cleaned up (%s)", type(exc).__name__)
     return len(beaten)
 
 
