@@ -108,8 +108,9 @@ def _scan_status(rt: Runtime, scan_id: int) -> str | None:
 
 
 def _cleanup(rt: Runtime, job: jobs.ScanJob) -> None:
-    jobs.drop_parts(rt.store.engine, job.scan_id)
+    # Done first: from then on put_parts stores nothing for the scan, so the parts dropped stay dropped.
     jobs.set_stage(rt.store.engine, job.scan_id, jobs.DONE)
+    jobs.drop_parts(rt.store.engine, job.scan_id)
     release_scan_lock(rt.redis, job.integration_id, job.lock_token)
 
 

@@ -99,11 +99,17 @@ def ended_jobs(engine: Engine) -> list[ScanJob]:
         return [_job(r) for r in rows]
 
 
-def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:
+def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> bool:
     """Insert the parts that are not there yet, in one transaction (a redelivered task adds nothing),
-    and mark the job as having progressed (`updated_at`, which the workers' beat reads)."""
+    and mark the job as having progressed (`updated_at`, which the workers' beat reads).
+
+    Nothing is stored once the job is done (or gone): a task that was still running when its scan
+    concluded (an orphan batch of a duplicate crawl, a redelivered task) would otherwise leave parts
+    that nobody drops. The job's row is read FOR SHARE, so the clean-up's `set_stage(DONE)` waits for
+    this insert to commit and its `drop_parts` then sees it. Returns whether the parts were offered.
+    """
     if not parts:
-        return
+        return True
     rows = [{"scan_id": scan_id, "part_id": part_id, "payload": payload} for part_id, payload in parts.items()]
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(ScanPartRow).values(rows).on_conflict_do_nothing(
@@ -111,8 +117,12 @@ def put_parts(engine: Engine, scan_id: int, parts: Mapping[str, str]) -> None:
     )
     progressed = update(ScanJobRow).where(ScanJobRow.scan_id == scan_id).values(updated_at=datetime.now(UTC))
     with Session(engine) as session, session.begin():
+        stage = session.scalar(select(ScanJobRow.stage).where(ScanJobRow.scan_id == scan_id).with_for_update(read=True))
+        if stage is None or stage == DONE:
+            return False
         session.execute(statement)
         session.execute(progressed)
+    return True
 
 
 def get_part(engine: Engine, scan_id: int, part_id: str) -> str | None:

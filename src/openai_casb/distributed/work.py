@@ -182,10 +182,11 @@ class BatchHandOff:
         if not self._pending:
             return
         key = batch_key(self._group, self._attempt, self._sent)
-        jobs.put_parts(self._rt.store.engine, self._scan_id, {files_part_id(key): dump_files(self._pending)})
+        stored = jobs.put_parts(self._rt.store.engine, self._scan_id, {files_part_id(key): dump_files(self._pending)})
         self._pending = []
         self._sent += 1
-        self._rt.dispatch.dlp_batch(self._scan_id, key)
+        if stored:  # else the scan concluded meanwhile: nothing left to scan for it
+            self._rt.dispatch.dlp_batch(self._scan_id, key)
 
     def listing(self) -> Listing:
         return Listing(group=self._group, attempt=self._attempt, batches=self._sent)
