@@ -24,6 +24,25 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+FORWARDED_ALLOW_IPS_ENV = "OPENAI_CASB_FORWARDED_ALLOW_IPS"
+
+
+def parse_forwarded_allow_ips(value: str | None) -> list[str]:
+    """The reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or networks separated by
+    commas. Empty: none (the default). `*` and anything that is not an address or network are refused,
+    since believing anyone lets every client choose its own address (and dodge the login throttle)."""
+    entries = [item.strip() for item in (value or "").split(",") if item.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"--forwarded-allow-ips: {entry!r} is not an IP address or network; list the proxy's "
+                "addresses (such as 10.0.0.5,192.168.1.0/24); '*' is refused"
+            ) from None
+    return entries
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
@@ -36,6 +55,10 @@ def serve(
                                                 exists=False)] = None,
     key_file: Annotated[Path | None, typer.Option("--key-file", help="Secret key file (default: in the data "
                                                   "directory; $OPENAI_CASB_SECRET_KEY wins).")] = None,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        "--forwarded-allow-ips", envvar=FORWARDED_ALLOW_IPS_ENV,
+        help="Reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For and "
+             "X-Forwarded-Proto are believed. Default: none, the headers are ignored.")] = None,
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1) until interrupted."""
     import uvicorn
@@ -44,6 +67,11 @@ def serve(
     from openai_casb.web.context import WebContext
     from openai_casb.web.scan_launcher import ScanUnavailableError, configured_launcher
 
+    try:
+        trusted_proxies = parse_forwarded_allow_ips(forwarded_allow_ips)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     if insecure_cookies and not _is_loopback(host):
         typer.secho(f"warning: --insecure-cookies while listening on {host}: session cookies can travel in clear "
                     "text; use it only on localhost", fg=typer.colors.YELLOW, err=True)
@@ -70,10 +98,18 @@ def serve(
     typer.echo(f"openai-casb dashboard on http://{host}:{port}/ (database {store.url}; {scans})")
     try:
         config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="info", server_header=False,
-                                proxy_headers=False, log_config=serve_log_config())
+                                log_config=serve_log_config(), **proxy_settings(trusted_proxies))
         uvicorn.Server(config).run(sockets=[listener])
     finally:
         store.close()
+
+
+def proxy_settings(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn's proxy-header settings: off without trusted proxies (uvicorn would otherwise believe
+    127.0.0.1, or $FORWARDED_ALLOW_IPS); else only the listed peers' headers are read."""
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted_proxies}
 
 
 def serve_log_config() -> dict[str, Any]:
