@@ -16,7 +16,14 @@ from openai_casb.crawl import ADMIN_SOURCES
 from openai_casb.distributed import jobs
 from openai_casb.distributed.codec import CrawlPart, load_crawl_part, load_outcome, merge_outcome
 from openai_casb.distributed.locks import release_scan_lock
-from openai_casb.distributed.work import Runtime, counted_batches, dlp_engine, dlp_part_id, task_heartbeat
+from openai_casb.distributed.work import (
+    Runtime,
+    counted_batches,
+    dlp_engine,
+    dlp_part_id,
+    pin_policy,
+    task_heartbeat,
+)
 from openai_casb.inventory import collect
 from openai_casb.inventory.model import Inventory
 from openai_casb.scanning.pipeline import DlpOutcome
@@ -65,6 +72,7 @@ def run_finalize(rt: Runtime, scan_id: int, claimant: str) -> None:
     if _scan_status(rt, scan_id) != ScanStatus.RUNNING:
         _cleanup(rt, job)  # concluded before a crash that left the clean-up undone
         return
+    pin_policy(rt, scan_id)
     if not jobs.claim_finalizing(engine, scan_id, claimant):
         return
     parts = {key.removeprefix("crawl:"): load_crawl_part(text)

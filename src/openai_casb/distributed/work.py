@@ -11,6 +11,7 @@ See docs/distributed.md.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 from contextlib import AbstractContextManager
@@ -40,7 +41,7 @@ from openai_casb.distributed.codec import (
 )
 from openai_casb.distributed.locks import ScanAlreadyRunningError, acquire_scan_lock, heartbeat, release_scan_lock
 from openai_casb.distributed.ratelimit import shared_limiter
-from openai_casb.distributed.settings import DistributedSettings, settings_for
+from openai_casb.distributed.settings import DistributedConfigError, DistributedSettings, settings_for
 from openai_casb.dlp.engine import DlpEngine
 from openai_casb.dlp.extract.limits import ExtractionLimits
 from openai_casb.dlp.scanner import FileScanner
@@ -143,6 +144,24 @@ def _abandon(rt: Runtime, integration_id: int, scan_id: int, token: str, reason:
         log.warning("the lock of integration %s could not be released; it expires on its own", integration_id)
 
 
+POLICY_PART = "policy"
+
+
+def pin_policy(rt: Runtime, scan_id: int) -> None:
+    """One policy per scan: the first task of a scan records its worker's policy (a digest), and a task
+    on a worker with another policy fails the scan instead of mixing them (files collected under one
+    policy, scanned or concluded under another, would resolve findings the other policy still reports).
+    Raises DistributedConfigError, which fails the scan at once with this reason."""
+    digest = hashlib.sha256(rt.policy.model_dump_json().encode()).hexdigest()
+    jobs.put_parts(rt.store.engine, scan_id, {POLICY_PART: digest})
+    pinned = jobs.get_part(rt.store.engine, scan_id, POLICY_PART)
+    if pinned is not None and pinned != digest:
+        raise DistributedConfigError(
+            "this worker's policy (OPENAI_CASB_POLICY) differs from the one the scan's first task used on "
+            "another worker: give every worker the same policy file"
+        )
+
+
 def task_heartbeat(rt: Runtime, job: jobs.ScanJob) -> AbstractContextManager[None]:
     """While a task runs: the integration's Redis lock and the scan's heartbeat in the store, renewed together."""
     return heartbeat(rt.redis, job.integration_id, job.lock_token, rt.config.lock_ttl_seconds,
@@ -196,6 +215,7 @@ def run_crawl_part(rt: Runtime, scan_id: int, group: str) -> None:
     job = _job_or_none(rt, scan_id)
     if job is None or group not in job.crawl_parts or job.stage != jobs.RUNNING:
         return
+    pin_policy(rt, scan_id)
     if jobs.get_part(rt.store.engine, scan_id, crawl_part_id(group)) is None:
         with task_heartbeat(rt, job):
             integration = rt.store.get_integration(job.integration_id)
@@ -252,6 +272,7 @@ def run_dlp_batch(rt: Runtime, scan_id: int, batch: str) -> None:
     if job is None or job.stage != jobs.RUNNING:
         return
     engine = rt.store.engine
+    pin_policy(rt, scan_id)
     if jobs.get_part(engine, scan_id, dlp_part_id(batch)) is None:
         listed = jobs.get_part(engine, scan_id, files_part_id(batch))
         if listed is None:
