@@ -99,7 +99,7 @@ def test_two_workers_find_what_one_process_finds(
     expected = [reference(org, tmp_path) for org in orgs]
     low = EmulatorConfig(rate_limit_scale=LOW_QUOTA_SCALE)
     with running_emulator(orgs[0], low) as first, running_emulator(orgs[1], EmulatorConfig()) as second:
-        settings = [settings_for_emulator(first, LOW_QUOTA_SCALE), settings_for_emulator(second, 1)]  # type: ignore[arg-type]
+        settings = [settings_for_emulator(first, LOW_QUOTA_SCALE), settings_for_emulator(second, 1)]
         configs = [write_config(s, tmp_path / f"integration{n}.toml") for n, s in enumerate(settings)]
         store = start(workers, redis_url, postgres_url, configs)
         ids = [integration_of(store, s) for s in settings]

@@ -34,8 +34,13 @@ DEMO_ORG = (
 DEMO_RATE_SCALE = 100
 
 
-def settings_for_emulator(emulator: RunningEmulator, rate_scale: int = DEMO_RATE_SCALE) -> Settings:
-    """Settings that point the scanner at a running emulator, with client quotas scaled as its quotas are."""
+def settings_for_emulator(emulator: RunningEmulator, rate_scale: float = DEMO_RATE_SCALE) -> Settings:
+    """Settings that point the scanner at a running emulator, with client quotas scaled as its quotas are
+    (quotas are whole requests: a fractional scale is rounded, at least 1 request a window)."""
+
+    def scaled(requests: int) -> int:
+        return max(1, round(requests * rate_scale))
+
     return load_settings(
         {
             "admin_key": emulator.admin_key,
@@ -44,9 +49,9 @@ def settings_for_emulator(emulator: RunningEmulator, rate_scale: int = DEMO_RATE
             "workspace_id": emulator.workspace_id,
             "admin_base_url": f"{emulator.base_url}/v1",
             "compliance_base_url": f"{emulator.base_url}/v1",
-            "admin_requests_per_window": 100 * rate_scale,
-            "compliance_list_requests_per_window": 50 * rate_scale,
-            "compliance_object_requests_per_window": 100 * rate_scale,
+            "admin_requests_per_window": scaled(100),
+            "compliance_list_requests_per_window": scaled(50),
+            "compliance_object_requests_per_window": scaled(100),
         },
         env={},
     )
