@@ -108,6 +108,29 @@ def test_trigger_reports_unreachable_redis_and_unknown_integrations(tmp_path: Pa
     assert "no integration with id 42" in unknown.output
 
 
+def test_trigger_with_the_broker_down_prints_one_error_line(tmp_path: Path) -> None:
+    """docs/distributed.md: `openai-casb trigger` reports an unreachable broker as one `error:` line.
+    Run as a process: the client's warning reached the terminal through logging's last-resort handler."""
+    pytest.importorskip("celery")
+    import os
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "casb.db")
+    with Store.open(db) as store:
+        integration = store.ensure_integration("org-1", None, "Acme")
+    env = {**os.environ, "OPENAI_CASB_BROKER_URL": "redis://127.0.0.1:1/0"}
+    env.pop("OPENAI_CASB_REDIS_URL", None)
+    done = subprocess.run([sys.executable, "-m", "openai_casb.cli", "trigger", "--db", db,
+                           "--integration", str(integration.id)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ")
+    assert "could not be queued" in lines[0]
+
+
 class _RefusingBroker:
     """A dispatch whose broker refuses every task (kombu's error for an unreachable broker)."""
 

@@ -5,6 +5,7 @@ Celery is imported only when one of these commands runs, so the base install wor
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,6 +111,11 @@ def trigger(
     from openai_casb.distributed.locks import ScanAlreadyRunningError
     from openai_casb.distributed.settings import DistributedConfigError
 
+    # This command prints the failure itself (one `error:` line); without a handler of its own, the
+    # client's warning would reach the terminal too, through logging's last-resort handler.
+    client_log = logging.getLogger("openai_casb.distributed.client")
+    if not any(isinstance(handler, logging.NullHandler) for handler in client_log.handlers):
+        client_log.addHandler(logging.NullHandler())
     with _open_store(db) as store:
         try:
             scan_id = trigger_scan(store, integration, full=full)
