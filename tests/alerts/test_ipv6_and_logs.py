@@ -135,13 +135,23 @@ def test_worker_and_scheduler_logs_never_show_a_webhook_path(
 def test_serve_logging_never_shows_a_webhook_path(
     http_logger_levels: None, caplog: pytest.LogCaptureFixture, v4_receiver: str
 ) -> None:
-    logging.config.dictConfig(serve_cmd.serve_log_config())
+    config = serve_cmd.serve_log_config()
+    # dictConfig sets levels, handlers and propagation of these loggers (openai_casb at INFO):
+    # all of it is put back, or later tests capturing DEBUG lines of openai_casb get none.
+    saved = {name: _logger_state(logging.getLogger(name)) for name in ("", *config["loggers"])}
+    logging.config.dictConfig(config)
     try:
         text = _deliver_and_capture(v4_receiver, caplog)
     finally:
-        logging.getLogger("openai_casb").propagate = True
-        logging.getLogger("openai_casb").handlers = []
+        for name, (level, propagate, handlers, disabled) in saved.items():
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            logger.propagate, logger.handlers, logger.disabled = propagate, handlers, disabled
     assert "hooks/casb" not in text
+
+
+def _logger_state(logger: logging.Logger) -> tuple[int, bool, list[logging.Handler], bool]:
+    return logger.level, logger.propagate, list(logger.handlers), logger.disabled
 
 
 @pytest.fixture
