@@ -10,9 +10,28 @@ from typing import Any
 
 import httpx
 
+from openai_casb.config import Settings, load_settings
+
 ADMIN_KEY = "sk-admin-PLANTEDsecretAdminKey0123456789xyz"
 COMPLIANCE_KEY = "sk-comp-PLANTEDsecretComplianceKey987654321abc"
 WORKSPACE = "0b7e5b8e-1111-4222-8333-944445555666"
+
+
+async def no_wait(_seconds: float) -> None:
+    """A sleep that returns at once: quota and retry waits cost nothing in these tests."""
+    return None
+
+
+def fake_settings(**extra: Any) -> Settings:
+    """Settings pointing both clients at the fake API (FakeApi's transport), plus `extra`."""
+    base: dict[str, Any] = {
+        "admin_key": ADMIN_KEY,
+        "compliance_key": COMPLIANCE_KEY,
+        "workspace_id": WORKSPACE,
+        "admin_base_url": "http://fake.test/v1",
+        "compliance_base_url": "http://fake.test/v1",
+    }
+    return load_settings({**base, **extra}, None, {})
 WS = f"/v1/compliance/workspaces/{WORKSPACE}"
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_api import ADMIN_KEY, COMPLIANCE_KEY, WORKSPACE, FakeApi
+from fake_api import ADMIN_KEY, COMPLIANCE_KEY, FakeApi, fake_settings, no_wait
 
-from openai_casb.config import Settings, load_settings
+from openai_casb.config import Settings
 from openai_casb.crawl import CrawlResult, crawl
 from openai_casb.inventory.model import AssetKind, FileRef, Source, SourceReport
 
@@ -19,21 +19,7 @@ NOW = datetime(2024, 12, 1, tzinfo=UTC)
 
 
 def settings(**extra: Any) -> Settings:
-    base: dict[str, Any] = {
-        "admin_key": ADMIN_KEY,
-        "compliance_key": COMPLIANCE_KEY,
-        "workspace_id": WORKSPACE,
-        "admin_base_url": "http://fake.test/v1",
-        "compliance_base_url": "http://fake.test/v1",
-        "page_size": 1,
-        "conversations_page_size": 3,
-    }
-    base.update(extra)
-    return load_settings(base, None, {})
-
-
-async def no_wait(_seconds: float) -> None:
-    return None
+    return fake_settings(**{"page_size": 1, "conversations_page_size": 3, **extra})
 
 
 def run_crawl(api: FakeApi, s: Settings, **kwargs: Any) -> tuple[CrawlResult, list[FileRef]]:

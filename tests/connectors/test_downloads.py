@@ -10,31 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_api import ADMIN_KEY, COMPLIANCE_KEY, WORKSPACE, FakeApi
+from fake_api import COMPLIANCE_KEY, FakeApi, fake_settings, no_wait
 
-from openai_casb.config import load_settings
 from openai_casb.connectors.downloads import DownloadResult, make_downloader
 from openai_casb.connectors.session import open_clients
 from openai_casb.inventory.model import AssetKind, FileRef
 
 
-async def no_wait(_seconds: float) -> None:
-    return None
-
-
 def fetch(api: FakeApi, ref: FileRef, dest: Path, **kwargs: Any) -> DownloadResult:
-    settings = load_settings(
-        {
-            "admin_key": ADMIN_KEY,
-            "compliance_key": COMPLIANCE_KEY,
-            "workspace_id": WORKSPACE,
-            "admin_base_url": "http://fake.test/v1",
-            "compliance_base_url": "http://fake.test/v1",
-            "max_retries": 2,
-        },
-        None,
-        {},
-    )
+    settings = fake_settings(max_retries=2)
 
     async def go() -> DownloadResult:
         async with open_clients(settings, transport=api.transport(), sleep=no_wait) as clients:

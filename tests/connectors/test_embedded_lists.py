@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_api import ADMIN_KEY, COMPLIANCE_KEY, WORKSPACE, FakeApi, org_fixture
+from fake_api import WORKSPACE, FakeApi, fake_settings, no_wait, org_fixture
 
-from openai_casb.config import load_settings
 from openai_casb.connectors.models import compliance as cm
 from openai_casb.connectors.models.base import incomplete_lists
 from openai_casb.crawl import CrawlResult, crawl
@@ -24,24 +23,8 @@ from openai_casb.inventory.model import Source
 NOW = datetime(2024, 12, 1, tzinfo=UTC)
 
 
-async def no_wait(_seconds: float) -> None:
-    return None
-
-
 def crawled(api: FakeApi) -> CrawlResult:
-    settings = load_settings(
-        {
-            "admin_key": ADMIN_KEY,
-            "compliance_key": COMPLIANCE_KEY,
-            "workspace_id": WORKSPACE,
-            "admin_base_url": "http://fake.test/v1",
-            "compliance_base_url": "http://fake.test/v1",
-            "page_size": 1,
-            "conversations_page_size": 3,
-        },
-        None,
-        {},
-    )
+    settings = fake_settings(page_size=1, conversations_page_size=3)
     return asyncio.run(crawl(settings, now=NOW, transport=api.transport(), sleep=no_wait))
 
 
@@ -172,17 +155,7 @@ class CutLogFiles(FakeApi):
 
 
 def test_a_log_event_with_more_files_makes_conversations_partial() -> None:
-    settings = load_settings(
-        {
-            "admin_key": ADMIN_KEY,
-            "compliance_key": COMPLIANCE_KEY,
-            "workspace_id": WORKSPACE,
-            "admin_base_url": "http://fake.test/v1",
-            "compliance_base_url": "http://fake.test/v1",
-        },
-        None,
-        {},
-    )
+    settings = fake_settings()
     result = asyncio.run(
         crawl(settings, now=NOW, transport=CutLogFiles().transport(), sleep=no_wait, conversations_source="logs")
     )

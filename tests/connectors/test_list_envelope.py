@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_api import no_wait
 from pydantic import SecretStr
 
 from openai_casb.connectors.errors import ApiError
@@ -20,10 +21,6 @@ from openai_casb.connectors.readers import pages_of
 from openai_casb.connectors.retry import RetryPolicy
 
 KEY = "sk-admin-PLANTEDsecretKeyForEnvelopeTests0123456789"
-
-
-async def no_wait(_seconds: float) -> None:
-    return None
 
 
 def pages(handler: Callable[[httpx.Request], httpx.Response], sizer: PageSizer | None = None) -> list[list[Any]]:
