@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai_casb.exports.common import plain_evidence
+from openai_casb.exports.common import asset_record, plain_evidence
 from openai_casb.exports.model import EventType, LifecycleEvent, iso
 
 GENERIC_PAYLOAD_VERSION = 1
@@ -19,7 +19,6 @@ _VERBS = {
 
 
 def generic_payload(event: LifecycleEvent) -> dict[str, Any]:
-    asset = event.asset
     return {
         "version": GENERIC_PAYLOAD_VERSION,
         "id": event.event_id,
@@ -31,13 +30,7 @@ def generic_payload(event: LifecycleEvent) -> dict[str, Any]:
             "severity": event.severity.name.lower(),
         },
         "instance": {"id": event.instance_id, "detected_at": iso(event.detected_at)},
-        "asset": {
-            "kind": asset.kind.value,
-            "id": asset.id,
-            "name": asset.name,
-            "email": asset.email,
-            "link": asset.link,
-        },
+        "asset": asset_record(event.asset),
         "integration": {"id": event.integration.id, "display_name": event.integration.display_name},
         "scan_id": event.scan_id,
         "evidence": plain_evidence(event.evidence),

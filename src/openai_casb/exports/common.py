@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from openai_casb.detections import AssetRef
 from openai_casb.exports.model import ExportFinding, ExportInstance, ExportRemediation, iso
 
 
@@ -43,25 +44,23 @@ def remediation_record(remediation: ExportRemediation) -> dict[str, Any]:
     }
 
 
+def asset_record(asset: AssetRef) -> dict[str, Any]:
+    """An asset as JSON exports and webhook bodies give it."""
+    return {"kind": asset.kind.value, "id": asset.id, "name": asset.name, "email": asset.email, "link": asset.link}
+
+
 def instance_record(finding: ExportFinding, instance: ExportInstance) -> dict[str, Any]:
     """Fields of `openai-casb findings --format json` (same names), plus remediation.
 
     `id`, `integration_id`, `resolved_at` and `asset.link` were added later (appended: the keys
     before them keep their order).
     """
-    asset = instance.asset
     return {
         "finding_type_id": finding.finding_type.id,
         "finding_type": finding.finding_type.name,
         "severity": finding.severity.label,
         "status": instance.status,
-        "asset": {
-            "kind": asset.kind.value,
-            "id": asset.id,
-            "name": asset.name,
-            "email": asset.email,
-            "link": asset.link,
-        },
+        "asset": asset_record(instance.asset),
         "evidence": plain_evidence(instance.evidence),
         "first_detected": iso(instance.first_detected),
         "last_detected": iso(instance.last_detected),
