@@ -31,8 +31,17 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
         yield from _query_names(sub)
 
 
+_ACCEPTED = "_openai_casb_accepted_query"
+
+
 def accepted_query(route: APIRoute) -> frozenset[str]:
-    return frozenset(_query_names(route.dependant))
+    """Fixed once a route is built: worked out on its first request and kept on the route (routes
+    are not hashable, so no cache can key on them), not walked again on every request."""
+    accepted: frozenset[str] | None = route.__dict__.get(_ACCEPTED)
+    if accepted is None:
+        accepted = frozenset(_query_names(route.dependant))
+        setattr(route, _ACCEPTED, accepted)
+    return accepted
 
 
 def known_query(request: Request) -> None:
