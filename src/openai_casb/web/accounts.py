@@ -131,7 +131,7 @@ class Accounts:
 
     def _check_password(self, username: str, password: str) -> tuple[Principal, int] | None:
         with self._session() as session:
-            row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
+            row = _find_user(session, username)
         if row is None:
             verify_password(password, DUMMY_PASSWORD_HASH)
             return None
@@ -183,15 +183,10 @@ class Accounts:
             session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == username,
                                                           LoginFailureRow.client == client))
 
-    def user(self, username: str) -> Principal | None:
-        with self._session() as session:
-            row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
-        return _user_principal(row) if row is not None else None
-
     def session_user(self, username: str, generation: int) -> Principal | None:
         """The user of a session cookie, if the user still exists and the cookie's generation is current."""
         with self._session() as session:
-            row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
+            row = _find_user(session, username)
         if row is None or row.session_generation != generation:
             return None
         return _user_principal(row)
@@ -203,7 +198,7 @@ class Accounts:
                             .values(session_generation=WebUserRow.session_generation + 1))
 
     def _user_row(self, session: Session, username: str) -> WebUserRow:
-        row = session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()
+        row = _find_user(session, username)
         if row is None:
             raise NotFoundError(f"no user {username!r}")
         return row
@@ -399,3 +394,7 @@ def _user_principal(row: WebUserRow) -> Principal:
 
 def _token_info(row: ApiTokenRow) -> TokenInfo:
     return TokenInfo(row.id, row.name, Role(row.role), row.prefix, row.created_at, row.last_used_at, row.revoked_at)
+
+
+def _find_user(session: Session, username: str) -> WebUserRow | None:
+    return session.scalars(select(WebUserRow).where(WebUserRow.username == username)).first()

@@ -71,22 +71,14 @@ def _strings(value: Any, location: list[str]) -> Iterator[tuple[list[str], str]]
             yield from _strings(item, [*location, str(index)])
 
 
-def _nul_in_query(raw: bytes) -> list[str] | None:
+def _nul_in_urlencoded(raw: bytes, location: str) -> list[str] | None:
+    """Where a NUL is in a query string or a form body (`location`: "query" or "body")."""
     if b"\x00" not in unquote_to_bytes(raw):
         return None
     for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
-            return ["query", name.replace("\x00", "")]
-    return ["query"]
-
-
-def _nul_in_form(body: bytes) -> list[str] | None:
-    if b"\x00" not in unquote_to_bytes(body):
-        return None
-    for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
-        if "\x00" in name or "\x00" in value:
-            return ["body", name.replace("\x00", "")]
-    return ["body"]
+            return [location, name.replace("\x00", "")]
+    return [location]
 
 
 def _nul_in_json(body: bytes) -> list[str] | None:
@@ -116,14 +108,14 @@ class RejectNul:
             await self.app(scope, receive, send)
             return
         where: list[str] | None = ["path"] if "\x00" in str(scope.get("path", "")) else None
-        where = where or _nul_in_query(scope.get("query_string", b""))
+        where = where or _nul_in_urlencoded(scope.get("query_string", b""), "query")
         if where is None and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             body, receive = await _buffered(receive)
             content_type = _content_type(scope)
             if "json" in content_type:
                 where = _nul_in_json(body)
             elif b"\x00" in body or b"%00" in body:
-                where = _nul_in_form(body)
+                where = _nul_in_urlencoded(body, "body")
         if where is not None:
             details = [{"location": where, "message": NUL_MESSAGE}]
             await error_response(422, "the request is invalid", details)(scope, receive, send)
