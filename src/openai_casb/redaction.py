@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Keys as OpenAI issues them; the prefix is kept so a reader knows the kind of key.
-_KEY_PREFIX = re.compile(r"^(sk-(?:admin|proj|svcacct|None|comp|ant)-|sk-)")
+# Kinds of the keys OpenAI issues (admin, project, service account, user, compliance) and of
+# Anthropic's, as their prefix `sk-<kind>-` says.
+_KEY_KINDS = ("admin", "proj", "svcacct", "None", "comp", "ant")
+_KINDS = "|".join(_KEY_KINDS)
+# The prefix is kept when a key is shown, so a reader knows the kind of key.
+_KEY_PREFIX = re.compile(rf"^(sk-(?:{_KINDS})-|sk-)")
 
 
 def redact_key(value: str | None) -> str:
@@ -25,9 +29,8 @@ def redact_key(value: str | None) -> str:
 # is a key only when it has a key's structure (`is_key`): names people choose
 # (`sk-learning-companion-for-kids`) and email addresses are routing data and stay as they are.
 KEY_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}")
-# Prefixes of the keys OpenAI issues (admin, project, service account, user, compliance) and of
-# Anthropic's: after one of them a 20-character body is a key whatever it looks like.
-_KNOWN_PREFIX = re.compile(r"sk-(?:admin|proj|svcacct|None|comp|ant)-")
+# After a known kind's prefix a 20-character body is a key whatever it looks like.
+_KNOWN_PREFIX = re.compile(rf"sk-(?:{_KINDS})-")
 _OPENAI_MARKER = "T3BlbkFJ"  # base64 of "OpenAI", inside every key OpenAI has issued since 2021
 _LEGACY_KEY = re.compile(r"sk-[A-Za-z0-9]{48}")
 _ANTHROPIC_KEY = re.compile(r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA")

@@ -366,7 +366,7 @@ class DlpEngine:
         for start, end, order, entry, _rank, edm_digest, stratum in self._resolve(candidates):
             if not accept_from <= start < accept_to:
                 continue
-            profile = detectors[order].profile if order < len(detectors) else self._edm_sets[order - len(detectors)][0]
+            profile = self._profile_of(order)
             # Demoted to Low, a detection still counts under a profile at confidence Low.
             key = (profile, entry, stratum if stratum and self._threshold[profile] > _LOW else 0)
             want_sample, want_hash = tally.wants(key)
