@@ -17,10 +17,9 @@ from datetime import UTC, datetime, timedelta
 from openai_casb.alerts.config import WebhookDestination
 from openai_casb.alerts.delivery_log import DeliveryLog, DeliveryProgress
 from openai_casb.alerts.dispatcher import DeliveryResult, WebhookDispatcher, matches
-from openai_casb.checks.registry import CheckRegistry, default_registry
 from openai_casb.exports.model import LifecycleEvent
-from openai_casb.exports.source import lifecycle_event
-from openai_casb.store import EventRecord, InstanceView, Store
+from openai_casb.exports.source import EventBuilder
+from openai_casb.store import Store
 
 # An event not delivered within this time (by the time of its last attempt) is no longer sent.
 MAX_EVENT_AGE = timedelta(days=7)
@@ -50,7 +49,7 @@ def notify_webhooks(
     if not enabled:
         return []
     cutoff = (now or datetime.now(UTC)) - MAX_EVENT_AGE
-    builder = _EventBuilder(store)
+    builder = EventBuilder(store)
     fresh_from = _first_event_after(store, since_scan_id, integration_id)
     selected = {d.name: _pending_events(store, builder, d, log, fresh_from, integration_id, cutoff) for d in enabled}
     if dispatcher is not None:
@@ -92,7 +91,7 @@ def _start(log: DeliveryLog, name: str, fresh_from: int | None, cutoff: datetime
 
 def _pending_events(
     store: Store,
-    builder: _EventBuilder,
+    builder: EventBuilder,
     destination: WebhookDestination,
     log: DeliveryLog,
     fresh_from: int | None,
@@ -122,26 +121,3 @@ def _pending_events(
         if len(page) < _PAGE:
             break
     return pending[:MAX_EVENTS_PER_DISPATCH]
-
-
-class _EventBuilder:
-    """Store event records as `LifecycleEvent`s, each instance read once."""
-
-    def __init__(self, store: Store, registry: CheckRegistry | None = None) -> None:
-        self._store = store
-        self._registry = registry or default_registry()
-        self._integrations = {i.id: i for i in store.integrations()}
-        self._views: dict[int, InstanceView] = {}
-
-    def build(self, records: Sequence[EventRecord]) -> list[LifecycleEvent]:
-        return [self._event(record) for record in records]
-
-    def _event(self, record: EventRecord) -> LifecycleEvent:
-        view = self._views.get(record.instance_id)
-        if view is None:
-            view = self._views[record.instance_id] = self._store.get_instance(record.instance_id).instance
-        integration = self._integrations.get(view.integration_id)
-        if integration is None:  # added after this dispatch began
-            self._integrations = {i.id: i for i in self._store.integrations()}
-            integration = self._integrations[view.integration_id]
-        return lifecycle_event(record, view, self._registry, integration)

@@ -5,7 +5,7 @@ The only module of `exports` that knows the store; the formatters never do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -168,16 +168,30 @@ def build_events(
     registry: CheckRegistry | None = None,
 ) -> list[LifecycleEvent]:
     """Lifecycle events in the order they happened, each with its instance's finding type and asset."""
-    registry = registry or default_registry()
-    integrations = {integration.id: integration for integration in store.integrations()}
-    views: dict[int, InstanceView] = {}
-    events = []
-    for record in store.events(since_scan_id, integration_id=integration_id):
-        view = views.get(record.instance_id)
+    return EventBuilder(store, registry).build(store.events(since_scan_id, integration_id=integration_id))
+
+
+class EventBuilder:
+    """Store event records as `LifecycleEvent`s, each instance read once (exports, webhooks)."""
+
+    def __init__(self, store: Store, registry: CheckRegistry | None = None) -> None:
+        self._store = store
+        self._registry = registry or default_registry()
+        self._integrations = {i.id: i for i in store.integrations()}
+        self._views: dict[int, InstanceView] = {}
+
+    def build(self, records: Iterable[EventRecord]) -> list[LifecycleEvent]:
+        return [self._event(record) for record in records]
+
+    def _event(self, record: EventRecord) -> LifecycleEvent:
+        view = self._views.get(record.instance_id)
         if view is None:
-            view = views[record.instance_id] = store.get_instance(record.instance_id).instance
-        events.append(lifecycle_event(record, view, registry, integrations[view.integration_id]))
-    return events
+            view = self._views[record.instance_id] = self._store.get_instance(record.instance_id).instance
+        integration = self._integrations.get(view.integration_id)
+        if integration is None:  # added after this builder began (a long webhook dispatch)
+            self._integrations = {i.id: i for i in self._store.integrations()}
+            integration = self._integrations[view.integration_id]
+        return lifecycle_event(record, view, self._registry, integration)
 
 
 def lifecycle_event(record: EventRecord, view: InstanceView, registry: CheckRegistry,
