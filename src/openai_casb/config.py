@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +17,8 @@ from urllib.parse import urlsplit
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from openai_casb.private_files import read_bounded, warn_if_shared
 
 DEFAULT_ADMIN_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_COMPLIANCE_BASE_URL = "https://api.chatgpt.com/v1"
@@ -147,9 +148,7 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            raw = handle.read(MAX_CONFIG_FILE_BYTES + 1)
+        raw, mode = read_bounded(path, MAX_CONFIG_FILE_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except IsADirectoryError:
@@ -175,21 +174,10 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     if unknown:
         shown = [name if _PLAIN_NAME.fullmatch(name) else "<name>" for name in unknown]
         raise ConfigError(f"config file {path}: unknown setting(s): {', '.join(shown)}")
-    _warn_if_readable_by_others(path, mode, table)
-    return dict(table)
-
-
-def _warn_if_readable_by_others(path: Path, mode: int, table: Mapping[str, Any]) -> None:
-    """Keys in a file that the group or others can read (or write) are as good as shared."""
-    if os.name != "posix" or not stat.S_ISREG(mode) or not mode & 0o077:
-        return
+    # Keys in a file that the group or others can read (or write) are as good as shared.
     keys = [name for name in SECRET_SETTINGS if isinstance(table.get(name), str) and table[name].strip()]
-    if keys:
-        logger.warning(
-            "warning: config file %s holds %s but its mode is %s (not only its owner can read it); "
-            "run `chmod 600 %s`",
-            path, ", ".join(keys), oct(stat.S_IMODE(mode)), path,
-        )
+    warn_if_shared(logger, "config", path, mode, ", ".join(keys))
+    return dict(table)
 
 
 def _describe_errors(exc: ValidationError) -> str:

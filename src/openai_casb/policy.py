@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from openai_casb.alerts.config import WebhookList
 from openai_casb.detections import Detection
 from openai_casb.dlp.settings import DlpSettings
+from openai_casb.private_files import read_bounded, warn_if_shared
 
 POLICY_ENV_VAR = "OPENAI_CASB_POLICY"
 
@@ -321,9 +321,7 @@ def load_policy(path: Path | None = None) -> Policy:
             return Policy()
         path = Path(from_env)
     try:
-        with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            raw = handle.read(MAX_POLICY_FILE_BYTES + 1)
+        raw, mode = read_bounded(path, MAX_POLICY_FILE_BYTES)
         if len(raw) > MAX_POLICY_FILE_BYTES:
             raise PolicyError(f"policy file {path} is larger than {MAX_POLICY_FILE_BYTES} bytes; is it the right file?")
         text = raw.decode("utf-8")
@@ -334,20 +332,8 @@ def load_policy(path: Path | None = None) -> Policy:
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(f"policy file {path} cannot be read: {error}") from None
     policy = parse_policy(text, str(path))
-    _warn_if_secrets_readable_by_others(path, mode, policy)
-    return policy
-
-
-def _warn_if_secrets_readable_by_others(path: Path, mode: int, policy: Policy) -> None:
-    """Webhook URLs, signing secrets and credentials, and the DLP salt, are secrets: a file holding
-    them that its group or others may read (or write) is used, with a warning."""
-    if os.name != "posix" or not stat.S_ISREG(mode) or not mode & 0o077:
-        return
+    # Webhook URLs, signing secrets and credentials, and the DLP salt, are secrets.
     held = [name for name, present in (("webhooks", bool(policy.webhooks)), ("dlp.salt", policy.dlp.salt is not None))
             if present]
-    if held:
-        logger.warning(
-            "warning: policy file %s holds %s but its mode is %s (not only its owner can read it); "
-            "run `chmod 600 %s`",
-            path, " and ".join(held), oct(stat.S_IMODE(mode)), path,
-        )
+    warn_if_shared(logger, "policy", path, mode, " and ".join(held))
+    return policy

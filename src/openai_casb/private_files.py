@@ -9,6 +9,7 @@ database file 0600 before SQLite opens it covers them too.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
@@ -45,3 +46,22 @@ def exposure(path: Path) -> str | None:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return f"mode {stat.filemode(mode)}"
     return None
+
+
+def read_bounded(path: Path, limit: int) -> tuple[bytes, int]:
+    """At most `limit` + 1 bytes of `path` (more than `limit`: the file is too large) and its mode,
+    both from one open file. Raises OSError as `open` and `read` do."""
+    with path.open("rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        return handle.read(limit + 1), mode
+
+
+def warn_if_shared(log: logging.Logger, what: str, path: Path, mode: int, held: str) -> None:
+    """A settings file holding secrets (`held`, e.g. "admin_key") that its group or others may read
+    (or write) is used, with a warning naming the fix; `what` is "config" or "policy"."""
+    if not held or os.name != "posix" or not stat.S_ISREG(mode) or not mode & 0o077:
+        return
+    log.warning(
+        "warning: %s file %s holds %s but its mode is %s (not only its owner can read it); run `chmod 600 %s`",
+        what, path, held, oct(stat.S_IMODE(mode)), path,
+    )
