@@ -81,6 +81,11 @@ def status_condition(statuses: Iterable[InstanceStatus | str], now: datetime) ->
     return or_(*parts) if parts else InstanceRow.status.in_([])
 
 
+def hide_over(status: str, hidden_until: datetime | None, now: datetime) -> bool:
+    """A hidden instance whose `hidden_until` has passed (`hide_expired` is the same test in SQL)."""
+    return status == InstanceStatus.HIDDEN and hidden_until is not None and hidden_until <= now
+
+
 @dataclass(frozen=True, slots=True)
 class ShownHide:
     """An instance's status and hide as read at a moment: a hide past its `hidden_until` is over."""
@@ -93,7 +98,7 @@ class ShownHide:
     @classmethod
     def of(cls, status: str, hidden_by: str | None, hidden_reason: str | None, hidden_until: datetime | None,
            now: datetime) -> ShownHide:
-        if status == InstanceStatus.HIDDEN and hidden_until is not None and hidden_until <= now:
+        if hide_over(status, hidden_until, now):
             return cls(InstanceStatus.ACTIVE, None, None, None)
         return cls(InstanceStatus(status), hidden_by, hidden_reason, hidden_until)
 

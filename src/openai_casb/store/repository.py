@@ -348,14 +348,13 @@ class Store:
             instance = self._instance(session, instance_id)
             if instance.status == InstanceStatus.RESOLVED:
                 raise StoreError(f"instance {instance_id} is resolved; only active or hidden instances can be hidden")
-            now = self.clock()
-            if (instance.status == InstanceStatus.HIDDEN and instance.hidden_until is not None
-                    and instance.hidden_until <= now and instance.hidden_by not in (None, MUTELIST)):
+            by_user = instance.hidden_by not in (None, MUTELIST)
+            if by_user and queries.hide_over(instance.status, instance.hidden_until, self.clock()):
                 # The hide is over (it already reads as active): record its end, as the next scan would,
                 # before the new hide, so that the events stay one per transition.
                 session.add(EventRow(instance_id=instance_id, scan_id=None, event_type=EventType.UNHIDDEN, at=_utcnow(),
                                      details={"by": instance.hidden_by, "reason": "hide expired"}))
-            elif instance.status == InstanceStatus.HIDDEN and instance.hidden_by not in (None, MUTELIST):
+            elif by_user and instance.status == InstanceStatus.HIDDEN:
                 # One event per transition: hiding again would send SIEMs and webhooks a second `hidden`.
                 raise StoreError(f"instance {instance_id} is already hidden by {instance.hidden_by}; "
                                  "unhide it first to hide it with another reason or expiry")
@@ -370,10 +369,9 @@ class Store:
             instance = self._instance(session, instance_id)
             if instance.status != InstanceStatus.HIDDEN and instance.hidden_by is None:
                 raise StoreError(f"instance {instance_id} is not hidden")
-            if (instance.status == InstanceStatus.HIDDEN and instance.hidden_until is not None
-                    and instance.hidden_until <= self.clock()):
-                raise StoreError(f"instance {instance_id} is not hidden: its hide expired at "
-                                 f"{instance.hidden_until.isoformat()}")
+            until = instance.hidden_until
+            if until is not None and queries.hide_over(instance.status, until, self.clock()):
+                raise StoreError(f"instance {instance_id} is not hidden: its hide expired at {until.isoformat()}")
             if instance.status == InstanceStatus.HIDDEN:
                 instance.status = InstanceStatus.ACTIVE
             instance.hidden_reason = instance.hidden_by = None
