@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from openai_casb.config import Settings, load_settings
+from openai_casb.connectors.http import ApiClient
+from openai_casb.connectors.ratelimit import RollingWindowLimiter
+from openai_casb.connectors.retry import RetryPolicy
 
 ADMIN_KEY = "sk-admin-PLANTEDsecretAdminKey0123456789xyz"
 COMPLIANCE_KEY = "sk-comp-PLANTEDsecretComplianceKey987654321abc"
@@ -20,6 +25,31 @@ WORKSPACE = "0b7e5b8e-1111-4222-8333-944445555666"
 async def no_wait(_seconds: float) -> None:
     """A sleep that returns at once: quota and retry waits cost nothing in these tests."""
     return None
+
+
+def mock_client(
+    key: str,
+    transport: httpx.AsyncBaseTransport,
+    *,
+    name: str = "admin",
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], Awaitable[None]] = no_wait,
+    quota: int = 1000,
+    seed: int = 1,
+) -> ApiClient:
+    """An ApiClient of `name` at http://api.test/v1 over `transport`: a wide quota, seeded jitter,
+    and waits (quota and retries) through `sleep`, free by default."""
+    return ApiClient(
+        name=name,
+        base_url="http://api.test/v1",
+        key=SecretStr(key),
+        quota_for=lambda _t: quota,
+        limiter=RollingWindowLimiter(60.0, sleep=sleep),
+        policy=policy or RetryPolicy(max_retries=2, budget_seconds=10),
+        transport=transport,
+        sleep=sleep,
+        rng=random.Random(seed),
+    )
 
 
 def fake_settings(**extra: Any) -> Settings:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import random
 import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
+from fake_api import mock_client
 
 from openai_casb.config import load_settings
 from openai_casb.connectors.http import ApiClient, PageSizer
-from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.readers import WS_CONVERSATIONS, ComplianceReader
-from openai_casb.connectors.retry import RetryPolicy
 
 KEY = "sk-proj-PLANTEDsecretKeyForAdaptivePages0123456"
 MB = 1024 * 1024
@@ -72,22 +69,8 @@ class ConversationsApi:
         return httpx.Response(200, content=stream(), headers={"content-type": "application/json"})
 
 
-async def _no_sleep(_seconds: float) -> None:
-    return None
-
-
 def make_client(api: ConversationsApi) -> ApiClient:
-    return ApiClient(
-        name="compliance",
-        base_url="http://api.test/v1",
-        key=SecretStr(KEY),
-        quota_for=lambda _t: 100_000,
-        limiter=RollingWindowLimiter(60.0, sleep=_no_sleep),
-        policy=RetryPolicy(max_retries=2, budget_seconds=10),
-        transport=httpx.MockTransport(api.handler),
-        sleep=_no_sleep,
-        rng=random.Random(1),
-    )
+    return mock_client(KEY, httpx.MockTransport(api.handler), name="compliance", quota=100_000)
 
 
 def read_all(api: ConversationsApi, page_size: int, page_bytes: int, since: float | None = 1_600_000_000) -> list[str]:

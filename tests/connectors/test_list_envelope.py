@@ -4,19 +4,16 @@ which HTTP status the unusable body came with."""
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from fake_api import no_wait
-from pydantic import SecretStr
+from fake_api import mock_client
 
 from openai_casb.connectors.errors import ApiError
-from openai_casb.connectors.http import ApiClient, PageSizer
+from openai_casb.connectors.http import PageSizer
 from openai_casb.connectors.models import admin as am
-from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.readers import pages_of
 from openai_casb.connectors.retry import RetryPolicy
 
@@ -25,17 +22,7 @@ KEY = "sk-admin-PLANTEDsecretKeyForEnvelopeTests0123456789"
 
 def pages(handler: Callable[[httpx.Request], httpx.Response], sizer: PageSizer | None = None) -> list[list[Any]]:
     async def go() -> list[list[Any]]:
-        async with ApiClient(
-            name="admin",
-            base_url="http://api.test/v1",
-            key=SecretStr(KEY),
-            quota_for=lambda _t: 1000,
-            limiter=RollingWindowLimiter(60.0, sleep=no_wait),
-            policy=RetryPolicy(max_retries=2, budget_seconds=10),
-            transport=httpx.MockTransport(handler),
-            sleep=no_wait,
-            rng=random.Random(1),
-        ) as client:
+        async with mock_client(KEY, httpx.MockTransport(handler)) as client:
             return [page.data async for page in client.paginate("/organization/admin_api_keys", sizer=sizer)]
 
     return asyncio.run(go())
@@ -102,18 +89,10 @@ def test_an_unusable_body_says_the_status_it_came_with(answer: Callable[[], http
 
 def test_a_malformed_item_says_the_status_its_page_came_with() -> None:
     async def go() -> None:
-        async with ApiClient(
-            name="admin",
-            base_url="http://api.test/v1",
-            key=SecretStr(KEY),
-            quota_for=lambda _t: 1000,
-            limiter=RollingWindowLimiter(60.0, sleep=no_wait),
-            policy=RetryPolicy(max_retries=0),
-            transport=httpx.MockTransport(
-                lambda _r: httpx.Response(200, json={"object": "list", "data": [{"id": 5}], "has_more": False})
-            ),
-            sleep=no_wait,
-        ) as client:
+        transport = httpx.MockTransport(
+            lambda _r: httpx.Response(200, json={"object": "list", "data": [{"id": 5}], "has_more": False})
+        )
+        async with mock_client(KEY, transport, policy=RetryPolicy(max_retries=0)) as client:
             async for _ in pages_of(client, "/organization/users", am.OrgUser):
                 pass
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Callable
 
 import httpx
 import pytest
-from pydantic import SecretStr
+from fake_api import mock_client
 
 from openai_casb.connectors.errors import ApiError
-from openai_casb.connectors.http import ApiClient, read_only_client
-from openai_casb.connectors.ratelimit import RollingWindowLimiter
+from openai_casb.connectors.http import read_only_client
 from openai_casb.connectors.readers import ComplianceReader
 from openai_casb.connectors.retry import RetryPolicy
 
@@ -57,17 +55,8 @@ class Recorder:
     def read(self, policy: RetryPolicy | None = None) -> list[dict[str, object]]:
         async def go() -> list[dict[str, object]]:
             transport = httpx.MockTransport(self.handle)
-            client = ApiClient(
-                name="compliance",
-                base_url="http://api.test/v1",
-                key=SecretStr(KEY),
-                quota_for=lambda _t: 1000,
-                limiter=RollingWindowLimiter(60.0, sleep=self.sleep),
-                policy=policy or RetryPolicy(max_retries=4, budget_seconds=100),
-                transport=transport,
-                sleep=self.sleep,
-                rng=random.Random(1),
-            )
+            client = mock_client(KEY, transport, name="compliance", sleep=self.sleep,
+                                 policy=policy or RetryPolicy(max_retries=4, budget_seconds=100))
             async with client, read_only_client(transport=transport) as bare:
                 return await ComplianceReader(client, WORKSPACE, bare).log_records("log-1")
 

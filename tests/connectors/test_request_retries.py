@@ -31,12 +31,11 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
+from fake_api import mock_client
 
 from openai_casb.config import load_settings
 from openai_casb.connectors.errors import ApiError, ReadOnlyViolation
 from openai_casb.connectors.http import ApiClient, PageTooLarge
-from openai_casb.connectors.ratelimit import RollingWindowLimiter
 from openai_casb.connectors.retry import RetryPolicy
 from openai_casb.connectors.session import retry_policy
 
@@ -61,17 +60,8 @@ class Calls:
         self.sleeps.append(seconds)
 
     def client(self, policy: RetryPolicy | None = None) -> ApiClient:
-        return ApiClient(
-            name="admin",
-            base_url="http://api.test/v1",
-            key=SecretStr(KEY),
-            quota_for=lambda _t: 1000,
-            limiter=RollingWindowLimiter(60.0, sleep=self.sleep),
-            policy=policy or RetryPolicy(max_retries=4, budget_seconds=100),
-            transport=httpx.MockTransport(self.handle),
-            sleep=self.sleep,
-            rng=random.Random(SEED),
-        )
+        return mock_client(KEY, httpx.MockTransport(self.handle), sleep=self.sleep, seed=SEED,
+                           policy=policy or RetryPolicy(max_retries=4, budget_seconds=100))
 
     def get_json(self, policy: RetryPolicy | None = None) -> tuple[Any, ApiClient]:
         async def go() -> tuple[Any, ApiClient]:
