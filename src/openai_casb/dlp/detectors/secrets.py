@@ -14,24 +14,100 @@ import binascii
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from openai_casb.dlp import validators as v
 from openai_casb.dlp.detectors.base import Detector, mask_pem, mask_secret, single_entry
-from openai_casb.dlp.detectors.examples import is_example, is_placeholder
+from openai_casb.dlp.detectors.examples import EXAMPLE_MARK, EXAMPLES, is_example, is_placeholder
 from openai_casb.dlp.settings import Confidence
 from openai_casb.dlp.validators import Form
 
 PROFILE = "Credentials and Secrets"
 
-Check = Callable[[str], bool]
-
-
 def _same(value: str) -> str:
     return value
 
 
+BodyKind = Literal["slice", "after", "field"]
+CheckKind = Literal["mixed_case", "base62_crc", "base64_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """Where a value's variable part is, as data (the native twin, _native_secrets.c, reads the
+    same rule): `slice` is value[start:]; `after` what follows the `count`-th `separator`, as
+    value.split(separator, count)[-1] (count 0: the last one, value.rsplit(separator, 1)[-1]);
+    `field` the text between the first `separator` and the next `end` ("" without `separator`).
+    `remove` (OpenAI's `T3BlbkFJ` marker) is then deleted from it."""
+
+    kind: BodyKind = "slice"
+    start: int = 0
+    separator: str = ""
+    count: int = 0
+    end: str = ""
+    remove: str = ""
+
+    def __call__(self, value: str) -> str:
+        if self.kind == "slice":
+            part = value[self.start:]
+        elif self.kind == "after":
+            part = (value.rsplit(self.separator, 1) if self.count == 0 else value.split(self.separator, self.count))[-1]
+        else:
+            part = value.split(self.separator, 1)[1].split(self.end, 1)[0] if self.separator in value else ""
+        return part.replace(self.remove, "") if self.remove else part
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A detector's last test, as data: `mixed_case` (the value has both letter cases: random
+    base64 has, hex digests, git hashes and lowercase Django keys have not), `base62_crc` (GitHub
+    and npm tokens: CRC32 of the value after its first `size` characters, see
+    validators.base62_crc_ok), `base64_key` (the variable part is strict base64 of `size` bytes)."""
+
+    kind: CheckKind
+    size: int = 0
+
+    def __call__(self, value: str, secret: str) -> bool:
+        if self.kind == "mixed_case":
+            return any(c.isupper() for c in value) and any(c.islower() for c in value)
+        if self.kind == "base62_crc":
+            return v.base62_crc_ok(value, self.size)
+        return v.base64_key_ok(secret, self.size)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRule:
+    """What `_secret`'s classify and judge measure, for one detector key (see `native_tables`)."""
+
+    key: str
+    body: Body
+    entropy: float = 0.0
+    check: Check | None = None
+
+    def example(self, value: str) -> bool:
+        return is_example(self.key, value, self.body(value))
+
+    def valid(self, value: str) -> bool:
+        secret = self.body(value)
+        if is_example(self.key, value, secret):
+            return True
+        return (not is_placeholder(secret) and v.shannon_entropy(secret) >= self.entropy
+                and (self.check is None or self.check(value, secret)))
+
+    def table(self) -> tuple[object, ...]:
+        body, check = self.body, self.check
+        return (self.entropy, body.kind, body.start, body.separator, body.count, body.end, body.remove,
+                "" if check is None else check.kind, 0 if check is None else check.size,
+                tuple(sorted(EXAMPLES.get(self.key, frozenset()))))
+
+
+# The rule of every detector built by `_secret`, by key.
+RULES: dict[str, SecretRule] = {}
+
+
 def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float = 0.0,
-            check: Check | None = None, body: Callable[[str], str] | None = None,
+            check: Check | None = None, body: Body | None = None,
             base: Confidence = Confidence.HIGH, keywords: tuple[str, ...] = (), segment: str = "token",
             value_group: int = 0, max_length: int = 256, scan: str | None = None,
             context: Callable[[str, int, int], Form | None] | None = None) -> tuple[Detector, ...]:
@@ -41,64 +117,36 @@ def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float =
     `prefix` is the public part kept by the mask; `body` gives the variable part that entropy
     and placeholder checks measure (default: what follows `prefix`). `context` judges the other
     values by the text around them (see `Detector.judge`)."""
-    part = body or (lambda value: value[prefix:])
-
-    def valid(value: str) -> bool:
-        secret = part(value)
-        if is_example(key, value, secret):
-            return True
-        return (not is_placeholder(secret) and v.shannon_entropy(secret) >= entropy
-                and (check is None or check(value)))
+    rule = SecretRule(key, body or Body("slice", start=prefix), entropy, check)
+    RULES[key] = rule
 
     def judge(text: str, start: int, end: int) -> Form | None:
-        value = text[start:end]
-        if is_example(key, value, part(value)):
+        if rule.example(text[start:end]):
             return "sample"
         return None if context is None else context(text, start, end)
 
     return (Detector(
         key=key, profile=PROFILE, entries=(entry,), pattern=pattern, segment=segment,
-        classify=single_entry(entry, valid), keywords=keywords, base=base, max_length=max_length,
+        classify=single_entry(entry, rule.valid), keywords=keywords, base=base, max_length=max_length,
         value_group=value_group, mask=mask_secret(prefix), normalize=_same, scan_pattern=scan, judge=judge,
     ),)
 
 
-def _after(separator: str) -> Callable[[str], str]:
-    return lambda value: value.rsplit(separator, 1)[-1]
+def native_tables() -> dict[str, object]:
+    """What the native twins of `_secret`'s classify and judge read (_native_secrets.c): per
+    key (entropy threshold, body kind, start, separator, count, end, remove, check kind, check
+    size, published examples), the example mark and validators' base 62 alphabet."""
+    return {
+        "secrets.rules": {key: rule.table() for key, rule in RULES.items()},
+        "secrets.example_mark": EXAMPLE_MARK,
+        "secrets.base62_alphabet": v._BASE62,
+    }
 
 
-def _mixed_case(value: str) -> bool:
-    """Random base64 has both cases (all 40 characters of one case: ~1 in 10^9); hex digests,
-    git hashes and lowercase Django keys do not."""
-    return any(c.isupper() for c in value) and any(c.islower() for c in value)
-
-
-def _github_ok(value: str) -> bool:
-    return v.base62_crc_ok(value, 4)
-
-
-def _npm_ok(value: str) -> bool:
-    return v.base62_crc_ok(value, 4)
-
-
-def _azure_key_ok(value: str) -> bool:
-    return v.base64_key_ok(value, 64)
-
-
-def _account_key(value: str) -> str:
-    return value.split("AccountKey=", 1)[1].split(";", 1)[0] if "AccountKey=" in value else ""
-
-
-def _azure_connection_ok(value: str) -> bool:
-    return _azure_key_ok(_account_key(value))
-
-
-def _openai_body(value: str) -> str:
-    return value.split("-", 2)[-1].replace("T3BlbkFJ", "")
-
-
-def _legacy_openai_body(value: str) -> str:
-    return value[3:].replace("T3BlbkFJ", "")
+_MIXED_CASE = Check("mixed_case")
+_BASE62_CRC = Check("base62_crc", 4)  # after `ghp_` / `npm_`
+_AZURE_KEY = Check("base64_key", 64)
+_OPENAI_MARK = "T3BlbkFJ"  # base64 of "OpenAI", in every key: not random, so not measured
 
 
 _JWT_EXAMPLES = "jwt"
@@ -237,54 +285,56 @@ DETECTORS: tuple[Detector, ...] = (
     *_secret("aws_secret_labelled", "AWS Secret Access Key",
              r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)[A-Za-z0-9_ .\-]{0,20}" + _PROMPT + _LABEL_SEP
              + r"([A-Za-z0-9/+]{40})",
-             0, entropy=3.5, check=_mixed_case, segment="line", value_group=1,
+             0, entropy=3.5, check=_MIXED_CASE, segment="line", value_group=1,
              scan=r"(?i:aws)[A-Za-z0-9_ .\-]{0,20}(?i:secret)"),
     *_secret("aws_secret_paired", "AWS Secret Access Key",
              _AWS_ID + r"[\"']?[ \t,;|:=]{1,10}[\"']?([A-Za-z0-9/+]{40})",
-             0, entropy=3.5, check=_mixed_case, segment="line", value_group=1, scan=_AWS_ID + r"[\"']?[ \t,;|:=]"),
+             0, entropy=3.5, check=_MIXED_CASE, segment="line", value_group=1, scan=_AWS_ID + r"[\"']?[ \t,;|:=]"),
     # `secret_key = "..."`, `"SecretAccessKey": "..."` (STS JSON), `fs.s3a.secret.key=...`: High
     # with a `secret_access_key`-style label or a key id within AWS_ID_WINDOW (on another line,
     # before or after); else Low, and High when the word aws is within the keyword window.
     *_secret("aws_secret_keyed", "AWS Secret Access Key", _KEY_LABEL + _PROMPT + _LABEL_SEP + r"([A-Za-z0-9/+]{40})",
-             0, entropy=3.5, check=_mixed_case, keywords=("aws",), segment="line",
+             0, entropy=3.5, check=_MIXED_CASE, keywords=("aws",), segment="line",
              value_group=1, scan=_KEY_LABEL, context=_keyed_context),
     # Any label or none (`S3_SECRET=`, Hadoop's `<value>`, a constructor's second argument) on a
     # line after the key id: the id is the anchor, and the search reads a window around each id.
-    *_secret("aws_secret_near_id", "AWS Secret Access Key", _AFTER_ID, 0, entropy=3.5, check=_mixed_case,
+    *_secret("aws_secret_near_id", "AWS Secret Access Key", _AFTER_ID, 0, entropy=3.5, check=_MIXED_CASE,
              segment="window", value_group=1, max_length=AWS_ID_WINDOW + 64, scan=_AWS_ID, context=_near_id_context),
     *_secret("gcp_api_key", "Google Cloud API Key", r"AIza[0-9A-Za-z_\-]{35}", 4, entropy=3.0),
     *_secret("azure_storage_key", "Azure Storage Account Key",
              r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)" + _LABEL_SEP
-             + r"([A-Za-z0-9+/]{86}==)", 0, check=_azure_key_ok, segment="line", value_group=1,
+             + r"([A-Za-z0-9+/]{86}==)", 0, check=_AZURE_KEY, segment="line", value_group=1,
              scan=r"(?i:account[_ .\-]?key|storage[_ .\-]?key|azure[_ .\-]?key|access[_ .\-]?key)"),
     *_secret("azure_connection_string", "Azure Storage Connection String",
              r"DefaultEndpointsProtocol=https?;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/]{86}=="
              r"(?:;EndpointSuffix=[A-Za-z0-9]{1,20}(?:\.[A-Za-z0-9]{1,20}){0,5})?",
-             44, check=_azure_connection_ok, body=_account_key, segment="line", max_length=300,
+             44, check=_AZURE_KEY,
+             body=Body("field", separator="AccountKey=", end=";"), segment="line", max_length=300,
              scan=r"DefaultEndpointsProtocol=https?;AccountName="),
-    *_secret("github_token", "GitHub Token", r"gh[pousr]_[A-Za-z0-9]{36}", 4, check=_github_ok),
+    *_secret("github_token", "GitHub Token", r"gh[pousr]_[A-Za-z0-9]{36}", 4, check=_BASE62_CRC),
     *_secret("github_fine_grained", "GitHub Token", r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}", 11, entropy=3.5),
     *_secret("openai_key", "OpenAI API Key",
              r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}",
-             8, entropy=3.5, body=_openai_body, max_length=420, scan=r"sk-(?:proj|svcacct|admin)-"),
+             8, entropy=3.5, body=Body("after", separator="-", count=2, remove=_OPENAI_MARK), max_length=420,
+             scan=r"sk-(?:proj|svcacct|admin)-"),
     *_secret("openai_legacy_key", "OpenAI API Key", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", 3,
-             entropy=3.5, body=_legacy_openai_body),
+             entropy=3.5, body=Body("slice", start=3, remove=_OPENAI_MARK)),
     *_secret("anthropic_key", "Anthropic API Key", r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_\-]{93}AA", 13,
              entropy=3.5, scan=r"sk-ant-(?:api03|admin01)-"),
     *_secret("slack_token", "Slack Token", r"xox[baprs]-(?:[0-9]{1,13}-){1,3}[A-Za-z0-9]{24,34}", 5,
-             entropy=3.0, body=_after("-"), scan=r"xox[baprs]-[0-9]"),
+             entropy=3.0, body=Body("after", separator="-"), scan=r"xox[baprs]-[0-9]"),
     *_secret("slack_webhook", "Slack Webhook URL",
              r"https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}",
-             33, entropy=3.0, body=_after("/"), scan=r"https://hooks\.slack\.com/(?:services|workflows)/T"),
+             33, entropy=3.0, body=Body("after", separator="/"), scan=r"https://hooks\.slack\.com/(?:services|workflows)/T"),
     *_secret("stripe_key", "Stripe Secret Key", r"(?:sk|rk)_live_[A-Za-z0-9]{24,99}", 8, entropy=3.0,
              scan=r"(?:sk|rk)_live_[A-Za-z0-9]{24}"),
     # Test-mode keys work against Stripe's test environment only (no money, no customer data):
     # the same entry, at Low, so they show when asked for and defaults do not change.
     *_secret("stripe_test_key", "Stripe Secret Key", r"(?:sk|rk)_test_[A-Za-z0-9]{24,99}", 8, entropy=3.0,
              base=Confidence.LOW, scan=r"(?:sk|rk)_test_[A-Za-z0-9]{24}"),
-    *_secret("npm_token", "npm Token", r"npm_[A-Za-z0-9]{36}", 4, check=_npm_ok),
+    *_secret("npm_token", "npm Token", r"npm_[A-Za-z0-9]{36}", 4, check=_BASE62_CRC),
     *_secret("pypi_token", "PyPI Token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300}", 5, entropy=3.5,
-             body=lambda value: value[20:], max_length=320, scan=r"pypi-AgEIcHlwaS5vcmc"),
+             body=Body("slice", start=20), max_length=320, scan=r"pypi-AgEIcHlwaS5vcmc"),
     Detector(
         key="jwt", profile=PROFILE, entries=("JSON Web Token",), pattern=r"eyJ[A-Za-z0-9_\-]{5,1000}\.",
         scan_pattern=r"eyJ[A-Za-z0-9_\-]{5}",
