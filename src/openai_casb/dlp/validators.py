@@ -199,9 +199,13 @@ def iban_ok(value: str) -> bool:
     return int(numeric) % 97 == 1
 
 
+# The first two digits of a routing number: a Federal Reserve district (thrift, electronic) or 80.
+_ABA_PREFIXES = frozenset(range(0, 13)) | frozenset(range(21, 33)) | frozenset(range(61, 73)) | {80}
+
+
 def aba_ok(value: str) -> bool:
     number = digits_only(value)
-    if len(number) != 9 or int(number[:2]) not in set(range(0, 13)) | set(range(21, 33)) | set(range(61, 73)) | {80}:
+    if len(number) != 9 or int(number[:2]) not in _ABA_PREFIXES:
         return False
     if len(set(number)) == 1:
         return False
@@ -225,12 +229,16 @@ def us_ssn_ok(value: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
+# The group (4th and 5th digits) of an ITIN.
+_ITIN_GROUPS = frozenset(range(50, 66)) | frozenset(range(70, 89)) | frozenset(range(90, 100))
+
+
 def us_itin_ok(value: str) -> bool:
     if not consistent_separators(value, " -"):
         return False
     number = digits_only(value)
     group = int(number[3:5]) if len(number) == 9 else -1
-    return len(number) == 9 and number[0] == "9" and (50 <= group <= 65 or 70 <= group <= 88 or 90 <= group <= 99)
+    return len(number) == 9 and number[0] == "9" and group in _ITIN_GROUPS
 
 
 _NINO_BAD_FIRST = frozenset("DFIQUV")
@@ -410,3 +418,30 @@ def base64_key_ok(value: str, decoded_length: int) -> bool:
         return len(base64.b64decode(value, validate=True)) == decoded_length
     except (ValueError, binascii.Error):
         return False
+
+
+# --- data for the native twins (_native_financial.c) ------------------------------------------------
+
+
+def native_tables() -> dict[str, object]:
+    """The data the C twins of the financial and identifier validators read (see
+    engine_native.native_tables): taken from the constants above, never copied."""
+    return {
+        "financial.card_entries": CARD_ENTRIES,
+        "financial.card_brands": tuple(
+            (CARD_ENTRIES.index(brand), ranges, tuple(sorted(lengths))) for brand, ranges, lengths in _CARD_BRANDS
+        ),
+        "financial.card_groupings": {length: tuple(sorted(groups)) for length, groups in _CARD_GROUPINGS.items()},
+        "financial.test_cards": tuple(sorted(_TEST_CARDS)),
+        "financial.path_end": "".join(sorted(_PATH_END)),
+        "financial.iban_layouts": dict(IBAN_LAYOUTS),
+        "financial.aba_prefixes": tuple(sorted(_ABA_PREFIXES)),
+        "financial.ssn_samples": tuple(sorted(_SSN_SAMPLES)),
+        "financial.itin_groups": tuple(sorted(_ITIN_GROUPS)),
+        "financial.nino_bad_first": "".join(sorted(_NINO_BAD_FIRST)),
+        "financial.nino_bad_second": "".join(sorted(_NINO_BAD_SECOND)),
+        "financial.nino_bad_prefixes": tuple(sorted(_NINO_BAD_PREFIXES)),
+        "financial.verhoeff_d": _VERHOEFF_D,
+        "financial.verhoeff_p": _VERHOEFF_P,
+        "financial.dni_letters": _DNI_LETTERS,
+    }
