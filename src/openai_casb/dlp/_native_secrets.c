@@ -1,0 +1,504 @@
+/* Native twins of the Credentials and Secrets validators and judges (see _exactnative.h).
+ *
+ * Every detector built by `_secret` (detectors/secrets.py) validates a value the same way:
+ * take its variable part (the SecretRule's Body), accept a published example, else refuse a
+ * placeholder, a variable part of too little Shannon entropy, or a value failing the rule's
+ * Check; its judge says `sample` of a published example. The parameters (bodies, thresholds,
+ * checks, examples) come from secrets.native_tables() through secrets_configure(); only the
+ * list of keys (NativeDetector.key) is written here. jwt and pem_private_key (JSON and base64
+ * parsing) and the judges of aws_secret_keyed and aws_secret_near_id (the text around the
+ * value) stay in Python.
+ */
+#include "_exactnative.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PIECE 64        /* a separator, end, removed marker, the example mark */
+#define MAX_EXAMPLES 8      /* published examples per key */
+#define MAX_EXAMPLE 512     /* characters of one published example */
+#define BODY_ON_STACK 1024  /* a variable part longer than this (never from the patterns) is malloc'd */
+
+enum { BODY_SLICE, BODY_AFTER, BODY_FIELD };
+enum { CHECK_NONE, CHECK_MIXED_CASE, CHECK_BASE62_CRC, CHECK_BASE64_KEY };
+
+typedef struct {
+    Py_ssize_t length;
+    unsigned char text[MAX_PIECE];
+} Piece;
+
+typedef struct {
+    int ready;
+    double entropy;
+    int body;
+    Py_ssize_t start;
+    Piece separator;
+    Py_ssize_t count;
+    Piece end;
+    Piece remove;
+    int check;
+    Py_ssize_t size;
+    int examples;
+    Py_ssize_t example_length[MAX_EXAMPLES];
+    unsigned char example[MAX_EXAMPLES][MAX_EXAMPLE];
+} Rule;
+
+enum {
+    AWS_KEY_ID, AWS_SECRET_LABELLED, AWS_SECRET_PAIRED, AWS_SECRET_KEYED, AWS_SECRET_NEAR_ID, GCP_API_KEY,
+    AZURE_STORAGE_KEY, AZURE_CONNECTION_STRING, GITHUB_TOKEN, GITHUB_FINE_GRAINED, OPENAI_KEY, OPENAI_LEGACY_KEY,
+    ANTHROPIC_KEY, SLACK_TOKEN, SLACK_WEBHOOK, STRIPE_KEY, STRIPE_TEST_KEY, NPM_TOKEN, PYPI_TOKEN, RULE_COUNT
+};
+
+static const char *const RULE_KEYS[RULE_COUNT] = {
+    "aws_key_id", "aws_secret_labelled", "aws_secret_paired", "aws_secret_keyed", "aws_secret_near_id",
+    "gcp_api_key", "azure_storage_key", "azure_connection_string", "github_token", "github_fine_grained",
+    "openai_key", "openai_legacy_key", "anthropic_key", "slack_token", "slack_webhook", "stripe_key",
+    "stripe_test_key", "npm_token", "pypi_token",
+};
+
+static Rule rules[RULE_COUNT];
+static Rule staged[RULE_COUNT]; /* configure parses here, then copies: a bad table leaves the old one */
+static Piece example_mark;
+static unsigned char base62[62];
+static uint32_t crc_table[256];
+
+/* --- the measures ---------------------------------------------------------------------------- */
+
+static unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c; }
+
+/* The first occurrence of `pattern` in text[from:length] (str.find), or -1. */
+static Py_ssize_t find(const unsigned char *text, Py_ssize_t length, Py_ssize_t from, const unsigned char *pattern,
+                       Py_ssize_t size) {
+    for (Py_ssize_t i = from; i + size <= length; i++)
+        if (memcmp(text + i, pattern, (size_t)size) == 0) return i;
+    return -1;
+}
+
+/* The last occurrence of `pattern` in text (str.rfind), or -1. */
+static Py_ssize_t rfind(const unsigned char *text, Py_ssize_t length, const unsigned char *pattern, Py_ssize_t size) {
+    for (Py_ssize_t i = length - size; i >= 0; i--)
+        if (memcmp(text + i, pattern, (size_t)size) == 0) return i;
+    return -1;
+}
+
+/* The span of the variable part, before `remove` is deleted from it (secrets.Body.__call__). */
+static void body_span(const Rule *r, const unsigned char *value, Py_ssize_t length, Py_ssize_t *from,
+                      Py_ssize_t *to) {
+    *from = 0;
+    *to = length;
+    if (r->body == BODY_SLICE) {
+        *from = r->start < length ? r->start : length;
+    } else if (r->body == BODY_AFTER && r->count == 0) { /* value.rsplit(separator, 1)[-1] */
+        Py_ssize_t at = rfind(value, length, r->separator.text, r->separator.length);
+        if (at >= 0) *from = at + r->separator.length;
+    } else if (r->body == BODY_AFTER) { /* value.split(separator, count)[-1] */
+        for (Py_ssize_t i = 0; i < r->count; i++) {
+            Py_ssize_t at = find(value, length, *from, r->separator.text, r->separator.length);
+            if (at < 0) break;
+            *from = at + r->separator.length;
+        }
+    } else { /* value.split(separator, 1)[1].split(end, 1)[0] if separator in value else "" */
+        Py_ssize_t at = find(value, length, 0, r->separator.text, r->separator.length);
+        if (at < 0) {
+            *to = 0;
+            return;
+        }
+        *from = at + r->separator.length;
+        Py_ssize_t end = find(value, length, *from, r->end.text, r->end.length);
+        if (end >= 0) *to = end;
+    }
+}
+
+/* text.replace(piece, "") into out (as long as text at least); returns the new length. */
+static Py_ssize_t strip(const unsigned char *text, Py_ssize_t length, const Piece *piece, unsigned char *out) {
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < length;) {
+        if (i + piece->length <= length && memcmp(text + i, piece->text, (size_t)piece->length) == 0) {
+            i += piece->length;
+        } else {
+            out[size++] = text[i++];
+        }
+    }
+    return size;
+}
+
+/* examples.is_placeholder: `(.)\1{5}|(?i:your.{0,40}here)`, where `.` is anything but "\n". */
+static int is_placeholder(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t run = 1;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (s[i] == s[i - 1] && s[i] != '\n') {
+            if (++run >= 6) return 1;
+        } else {
+            run = 1;
+        }
+    }
+    static const unsigned char your[] = "your", here[] = "here";
+    for (Py_ssize_t i = 0; i + 8 <= n; i++) {
+        int found = 1;
+        for (int k = 0; k < 4 && found; k++) found = lower(s[i + k]) == your[k];
+        if (!found) continue;
+        for (Py_ssize_t j = i + 4; j <= i + 44 && j + 4 <= n; j++) {
+            if (j > i + 4 && s[j - 1] == '\n') break; /* the gap is `.{0,40}` */
+            int match = 1;
+            for (int k = 0; k < 4 && match; k++) match = lower(s[j + k]) == here[k];
+            if (match) return 1;
+        }
+    }
+    return 0;
+}
+
+/* validators.shannon_entropy, term by term as Python computes it: `-sum(c / size *
+ * math.log2(c / size) for c in Counter(value).values())`, the counts in order of first
+ * occurrence, summed as the built-in sum adds floats (plainly up to 3.11, Neumaier's
+ * compensated sum from 3.12). */
+static double shannon_entropy(const unsigned char *s, Py_ssize_t n) {
+    if (n == 0) return 0.0;
+    Py_ssize_t counts[256] = {0};
+    unsigned char order[256];
+    int kinds = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (counts[s[i]]++ == 0) order[kinds++] = s[i];
+    double size = (double)n, total = 0.0;
+#if PY_VERSION_HEX >= 0x030C0000
+    double compensation = 0.0;
+#endif
+    for (int k = 0; k < kinds; k++) {
+        double p = (double)counts[order[k]] / size;
+        double term = p * log2(p);
+#if PY_VERSION_HEX >= 0x030C0000
+        double t = total + term;
+        if (fabs(total) >= fabs(term))
+            compensation += (total - t) + term;
+        else
+            compensation += (term - t) + total;
+        total = t;
+#else
+        total += term;
+#endif
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    if (compensation != 0.0 && isfinite(compensation)) total += compensation;
+#endif
+    return -total;
+}
+
+static int mixed_case(const unsigned char *s, Py_ssize_t n) {
+    int upper = 0, lower_case = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        upper |= s[i] >= 'A' && s[i] <= 'Z';
+        lower_case |= s[i] >= 'a' && s[i] <= 'z';
+    }
+    return upper && lower_case;
+}
+
+/* validators.base62_crc_ok: the last 6 characters are zlib.crc32 of those between the prefix
+ * and them, in base 62, left-padded with "0". */
+static int base62_crc_ok(const unsigned char *token, Py_ssize_t n, Py_ssize_t prefix) {
+    if (n <= prefix + 6) return 0;
+    uint32_t crc = 0xFFFFFFFFu;
+    for (Py_ssize_t i = prefix; i < n - 6; i++) crc = crc_table[(crc ^ token[i]) & 0xFFu] ^ (crc >> 8);
+    crc ^= 0xFFFFFFFFu;
+    unsigned char encoded[6];
+    for (int i = 5; i >= 0; i--) {
+        encoded[i] = crc ? base62[crc % 62] : '0';
+        crc /= 62;
+    }
+    return memcmp(encoded, token + n - 6, 6) == 0;
+}
+
+static int base64_digit(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* validators.base64_key_ok: base64.b64decode(value, validate=True), i.e. binascii.a2b_base64 in
+ * strict mode, succeeds with `size` bytes. */
+static int base64_key_ok(const unsigned char *s, Py_ssize_t n, Py_ssize_t size) {
+    int quad = 0, pads = 0, padding = 0;
+    Py_ssize_t bytes = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == '=') {
+            padding = 1;
+            if (quad == 0) return 0; /* leading or excess padding */
+            if (quad >= 2 && quad + ++pads >= 4) return i + 1 == n && bytes == size;
+            continue;
+        }
+        if (base64_digit(s[i]) < 0 || padding) return 0; /* not base64, discontinuous padding */
+        pads = 0;
+        if (quad > 0) bytes++;
+        quad = (quad + 1) % 4;
+    }
+    return quad == 0 && bytes == size;
+}
+
+/* examples.is_example(key, value, secret). */
+static int is_example(const Rule *r, const unsigned char *value, Py_ssize_t length, const unsigned char *secret,
+                      Py_ssize_t size) {
+    if (find(secret, size, 0, example_mark.text, example_mark.length) >= 0) return 1;
+    for (int e = 0; e < r->examples; e++) {
+        Py_ssize_t n = r->example_length[e];
+        if ((n == length && memcmp(r->example[e], value, (size_t)n) == 0) ||
+            (n == size && memcmp(r->example[e], secret, (size_t)n) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* Calls `measure` with the value's variable part (secrets.SecretRule.body); -1 without memory. */
+typedef int (*measure_fn)(const Rule *r, const unsigned char *value, Py_ssize_t length, const unsigned char *secret,
+                          Py_ssize_t size);
+
+static int with_secret(const Rule *r, const unsigned char *value, Py_ssize_t length, measure_fn measure) {
+    Py_ssize_t from, to;
+    body_span(r, value, length, &from, &to);
+    if (r->remove.length == 0) return measure(r, value, length, value + from, to - from);
+    unsigned char stack[BODY_ON_STACK], *heap = NULL, *out = stack;
+    if (to - from > BODY_ON_STACK) {
+        heap = malloc((size_t)(to - from));
+        if (heap == NULL) return -1;
+        out = heap;
+    }
+    int result = measure(r, value, length, out, strip(value + from, to - from, &r->remove, out));
+    free(heap);
+    return result;
+}
+
+/* secrets.SecretRule.valid */
+static int valid(const Rule *r, const unsigned char *value, Py_ssize_t length, const unsigned char *secret,
+                 Py_ssize_t size) {
+    if (is_example(r, value, length, secret, size)) return 1;
+    if (is_placeholder(secret, size) || !(shannon_entropy(secret, size) >= r->entropy)) return 0;
+    switch (r->check) {
+    case CHECK_MIXED_CASE: return mixed_case(value, length);
+    case CHECK_BASE62_CRC: return base62_crc_ok(value, length, r->size);
+    case CHECK_BASE64_KEY: return base64_key_ok(secret, size, r->size);
+    default: return 1;
+    }
+}
+
+static int classify(const Rule *r, const unsigned char *value, Py_ssize_t length) {
+    if (!r->ready) return -1;
+    return with_secret(r, value, length, valid) == 1 ? 0 : -1;
+}
+
+/* The judge of `_secret` without a context: a published example is a sample. */
+static int judge(const Rule *r, const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) {
+    if (!r->ready || start < 0 || end < start || end > length) return FORM_NONE;
+    return with_secret(r, text + start, end - start, is_example) == 1 ? FORM_SAMPLE : FORM_NONE;
+}
+
+/* --- configure --------------------------------------------------------------------------------- */
+
+static int copy_piece(PyObject *object, Piece *piece, const char *key, const char *what) {
+    if (!PyUnicode_Check(object)) {
+        PyErr_Format(PyExc_TypeError, "secrets table of %s: %s must be a str", key, what);
+        return -1;
+    }
+    if (!PyUnicode_IS_ASCII(object) || PyUnicode_GET_LENGTH(object) > MAX_PIECE) {
+        PyErr_Format(PyExc_ValueError, "secrets table of %s: %s must be ASCII, at most %d characters", key, what,
+                     MAX_PIECE);
+        return -1;
+    }
+    piece->length = PyUnicode_GET_LENGTH(object);
+    memcpy(piece->text, PyUnicode_1BYTE_DATA(object), (size_t)piece->length);
+    return 0;
+}
+
+static int copy_size(PyObject *object, Py_ssize_t *size, const char *key, const char *what) {
+    if (!PyLong_Check(object)) {
+        PyErr_Format(PyExc_TypeError, "secrets table of %s: %s must be an int", key, what);
+        return -1;
+    }
+    *size = PyLong_AsSsize_t(object);
+    if (*size == -1 && PyErr_Occurred()) return -1;
+    if (*size < 0 || *size > 1000000) {
+        PyErr_Format(PyExc_ValueError, "secrets table of %s: %s out of range", key, what);
+        return -1;
+    }
+    return 0;
+}
+
+static int named(const Piece *piece, const char *name) {
+    size_t n = strlen(name);
+    return (size_t)piece->length == n && memcmp(piece->text, name, n) == 0;
+}
+
+/* (entropy, body kind, start, separator, count, end, remove, check kind, check size, examples):
+ * secrets.SecretRule.table(). */
+static int parse_rule(PyObject *row, Rule *r, const char *key) {
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) {
+        PyErr_Format(PyExc_TypeError, "secrets table of %s: a tuple of 10 items expected", key);
+        return -1;
+    }
+    memset(r, 0, sizeof *r);
+    PyObject *entropy = PyTuple_GET_ITEM(row, 0), *examples = PyTuple_GET_ITEM(row, 9);
+    if (!PyFloat_Check(entropy) && !PyLong_Check(entropy)) {
+        PyErr_Format(PyExc_TypeError, "secrets table of %s: the entropy threshold must be a number", key);
+        return -1;
+    }
+    r->entropy = PyFloat_AsDouble(entropy);
+    if (r->entropy == -1.0 && PyErr_Occurred()) return -1;
+    Piece body, check;
+    if (copy_piece(PyTuple_GET_ITEM(row, 1), &body, key, "the body kind") < 0 ||
+        copy_size(PyTuple_GET_ITEM(row, 2), &r->start, key, "the body start") < 0 ||
+        copy_piece(PyTuple_GET_ITEM(row, 3), &r->separator, key, "the separator") < 0 ||
+        copy_size(PyTuple_GET_ITEM(row, 4), &r->count, key, "the count") < 0 ||
+        copy_piece(PyTuple_GET_ITEM(row, 5), &r->end, key, "the end") < 0 ||
+        copy_piece(PyTuple_GET_ITEM(row, 6), &r->remove, key, "the removed text") < 0 ||
+        copy_piece(PyTuple_GET_ITEM(row, 7), &check, key, "the check kind") < 0 ||
+        copy_size(PyTuple_GET_ITEM(row, 8), &r->size, key, "the check size") < 0)
+        return -1;
+    if (named(&body, "slice")) {
+        r->body = BODY_SLICE;
+    } else if (named(&body, "after") && r->separator.length > 0) {
+        r->body = BODY_AFTER;
+    } else if (named(&body, "field") && r->separator.length > 0 && r->end.length > 0) {
+        r->body = BODY_FIELD;
+    } else {
+        PyErr_Format(PyExc_ValueError, "secrets table of %s: unknown body kind or empty separator", key);
+        return -1;
+    }
+    if (check.length == 0) {
+        r->check = CHECK_NONE;
+    } else if (named(&check, "mixed_case")) {
+        r->check = CHECK_MIXED_CASE;
+    } else if (named(&check, "base62_crc")) {
+        r->check = CHECK_BASE62_CRC;
+    } else if (named(&check, "base64_key")) {
+        r->check = CHECK_BASE64_KEY;
+    } else {
+        PyErr_Format(PyExc_ValueError, "secrets table of %s: unknown check kind", key);
+        return -1;
+    }
+    if (!PyTuple_Check(examples)) {
+        PyErr_Format(PyExc_TypeError, "secrets table of %s: the examples must be a tuple", key);
+        return -1;
+    }
+    for (Py_ssize_t e = 0; e < PyTuple_GET_SIZE(examples); e++) {
+        PyObject *example = PyTuple_GET_ITEM(examples, e);
+        if (!PyUnicode_Check(example)) {
+            PyErr_Format(PyExc_TypeError, "secrets table of %s: an example must be a str", key);
+            return -1;
+        }
+        if (!PyUnicode_IS_ASCII(example)) continue; /* never equal to ASCII text */
+        Py_ssize_t n = PyUnicode_GET_LENGTH(example);
+        if (r->examples == MAX_EXAMPLES || n > MAX_EXAMPLE) {
+            PyErr_Format(PyExc_ValueError, "secrets table of %s: at most %d examples of %d characters", key,
+                         MAX_EXAMPLES, MAX_EXAMPLE);
+            return -1;
+        }
+        memcpy(r->example[r->examples], PyUnicode_1BYTE_DATA(example), (size_t)n);
+        r->example_length[r->examples++] = n;
+    }
+    r->ready = 1;
+    return 0;
+}
+
+static PyObject *table_item(PyObject *tables, const char *name) {
+    PyObject *item = PyDict_GetItemString(tables, name);
+    if (item == NULL) PyErr_Format(PyExc_ValueError, "the native tables lack %s (secrets.native_tables())", name);
+    return item;
+}
+
+int secrets_configure(PyObject *tables) {
+    if (!PyDict_Check(tables)) {
+        PyErr_SetString(PyExc_TypeError, "the native tables must be a dict");
+        return -1;
+    }
+    PyObject *rows = table_item(tables, "secrets.rules");
+    PyObject *mark = rows == NULL ? NULL : table_item(tables, "secrets.example_mark");
+    PyObject *alphabet = mark == NULL ? NULL : table_item(tables, "secrets.base62_alphabet");
+    if (alphabet == NULL) return -1;
+    if (!PyDict_Check(rows)) {
+        PyErr_SetString(PyExc_TypeError, "secrets.rules must be a dict");
+        return -1;
+    }
+    Piece staged_mark, digits;
+    if (copy_piece(mark, &staged_mark, "secrets", "the example mark") < 0 ||
+        copy_piece(alphabet, &digits, "secrets", "the base 62 alphabet") < 0)
+        return -1;
+    if (digits.length != 62) {
+        PyErr_SetString(PyExc_ValueError, "secrets.base62_alphabet must have 62 characters");
+        return -1;
+    }
+    for (int i = 0; i < RULE_COUNT; i++) {
+        PyObject *row = PyDict_GetItemString(rows, RULE_KEYS[i]);
+        if (row == NULL) {
+            PyErr_Format(PyExc_ValueError, "secrets.rules lacks %s", RULE_KEYS[i]);
+            return -1;
+        }
+        if (parse_rule(row, &staged[i], RULE_KEYS[i]) < 0) return -1;
+    }
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) c = c & 1u ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[n] = c;
+    }
+    memcpy(base62, digits.text, 62);
+    example_mark = staged_mark;
+    memcpy(rules, staged, sizeof rules);
+    return 0;
+}
+
+/* --- the table ------------------------------------------------------------------------------- */
+
+#define CLASSIFY(name, index) \
+    static int classify_##name(const unsigned char *value, Py_ssize_t length) { \
+        return classify(&rules[index], value, length); \
+    }
+#define JUDGE(name, index) \
+    static int judge_##name(const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) { \
+        return judge(&rules[index], text, length, start, end); \
+    }
+#define BOTH(name, index) CLASSIFY(name, index) JUDGE(name, index)
+
+BOTH(aws_key_id, AWS_KEY_ID)
+BOTH(aws_secret_labelled, AWS_SECRET_LABELLED)
+BOTH(aws_secret_paired, AWS_SECRET_PAIRED)
+CLASSIFY(aws_secret_keyed, AWS_SECRET_KEYED)     /* its judge reads the text around: Python */
+CLASSIFY(aws_secret_near_id, AWS_SECRET_NEAR_ID) /* idem */
+BOTH(gcp_api_key, GCP_API_KEY)
+BOTH(azure_storage_key, AZURE_STORAGE_KEY)
+BOTH(azure_connection_string, AZURE_CONNECTION_STRING)
+BOTH(github_token, GITHUB_TOKEN)
+BOTH(github_fine_grained, GITHUB_FINE_GRAINED)
+BOTH(openai_key, OPENAI_KEY)
+BOTH(openai_legacy_key, OPENAI_LEGACY_KEY)
+BOTH(anthropic_key, ANTHROPIC_KEY)
+BOTH(slack_token, SLACK_TOKEN)
+BOTH(slack_webhook, SLACK_WEBHOOK)
+BOTH(stripe_key, STRIPE_KEY)
+BOTH(stripe_test_key, STRIPE_TEST_KEY)
+BOTH(npm_token, NPM_TOKEN)
+BOTH(pypi_token, PYPI_TOKEN)
+
+#define TWIN(name) {#name, classify_##name, judge_##name, NULL}
+
+const NativeDetector SECRET_DETECTORS[] = {
+    TWIN(aws_key_id),
+    TWIN(aws_secret_labelled),
+    TWIN(aws_secret_paired),
+    {"aws_secret_keyed", classify_aws_secret_keyed, NULL, NULL},
+    {"aws_secret_near_id", classify_aws_secret_near_id, NULL, NULL},
+    TWIN(gcp_api_key),
+    TWIN(azure_storage_key),
+    TWIN(azure_connection_string),
+    TWIN(github_token),
+    TWIN(github_fine_grained),
+    TWIN(openai_key),
+    TWIN(openai_legacy_key),
+    TWIN(anthropic_key),
+    TWIN(slack_token),
+    TWIN(slack_webhook),
+    TWIN(stripe_key),
+    TWIN(stripe_test_key),
+    TWIN(npm_token),
+    TWIN(pypi_token),
+    {NULL, NULL, NULL, NULL},
+};
