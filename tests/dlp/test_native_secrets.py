@@ -126,13 +126,16 @@ MAKERS: dict[str, Callable[[random.Random], str]] = {
     "github_token": lambda r: _crc_token(r.choice(("ghp_", "gho_", "ghu_", "ghs_", "ghr_")), _chars(r, ALNUM, 30)),
     "github_fine_grained": lambda r: "github_pat_" + _chars(r, ALNUM, 22) + "_" + _chars(r, ALNUM, 59),
     "openai_key": lambda r: (
-        f"sk-{r.choice(('proj', 'svcacct', 'admin'))}-" + _chars(r, URLSAFE, r.randint(20, 80)) + "T3BlbkFJ"
+        f"sk-{r.choice(('proj', 'svcacct', 'admin'))}-"
+        + _chars(r, URLSAFE, r.randint(20, 80))
+        + "T3BlbkFJ"
         + _chars(r, URLSAFE, r.randint(20, 80))
     ),
     "openai_legacy_key": lambda r: "sk-" + _chars(r, ALNUM, 20) + "T3BlbkFJ" + _chars(r, ALNUM, 20),
     "anthropic_key": val.SECRET_VALUES["Anthropic API Key"],
     "slack_token": lambda r: (
-        f"xox{r.choice('baprs')}-" + "".join(f"{r.randint(1, 10**12)}-" for _ in range(r.randint(1, 3)))
+        f"xox{r.choice('baprs')}-"
+        + "".join(f"{r.randint(1, 10**12)}-" for _ in range(r.randint(1, 3)))
         + _chars(r, ALNUM, r.randint(24, 34))
     ),
     "slack_webhook": val.SECRET_VALUES["Slack Webhook URL"],
@@ -168,8 +171,16 @@ def _placeholders(key: str) -> list[str]:
         out += [made[:cut] + run + made[cut + len(run) :], made[:cut] + run + made[cut:], made + run]
     for gap in (0, 1, 39, 40, 41):
         fill = (string.ascii_lowercase * 2)[:gap]  # no run of 6: only the gap's length decides
-        for word in ("your" + fill + "here", "YoUr" + fill.upper() + "HERE", "your" + fill + "\nhere",
-                     "your" + "\n" + fill + "here", "yourhere", "youhere", "yourher", "yoyour" + fill + "hehere"):
+        for word in (
+            "your" + fill + "here",
+            "YoUr" + fill.upper() + "HERE",
+            "your" + fill + "\nhere",
+            "your" + "\n" + fill + "here",
+            "yourhere",
+            "youhere",
+            "yourher",
+            "yoyour" + fill + "hehere",
+        ):
             out += [made[:8] + word + made[8 + len(word) :], made + word]
     return out
 
@@ -396,8 +407,18 @@ def test_base64_key_length_and_padding() -> None:
     for size in (61, 62, 63, 64, 65, 66):
         encoded = base64.b64encode(rng.randbytes(size)).decode()
         stripped = encoded.rstrip("=")
-        cases += [encoded, stripped, stripped + "=", stripped + "==", stripped + "===", "=" + encoded,
-                  encoded + "A", encoded[:-3] + "=" + encoded[-2:], encoded.replace("+", "-"), encoded + "\n"]
+        cases += [
+            encoded,
+            stripped,
+            stripped + "=",
+            stripped + "==",
+            stripped + "===",
+            "=" + encoded,
+            encoded + "A",
+            encoded[:-3] + "=" + encoded[-2:],
+            encoded.replace("+", "-"),
+            encoded + "\n",
+        ]
     assert assert_classify_agrees(key, cases) == len(cases)
     assert {py_classify(key, value) for value in cases} == {0, -1}
 
