@@ -5,9 +5,11 @@
  * placeholder, a variable part of too little Shannon entropy, or a value failing the rule's
  * Check; its judge says `sample` of a published example. The parameters (bodies, thresholds,
  * checks, examples) come from secrets.native_tables() through secrets_configure(); only the
- * list of keys (NativeDetector.key) is written here. jwt and pem_private_key (JSON and base64
- * parsing) and the judges of aws_secret_keyed and aws_secret_near_id (the text around the
- * value) stay in Python.
+ * list of keys (NativeDetector.key) is written here. The judges of aws_secret_keyed and
+ * aws_secret_near_id also read the text around the value: a `secret_access_key` label on its
+ * line, a credible key id within secrets.AWS_ID_WINDOW, a base64 block around it (the regexes
+ * of secrets.py as loops; tests/dlp/test_native_secrets.py pins them). jwt and pem_private_key
+ * (JSON and DER parsing) stay in Python.
  */
 #include "_exactnative.h"
 
@@ -63,6 +65,7 @@ static Rule staged[RULE_COUNT]; /* configure parses here, then copies: a bad tab
 static Piece example_mark;
 static unsigned char base62[62];
 static uint32_t crc_table[256];
+static Py_ssize_t aws_id_window; /* secrets.AWS_ID_WINDOW */
 
 /* --- the measures ---------------------------------------------------------------------------- */
 
@@ -293,6 +296,129 @@ static int judge(const Rule *r, const unsigned char *text, Py_ssize_t length, Py
     return with_secret(r, text + start, end - start, is_example) == 1 ? FORM_SAMPLE : FORM_NONE;
 }
 
+/* --- the aws_secret contexts ------------------------------------------------------------------ */
+
+#define AWS_ID_LENGTH 20 /* (?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16} */
+
+static int alnum(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+/* A match of secrets._ID_IN_TEXT at i in text[:limit] (its look-behind sees the whole text). */
+static int id_at(const unsigned char *text, Py_ssize_t limit, Py_ssize_t i) {
+    if (i + AWS_ID_LENGTH > limit || (i > 0 && alnum(text[i - 1])) || text[i] != 'A') return 0;
+    const unsigned char *p = text + i + 1;
+    if (!((p[0] == 'K' && p[1] == 'I' && p[2] == 'A') || (p[0] == 'S' && p[1] == 'I' && p[2] == 'A') ||
+          (p[0] == 'B' && p[1] == 'I' && p[2] == 'A') || (p[0] == 'C' && p[1] == 'C' && p[2] == 'A')))
+        return 0;
+    for (Py_ssize_t k = i + 4; k < i + AWS_ID_LENGTH; k++)
+        if (!((text[k] >= 'A' && text[k] <= 'Z') || (text[k] >= '2' && text[k] <= '7'))) return 0;
+    return i + AWS_ID_LENGTH == limit || !alnum(text[i + AWS_ID_LENGTH]);
+}
+
+/* secrets._credible_id: a key id as aws_key_id counts it, a published example aside. */
+static int credible(const Rule *r, const unsigned char *value, Py_ssize_t length, const unsigned char *secret,
+                    Py_ssize_t size) {
+    return !is_example(r, value, length, secret, size) && !is_placeholder(secret, size) &&
+           shannon_entropy(secret, size) >= r->entropy;
+}
+
+/* secrets._id_near */
+static int id_near(const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t window = aws_id_window + AWS_ID_LENGTH;
+    Py_ssize_t from = start - window > 0 ? start - window : 0;
+    Py_ssize_t limit = end < length - window ? end + window : length;
+    for (Py_ssize_t i = from; i + AWS_ID_LENGTH <= limit; i++)
+        if (id_at(text, limit, i) && i + AWS_ID_LENGTH >= start - aws_id_window && i <= end + aws_id_window &&
+            with_secret(&rules[AWS_KEY_ID], text + i, AWS_ID_LENGTH, credible) == 1)
+            return 1;
+    return 0;
+}
+
+static int label_word(const unsigned char *text, Py_ssize_t to, Py_ssize_t *i, const char *word) {
+    for (const char *w = word; *w; w++, (*i)++)
+        if (*i >= to || lower(text[*i]) != (unsigned char)*w) return 0;
+    return 1;
+}
+
+static void label_separator(const unsigned char *text, Py_ssize_t to, Py_ssize_t *i) {
+    if (*i < to && (text[*i] == '_' || text[*i] == '-' || text[*i] == '.' || text[*i] == ' ')) (*i)++;
+}
+
+/* secrets._ACCESS_LABEL, `(?i)secret[_\-. ]?access[_\-. ]?key`, searched in text[from:to]. */
+static int access_label(const unsigned char *text, Py_ssize_t from, Py_ssize_t to) {
+    for (Py_ssize_t start = from; start < to; start++) {
+        Py_ssize_t i = start;
+        if (!label_word(text, to, &i, "secret")) continue;
+        label_separator(text, to, &i);
+        if (!label_word(text, to, &i, "access")) continue;
+        label_separator(text, to, &i);
+        if (label_word(text, to, &i, "key")) return 1;
+    }
+    return 0;
+}
+
+/* str.strip() leaves nothing of text[from:to] (the ASCII characters of str.isspace). */
+static int blank(const unsigned char *text, Py_ssize_t from, Py_ssize_t to) {
+    for (Py_ssize_t i = from; i < to; i++)
+        if (!(text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r') || (text[i] >= 0x1c && text[i] <= 0x1f)))
+            return 0;
+    return 1;
+}
+
+/* secrets._BASE64_LINE, `[ \t]*[A-Za-z0-9/+]{40,}={0,2}[ \t]*\r?`, fully matching text[from:to]. */
+static int base64_line(const unsigned char *text, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t i = from, digits = 0, pads = 0;
+    while (i < to && (text[i] == ' ' || text[i] == '\t')) i++;
+    for (; i < to && base64_digit(text[i]) >= 0; i++) digits++;
+    for (; i < to && text[i] == '=' && pads < 2; i++) pads++;
+    while (i < to && (text[i] == ' ' || text[i] == '\t')) i++;
+    if (i < to && text[i] == '\r') i++;
+    return digits >= 40 && i == to;
+}
+
+static Py_ssize_t find_newline(const unsigned char *text, Py_ssize_t from, Py_ssize_t to) {
+    for (Py_ssize_t i = from; i < to; i++)
+        if (text[i] == '\n') return i;
+    return -1;
+}
+
+static Py_ssize_t rfind_newline(const unsigned char *text, Py_ssize_t from, Py_ssize_t to) {
+    for (Py_ssize_t i = to - 1; i >= from; i--)
+        if (text[i] == '\n') return i;
+    return -1;
+}
+
+/* secrets._in_base64_block */
+static int in_base64_block(const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t line_start = rfind_newline(text, 0, start) + 1;
+    Py_ssize_t line_end = find_newline(text, end, length);
+    if (line_end < 0) line_end = length;
+    if (!blank(text, line_start, start) || !blank(text, end, line_end)) return 0;
+    if (line_start > 0) {
+        Py_ssize_t previous = rfind_newline(text, 0, line_start - 1) + 1;
+        if (base64_line(text, previous, line_start - 1)) return 1;
+    }
+    if (line_end < length) {
+        Py_ssize_t following = find_newline(text, line_end + 1, length);
+        if (base64_line(text, line_end + 1, following < 0 ? length : following)) return 1;
+    }
+    return 0;
+}
+
+/* The judge of aws_secret_keyed: secrets._keyed_context after the example test. */
+static int judge_aws_secret_keyed(const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) {
+    if (judge(&rules[AWS_SECRET_KEYED], text, length, start, end) == FORM_SAMPLE) return FORM_SAMPLE;
+    if (!rules[AWS_KEY_ID].ready || start < 0 || end < start || end > length) return FORM_NONE;
+    Py_ssize_t line_start = rfind_newline(text, 0, start) + 1;
+    return access_label(text, line_start, start) || id_near(text, length, start, end) ? FORM_NONE : FORM_WEAK;
+}
+
+/* The judge of aws_secret_near_id: secrets._near_id_context after the example test. */
+static int judge_aws_secret_near_id(const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) {
+    if (judge(&rules[AWS_SECRET_NEAR_ID], text, length, start, end) == FORM_SAMPLE) return FORM_SAMPLE;
+    if (!rules[AWS_KEY_ID].ready || start < 0 || end < start || end > length) return FORM_NONE;
+    return id_near(text, length, start, end) && !in_base64_block(text, length, start, end) ? FORM_NONE : FORM_REJECT;
+}
+
 /* --- configure --------------------------------------------------------------------------------- */
 
 static int copy_piece(PyObject *object, Piece *piece, const char *key, const char *what) {
@@ -414,7 +540,8 @@ int secrets_configure(PyObject *tables) {
     PyObject *rows = table_item(tables, "secrets.rules");
     PyObject *mark = rows == NULL ? NULL : table_item(tables, "secrets.example_mark");
     PyObject *alphabet = mark == NULL ? NULL : table_item(tables, "secrets.base62_alphabet");
-    if (alphabet == NULL) return -1;
+    PyObject *window = alphabet == NULL ? NULL : table_item(tables, "secrets.aws_id_window");
+    if (window == NULL) return -1;
     if (!PyDict_Check(rows)) {
         PyErr_SetString(PyExc_TypeError, "secrets.rules must be a dict");
         return -1;
@@ -423,6 +550,8 @@ int secrets_configure(PyObject *tables) {
     if (copy_piece(mark, &staged_mark, "secrets", "the example mark") < 0 ||
         copy_piece(alphabet, &digits, "secrets", "the base 62 alphabet") < 0)
         return -1;
+    Py_ssize_t staged_window;
+    if (copy_size(window, &staged_window, "secrets", "the AWS key id window") < 0) return -1;
     if (digits.length != 62) {
         PyErr_SetString(PyExc_ValueError, "secrets.base62_alphabet must have 62 characters");
         return -1;
@@ -442,6 +571,7 @@ int secrets_configure(PyObject *tables) {
     }
     memcpy(base62, digits.text, 62);
     example_mark = staged_mark;
+    aws_id_window = staged_window;
     memcpy(rules, staged, sizeof rules);
     return 0;
 }
@@ -461,7 +591,7 @@ int secrets_configure(PyObject *tables) {
 BOTH(aws_key_id, AWS_KEY_ID)
 BOTH(aws_secret_labelled, AWS_SECRET_LABELLED)
 BOTH(aws_secret_paired, AWS_SECRET_PAIRED)
-CLASSIFY(aws_secret_keyed, AWS_SECRET_KEYED)     /* its judge reads the text around: Python */
+CLASSIFY(aws_secret_keyed, AWS_SECRET_KEYED)     /* its judge reads the text around: above */
 CLASSIFY(aws_secret_near_id, AWS_SECRET_NEAR_ID) /* idem */
 BOTH(gcp_api_key, GCP_API_KEY)
 BOTH(azure_storage_key, AZURE_STORAGE_KEY)
@@ -484,8 +614,8 @@ const NativeDetector SECRET_DETECTORS[] = {
     TWIN(aws_key_id),
     TWIN(aws_secret_labelled),
     TWIN(aws_secret_paired),
-    {"aws_secret_keyed", classify_aws_secret_keyed, NULL, NULL},
-    {"aws_secret_near_id", classify_aws_secret_near_id, NULL, NULL},
+    TWIN(aws_secret_keyed),
+    TWIN(aws_secret_near_id),
     TWIN(gcp_api_key),
     TWIN(azure_storage_key),
     TWIN(azure_connection_string),

@@ -135,11 +135,13 @@ def _secret(key: str, entry: str, pattern: str, prefix: int, *, entropy: float =
 def native_tables() -> dict[str, object]:
     """What the native twins of `_secret`'s classify and judge read (_native_secrets.c): per
     key (entropy threshold, body kind, start, separator, count, end, remove, check kind, check
-    size, published examples), the example mark and validators' base 62 alphabet."""
+    size, published examples), the example mark, validators' base 62 alphabet and how far an
+    AWS key id may be from its secret (AWS_ID_WINDOW, for the aws_secret judges)."""
     return {
         "secrets.rules": {key: rule.table() for key, rule in RULES.items()},
         "secrets.example_mark": EXAMPLE_MARK,
         "secrets.base62_alphabet": v._BASE62,
+        "secrets.aws_id_window": AWS_ID_WINDOW,
     }
 
 
@@ -233,9 +235,11 @@ _AFTER_ID = (r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])[
 
 
 def _credible_id(value: str) -> bool:
-    """A key id as `aws_key_id` counts it: not a placeholder, not a published example."""
-    body = value[4:]
-    return not is_example("aws_key_id", value, body) and not is_placeholder(body) and v.shannon_entropy(body) >= 2.3
+    """A key id as `aws_key_id` counts it (its rule): not a placeholder, not a published example."""
+    rule = RULES["aws_key_id"]
+    body = rule.body(value)
+    return (not is_example(rule.key, value, body) and not is_placeholder(body)
+            and v.shannon_entropy(body) >= rule.entropy)
 
 
 def _id_near(text: str, start: int, end: int) -> bool:
