@@ -131,8 +131,11 @@ def test_native_scanner_refuses_bad_input_with_clear_errors() -> None:
     scanner = _hsnative.Scanner([b"abc"], [(0, 4)], classes)
     assert scanner.segments(b"") == ({}, {})
     assert scanner.segments(b"x\nzabc\n") == ({}, {4: [(2, 6)]})
+    assert scanner.segments("x\nzabc\n") == ({}, {4: [(2, 6)]})  # ASCII text is read in place
+    with pytest.raises(ValueError, match="must be ASCII"):
+        scanner.segments("café abc")
     with pytest.raises(TypeError):
-        scanner.segments("text, not bytes")
+        scanner.segments(12)
     assert not hyperscan_compiles("(?U)a+")
     assert hyperscan_compiles("[0-9]{3}")
 

@@ -369,7 +369,19 @@ fail:
 
 static PyObject *Scanner_segments(Scanner *self, PyObject *args) {
     Py_buffer buffer;
-    if (!PyArg_ParseTuple(args, "y*", &buffer)) return NULL;
+    PyObject *data;
+    if (!PyArg_ParseTuple(args, "O", &data)) return NULL;
+    if (PyUnicode_Check(data)) {
+        /* ASCII text is its own encoding (one byte per character): scanned in place, not copied. */
+        if (!PyUnicode_IS_ASCII(data)) {
+            PyErr_SetString(PyExc_ValueError, "a str to scan must be ASCII; encode other text first");
+            return NULL;
+        }
+        if (PyBuffer_FillInfo(&buffer, data, PyUnicode_1BYTE_DATA(data), PyUnicode_GET_LENGTH(data), 1, PyBUF_SIMPLE) < 0)
+            return NULL;
+    } else if (PyObject_GetBuffer(data, &buffer, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
     PyObject *result = NULL;
     ScanContext scan = {self, buffer.buf, buffer.len, NULL, NULL, PyDict_New(), PyDict_New(), 0};
     if (scan.by_class == NULL || scan.by_detector == NULL) goto done;
@@ -407,7 +419,8 @@ done:
 
 static PyMethodDef Scanner_methods[] = {
     {"segments", (PyCFunction)Scanner_segments, METH_VARARGS,
-     "segments(data) -> (by_class, by_detector): the segments holding a hit, as search.Segments holds them."},
+     "segments(data) -> (by_class, by_detector): the segments holding a hit, as search.Segments holds them; "
+     "data is bytes or an ASCII str."},
     {NULL, NULL, 0, NULL},
 };
 

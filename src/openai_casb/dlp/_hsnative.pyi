@@ -14,5 +14,5 @@ class Scanner:
         classes: list[tuple[str, int, bytes, bytes, bytes | None, int, int]],
     ) -> None: ...
     def segments(
-        self, data: bytes, /
+        self, data: bytes | str, /
     ) -> tuple[dict[str, list[tuple[int, int]]], dict[int, list[tuple[int, int]]]]: ...

@@ -61,8 +61,9 @@ class Segments:
 class SegmentSearch(Protocol):
     name: str
 
-    def segments(self, data: bytes) -> Segments:
-        """Segments of `data`, the text as `encode` gives it (one byte per character)."""
+    def segments(self, data: bytes | str) -> Segments:
+        """Segments of `data`: the text as `encode` gives it (one byte per character), or ASCII
+        text as it is (its own encoding; the native search reads it in place, without a copy)."""
 
 
 ANY_DETECTOR = -1  # a hit of a class union (or of RE2's class alternation): run them all
@@ -192,9 +193,11 @@ class HyperscanSearch:
                                    ids=list(range(len(expressions))), elements=len(expressions),
                                    flags=[0] * len(expressions))
 
-    def segments(self, data: bytes) -> Segments:
+    def segments(self, data: bytes | str) -> Segments:
         if self._database is None or not data:
             return Segments()
+        if isinstance(data, str):
+            data = encode(data)
         hits: list[tuple[int, int]] = []
         add = hits.append
 
@@ -264,7 +267,7 @@ class NativeHyperscanSearch:
             reports.append((class_index[segment_class], detector))
         self._scanner = _hsnative.Scanner(expressions, reports, _native_classes(confirm))
 
-    def segments(self, data: bytes) -> Segments:
+    def segments(self, data: bytes | str) -> Segments:
         if not data:
             return Segments()
         by_class, by_detector = self._scanner.segments(data)
@@ -284,9 +287,11 @@ class Re2Search:
         options.max_mem = 256 << 20
         self._combined = {c: re2.compile("|".join(p).encode(), options) for c, p in by_class.items()}
 
-    def segments(self, data: bytes) -> Segments:
+    def segments(self, data: bytes | str) -> Segments:
         if not data:
             return Segments()
+        if isinstance(data, str):
+            data = encode(data)
         collector = _Collector(data)
         for segment_class, combined in self._combined.items():
             # The end of a match is inside its segment; a class's matches never span two.
