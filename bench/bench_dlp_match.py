@@ -11,8 +11,9 @@ The process pins itself to one CPU when it can (and says so), and every engine i
 CPU time of this thread (`time.thread_time`), so that other work on a shared machine, which takes
 the core away now and then, does not count as this engine's time.
 
-With the native search built (setup.py), rows are given for both Hyperscan paths: native (the C
-match handler and segment rules) and the Python binding.
+With the native modules built (setup.py), rows are given for each native part and its Python
+twin: the search (native: the C match handler and segment rules; or the Python binding) and the
+exact step (native: the per-hit regex, validators, judges and keywords in C; or Python).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from quality.generator import Label, filler, generate_corpus
 
 from openai_casb.dlp.detectors.search import NATIVE_AVAILABLE, encode, hyperscan
 from openai_casb.dlp.engine import DlpEngine
+from openai_casb.dlp.engine_native import NATIVE_EXACT_AVAILABLE
 from openai_casb.dlp.settings import DlpSettings
 
 # Entries Presidio / detect-secrets have an equivalent for: ours -> theirs.
@@ -93,11 +95,21 @@ SCAN_WITH_HANDLER = "openai-casb: same, Python handler counting"
 NATIVE_SEGMENTS = "openai-casb: native segment search alone"
 FLOORS = (SCAN_ALONE, SCAN_WITH_HANDLER, NATIVE_SEGMENTS)
 # The backends measured: the native search when built, the Python binding, RE2.
-BACKENDS = (["hyperscan-native"] if NATIVE_AVAILABLE else []) + (["hyperscan-python"] if hyperscan else []) + ["re2"]
+# (search backend, exact step): the native search with the C exact step first (what a scan uses
+# where both are built), then each native part replaced by its Python twin.
+BACKENDS = (
+    ([("hyperscan-native", "native")] if NATIVE_AVAILABLE and NATIVE_EXACT_AVAILABLE else [])
+    + ([("hyperscan-native", "python")] if NATIVE_AVAILABLE else [])
+    + ([("hyperscan-python", "python")] if hyperscan else [])
+    + [("re2", "python")]
+)
 
 
-def bench_ours(text: str, labels: list[Label], backend: str, repeat: int) -> tuple[float, dict[str, str]]:
-    engine = DlpEngine.from_settings(DlpSettings(salt="bench-salt-value"), backend=backend)  # type: ignore[arg-type]
+def bench_ours(text: str, labels: list[Label], backend: tuple[str, str], repeat: int) -> tuple[float, dict[str, str]]:
+    search, exact = backend
+    engine = DlpEngine.from_settings(
+        DlpSettings(salt="bench-salt-value"), backend=search, exact=exact  # type: ignore[arg-type]
+    )
     engine.match(text[:100_000])  # warm up
     best = float("inf")
     for _ in range(repeat):
@@ -142,7 +154,8 @@ def bench_native_segments(text: str, repeat: int) -> float:
     for _ in range(repeat):
         started = time.thread_time()
         for offset in range(0, len(text), CHUNK_CHARS):
-            engine._search.segments(encode(text[offset : offset + CHUNK_CHARS]))
+            chunk = text[offset : offset + CHUNK_CHARS]
+            engine._search.segments(chunk if chunk.isascii() else encode(chunk))  # as the engine does
         best = min(best, time.thread_time() - started)
     return len(text) / 1e6 / best
 
@@ -233,13 +246,13 @@ def main() -> None:
     rows: list[tuple[str, float, dict[str, str]]] = []
     for backend in BACKENDS:
         speed, found = bench_ours(text, labels, backend, args.repeat)
-        rows.append((f"openai-casb ({backend}), full corpus", speed, found))
+        rows.append((f"openai-casb ({backend[0]}, {backend[1]} exact step), full corpus", speed, found))
     # The same prose, numbers and dates without any planted value: the cost of the scan itself,
     # without the per-value work (exact match, validation, keywords, masks and hashes).
     prose = filler(random.Random(2024), len(text))
     for backend in BACKENDS:
         speed, _ = bench_ours(prose, [], backend, args.repeat)
-        rows.append((f"openai-casb ({backend}), same prose, no values", speed, {}))
+        rows.append((f"openai-casb ({backend[0]}, {backend[1]} exact step), same prose, no values", speed, {}))
     if hyperscan:
         rows.append((SCAN_ALONE, bench_scan_alone(text, args.repeat), {}))
         rows.append((SCAN_WITH_HANDLER, bench_scan_alone(text, args.repeat, count_matches=True), {}))
@@ -255,11 +268,11 @@ def main() -> None:
             continue
         rows.append((f"{name}, first {args.sample_mb} MB", *measured))
     presidio = next((speed for name, speed, _ in rows if name.startswith("presidio")), None)
-    print(f"\n| {'engine (1 core)':56s} | {'MB/s':>8s} | {'ours / it':>9s} | recall on planted values |")
-    print(f"|{'-' * 58}|{'-' * 9}:|{'-' * 10}:|{'-' * 26}|")
+    print(f"\n| {'engine (1 core)':72s} | {'MB/s':>8s} | {'ours / it':>9s} | recall on planted values |")
+    print(f"|{'-' * 74}|{'-' * 9}:|{'-' * 10}:|{'-' * 26}|")
     for name, speed, found in rows:
         ratio = f"{rows[0][1] / speed:.1f}" if not name.startswith("openai-casb") else "-"
-        print(f"| {name:56s} | {speed:8.1f} | {ratio:>9s} | {summary(found)} |")
+        print(f"| {name:72s} | {speed:8.1f} | {ratio:>9s} | {summary(found)} |")
     if presidio:
         for name, speed, _ in rows:
             if name.startswith("openai-casb") and name not in FLOORS:

@@ -1,7 +1,9 @@
 """Huge digit runs cost work in proportion to their candidates, never more (no wall-clock asserts).
 
 The engine is built over detectors whose validators count their calls: every regex hit that
-survives the boundary checks costs one validation, so the count is the work done per run.
+survives the boundary checks costs one validation, so the count is the work done per run. It runs
+the Python exact step, whose calls can be counted; the C step gets the same pieces and runs the
+same loop (tests/dlp/test_native_exact.py holds it to the same candidates).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ def counting_engine(backend: str, calls: Counter[str], **settings: object) -> Dl
 
     detectors = tuple(dataclasses.replace(d, classify=counted(d.key, d.classify)) for d in PREDEFINED_DETECTORS)
     dlp = DlpSettings(salt="pathological-salt", **settings)
-    return DlpEngine(resolve_predefined(dlp), detectors, (), "pathological-salt", backend)  # type: ignore[arg-type]
+    return DlpEngine(
+        resolve_predefined(dlp), detectors, (), "pathological-salt", backend, exact="python"  # type: ignore[arg-type]
+    )
 
 
 def validations(backend: str, text: str, **settings: object) -> int:

@@ -29,6 +29,8 @@ from openai_casb.dlp.detectors.financial import POPULATION_CHECKS
 from openai_casb.dlp.detectors.pieces import Batch, continues, cut_digit_run, in_decimal
 from openai_casb.dlp.detectors.search import encode, make_search
 from openai_casb.dlp.edm import EdmSet
+from openai_casb.dlp.engine_native import Exact, NativeExact, exact_wanted
+from openai_casb.dlp.keywords import keyword_pattern
 from openai_casb.dlp.profiles import Profile, resolve_custom, resolve_predefined
 from openai_casb.dlp.settings import Confidence, DlpSettings, installation_salt
 from openai_casb.inventory.model import EntryMatch
@@ -90,40 +92,30 @@ _HIGH = Confidence.HIGH.rank
 _LOW = Confidence.LOW.rank
 
 
-def _keyword_alternatives(keywords: list[str]) -> str:
-    # A space in a phrase also matches `_` and `-`: "card number" finds card_number, card-number.
-    return "|".join(re2.escape(k).replace("\\ ", "[ _\\-]") for k in sorted(keywords, key=len, reverse=True))
-
-
 def _keyword_regex(keywords: tuple[str, ...]) -> re2._Regexp | None:
-    """A keyword is a whole word: `_` and `-` are word characters here, so `patient_ref` or
-    `.card-4` hold no keyword. Keywords written in capitals (acronyms: `SIN`, `PAN`) match in
-    capitals only, so `np.sin(x)` is no SIN; the others match in any case.
-
-    ASCII keywords are searched in the encoded text (bytes), which spares RE2 a UTF-8
+    """ASCII keywords are searched in the encoded text (bytes), which spares RE2 a UTF-8
     conversion per search; a non-ASCII letter is `?` there, a non-alphanumeric as in the text."""
     if not keywords:
         return None
-    acronyms = [k for k in keywords if k.isupper()]
-    words = [k.lower() for k in keywords if not k.isupper()]
-    alternatives = [f"(?i:{_keyword_alternatives(words)})"] if words else []
-    if acronyms:
-        alternatives.append(_keyword_alternatives(acronyms))
-    edge = "[^A-Za-z0-9_\\-]"
-    pattern = f"(?:^|{edge})(?:{'|'.join(alternatives)})(?:{edge}|$)"
+    pattern = keyword_pattern(keywords)
     return re2.compile(pattern.encode() if pattern.isascii() else pattern)
 
 
+def _exact_pattern(detector: Detector) -> str:
+    """The pattern run inside segments: a built-in one is bounded by alphanumeric look-arounds
+    when the match is the value: a value needs non-alphanumeric characters on both sides anyway,
+    and without them every 9 digits of a 12-digit group would be a match to reject."""
+    if detector.key.startswith("custom:") or detector.value_group or detector.extend:
+        return detector.pattern
+    return f"(?<![A-Za-z0-9])(?:{detector.pattern})(?![A-Za-z0-9])"
+
+
 def _exact_regex(detector: Detector) -> re.Pattern[str] | re2._Regexp:
-    """The regex run inside segments. Built-in patterns run on Python's re, bounded by
-    alphanumeric look-arounds when the match is the value: a value needs non-alphanumeric
-    characters on both sides anyway, and without them every 9 digits of a 12-digit group would be
-    a match to reject in Python. Custom (user) patterns always run on RE2, which cannot backtrack."""
+    """Built-in patterns run on Python's re (or its C twin, engine_native); custom (user)
+    patterns always run on RE2, which cannot backtrack."""
     if detector.key.startswith("custom:"):
         return re2.compile(detector.pattern)
-    if detector.value_group or detector.extend:
-        return re.compile(detector.pattern)
-    return re.compile(f"(?<![A-Za-z0-9])(?:{detector.pattern})(?![A-Za-z0-9])")
+    return re.compile(_exact_pattern(detector))
 
 
 def population_at_chance(passed: int, failed: int) -> bool:
@@ -175,6 +167,16 @@ class _Tally:
         # key -> (values, their sequence numbers)
         self._samples: dict[_Key, tuple[list[str], list[int]]] = {}
         self._hashes: dict[_Key, tuple[list[str], list[int]]] = {}
+        self._full: set[_Key] = set()  # keys whose samples and hashes are all kept
+
+    def count_if_full(self, key: _Key) -> bool:
+        """Counts a detection of a key that keeps no more samples or hashes (most detections of a
+        busy file): True then; False when its sample or hash may still be kept (call `add`)."""
+        if key not in self._full:
+            return False
+        self._sequence += 1
+        self._counts[key] += 1
+        return True
 
     def wants(self, key: _Key) -> tuple[bool, bool]:
         """Whether a new detection's (masked sample, hash) could still be kept: past the limits
@@ -201,6 +203,8 @@ class _Tally:
         if digest is not None and len(values) < MAX_HASHES and digest not in values:
             values.append(digest)
             sequences.append(self._sequence)
+        if len(self._samples[key][0]) >= MAX_SAMPLES and len(values) >= MAX_HASHES:
+            self._full.add(key)
 
     def result(self) -> MatchResult:
         strata: dict[tuple[str, str], list[int]] = {}
@@ -251,6 +255,7 @@ class DlpEngine:
         salt: str,
         backend: Backend = "auto",
         extra_digest: str = "",
+        exact: Exact = "auto",
     ) -> None:
         self._profiles = profiles
         self._salt = salt
@@ -281,6 +286,18 @@ class DlpEngine:
         patterns: dict[int, tuple[str, ...]] = {i: (self._detectors[i].fast_pattern,) for i in searchable}
         self._search = make_search(backend, self._detectors, searchable, patterns)
         self.backend: str = self._search.name
+        self._native: NativeExact | None = None
+        if exact_wanted(exact):
+            self._native = NativeExact(
+                self._detectors, [_exact_pattern(d) for d in self._detectors], self._population_checks, enabled,
+                self._threshold, KEYWORD_WINDOW,
+            )
+        self.exact = "native" if self._native is not None else "python"
+        # Per candidate order (detectors, then EDM sets): its profile, and whether the population
+        # rule's demotion to Low can drop it (its profile counts above Low).
+        orders = range(len(self._detectors) + len(self._edm_sets))
+        self._order_profiles = tuple(self._profile_of(order) for order in orders)
+        self._order_demotable = tuple(self._threshold[profile] > _LOW for profile in self._order_profiles)
         self.max_match_length = max((d.max_length for d in self._detectors), default=0)
         self.profile_set_digest = hashlib.sha256(
             json.dumps(
@@ -298,12 +315,13 @@ class DlpEngine:
         return f"DlpEngine(profiles={list(self.enabled_profiles)}, backend={self.backend!r})"
 
     @classmethod
-    def from_settings(cls, settings: DlpSettings, backend: Backend = "auto") -> DlpEngine:
-        """Raises ValueError (with a message fit for a user) when the settings cannot be used."""
+    def from_settings(cls, settings: DlpSettings, backend: Backend = "auto", exact: Exact = "auto") -> DlpEngine:
+        """Raises ValueError (with a message fit for a user) when the settings cannot be used.
+        `exact` picks the exact step: C (engine_native) for ASCII text when built, or Python."""
         profiles = resolve_predefined(settings) + resolve_custom(settings)
         salt = settings.salt or installation_salt()
         custom_detectors, edm_sets, custom_digest = build_custom_detectors(settings, salt)
-        return cls(profiles, PREDEFINED_DETECTORS + custom_detectors, edm_sets, salt, backend, custom_digest)
+        return cls(profiles, PREDEFINED_DETECTORS + custom_detectors, edm_sets, salt, backend, custom_digest, exact)
 
     @property
     def enabled_profiles(self) -> tuple[str, ...]:
@@ -363,12 +381,14 @@ class DlpEngine:
         census: _Census = {}
         candidates = self._candidates(text, census)
         tally.population.add(census, accept_from, accept_to)
+        profiles, demotable = self._order_profiles, self._order_demotable
         for start, end, order, entry, _rank, edm_digest, stratum in self._resolve(candidates):
             if not accept_from <= start < accept_to:
                 continue
-            profile = self._profile_of(order)
             # Demoted to Low, a detection still counts under a profile at confidence Low.
-            key = (profile, entry, stratum if stratum and self._threshold[profile] > _LOW else 0)
+            key = (profiles[order], entry, stratum if stratum and demotable[order] else 0)
+            if tally.count_if_full(key):
+                continue
             want_sample, want_hash = tally.wants(key)
             masked = digest = None
             if order < len(detectors):
@@ -386,24 +406,48 @@ class DlpEngine:
         """Validated candidates above their profile's threshold; `census` gets the bare values
         that reached a population check (start -> digit count, passed)."""
         found: list[_Candidate] = []
-        data = encode(text)
-        segments = self._search.segments(data)
+        ascii_text = text.isascii()
+        native = self._native if ascii_text else None
+        encoded: list[bytes] = []
+
+        def data() -> bytes:  # encoded once, if the Python step or the search needs it
+            if not encoded:
+                encoded.append(encode(text))
+            return encoded[0]
+
+        segments = self._search.segments(text if ascii_text else data())
         for segment_class, spans in segments.by_class.items():
             if segment_class == "digits":
                 spans = self._digit_pieces(text, spans)
             for batch in _batches(text, segment_class, spans):
                 for index in self._searched_by_class.get(segment_class, ()):
-                    self._match_detector(text, data, index, batch, found, census)
+                    self._run_detector(native, text, data, index, batch, found, census)
         for index, spans in segments.by_detector.items():
             for batch in _batches(text, self._detectors[index].segment, spans):
-                self._match_detector(text, data, index, batch, found, census)
+                self._run_detector(native, text, data, index, batch, found, census)
+        whole = Batch(text, [(0, len(text))])
         for index in self._always_run:
-            self._match_detector(text, data, index, Batch(text, [(0, len(text))]), found, census)
+            self._run_detector(native, text, data, index, whole, found, census)
         for offset, (_profile, edm) in enumerate(self._edm_sets):
             order = len(self._detectors) + offset
             for start, end, digest in edm.find(text):
                 found.append((start, end, order, edm.name, Confidence.HIGH.rank, digest, 0))
         return found
+
+    def _run_detector(
+        self, native: NativeExact | None, text: str, data: Callable[[], bytes], index: int, batch: Batch,
+        found: list[_Candidate], census: _Census,
+    ) -> None:
+        """One detector over one batch of spans: in C when it can, else (or when PCRE2 gives up
+        on a pathological text, its partial output dropped) in Python."""
+        if native is not None and native.covers(index):
+            kept = len(found)
+            try:
+                native.match(index, text, batch.spans, found, census)
+                return
+            except RuntimeError:
+                del found[kept:]
+        self._match_detector(text, data(), index, batch, found, census)
 
     def _digit_pieces(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         longest = self._longest_digit_value
@@ -547,7 +591,9 @@ class DlpEngine:
                 cluster.append(candidate)
                 cluster_end = max(cluster_end, candidate[1])
                 continue
-            if cluster:
+            if len(cluster) == 1:
+                kept.append(cluster[0])
+            elif cluster:
                 kept.extend(_choose(cluster))
             cluster = [candidate]
             cluster_end = candidate[1]

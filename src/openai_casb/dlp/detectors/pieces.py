@@ -70,25 +70,39 @@ def cut_digit_run(text: str, start: int, end: int, longest: int) -> list[tuple[i
 
 class Batch:
     """Segments joined by a character outside their class, so that each detector's regex runs
-    once over all of them (no match can cross the joint) instead of once per segment."""
+    once over all of them (no match can cross the joint) instead of once per segment. Joined on
+    first use: detectors the C exact step runs (engine_native) read `spans` only."""
 
-    __slots__ = ("joined", "offsets", "starts")
+    __slots__ = ("_joined", "_offsets", "_starts", "_text", "spans")
 
     def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        self._text = text
+        self.spans = spans
+        self._joined: str | None = None
+        self._starts: list[int] = []
+        self._offsets: list[int] = []
+
+    @property
+    def joined(self) -> str:
+        if self._joined is None:
+            self._join()
+        assert self._joined is not None
+        return self._joined
+
+    def _join(self) -> None:
+        text, spans = self._text, self.spans
         if len(spans) == 1 and spans[0] == (0, len(text)):
-            self.joined, self.starts, self.offsets = text, [0], [0]
+            self._joined, self._starts, self._offsets = text, [0], [0]
             return
-        starts: list[int] = []
-        offsets: list[int] = []
         position = 0
         for start, end in spans:
-            starts.append(position)
-            offsets.append(start - position)
+            self._starts.append(position)
+            self._offsets.append(start - position)
             position += end - start + 1
-        self.joined = "\n".join([text[start:end] for start, end in spans])
-        self.starts = starts
-        self.offsets = offsets
+        self._joined = "\n".join([text[start:end] for start, end in spans])
 
     def offset_at(self, position: int) -> int:
         """What to add to a position of the joined text to get the position in the text."""
-        return self.offsets[bisect_right(self.starts, position) - 1]
+        if self._joined is None:
+            self._join()
+        return self._offsets[bisect_right(self._starts, position) - 1]
