@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 
@@ -163,3 +164,29 @@ def test_the_c_steps_keyword_form_finds_the_same_words_as_re2s(pieces: list[str]
     edged = re2.compile(keyword_pattern(keywords))
     around = re.compile(keyword_pattern(keywords, lookaround=True))
     assert (edged.search(text) is not None) == (around.search(text) is not None), text
+
+
+@needs_native
+def test_a_thread_entering_the_c_step_while_it_waits_on_a_python_judge_is_refused_not_mixed_in() -> None:
+    # A Python validator or judge may let another thread run; the C step's scratch is then in
+    # use, so a second entry is refused (the engine runs the Python step for it instead).
+    from openai_casb.dlp.engine import KEYWORD_WINDOW, _exact_pattern
+
+    jwt = next(d for d in PREDEFINED_DETECTORS if d.key == "jwt")
+    text = "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5X2tleQ here"
+    entered: list[bool] = []
+
+    def judge(judged_text: str, _start: int, _end: int) -> None:
+        with pytest.raises(RuntimeError, match="busy in another thread"):
+            native.match(0, judged_text, [(0, len(judged_text))], [], {})
+        entered.append(True)
+
+    detectors = (dataclasses.replace(jwt, judge=judge),)
+    native = NativeExact(detectors, [_exact_pattern(jwt)], [None], {(jwt.profile, e) for e in jwt.entries},
+                         {jwt.profile: 0}, KEYWORD_WINDOW)
+    found: list[_Candidate] = []
+    native.match(0, text, [(0, len(text))], found, {})
+    assert entered == [True]
+    assert [(text[c[0]:c[1]].startswith("eyJ"), c[3]) for c in found] == [(True, "JSON Web Token")]
+    native.match(0, text, [(0, len(text))], found, {})  # free again once the first call returned
+    assert len(found) == 2

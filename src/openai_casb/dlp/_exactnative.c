@@ -58,6 +58,9 @@ typedef struct {
     Py_ssize_t *starts;    /* scratch: per segment, its start in `joined` and its offset to the text */
     Py_ssize_t *offsets;
     Py_ssize_t spans_capacity;
+    /* A match in progress: the scratch above and each detector's match data are in use. A Python
+     * validator called meanwhile may let another thread run, which must not share them. */
+    int busy;
 } Exact;
 
 static int configured = 0;
@@ -516,6 +519,9 @@ static int append_candidate(PyObject *found, ExactDetector *d, long order, Py_ss
     return rc;
 }
 
+static PyObject *match_detector(Exact *self, Py_ssize_t local, long order, PyObject *text_object, PyObject *spans,
+                                PyObject *found, PyObject *census);
+
 static PyObject *Exact_match(Exact *self, PyObject *args) {
     Py_ssize_t local;
     long order;
@@ -535,6 +541,18 @@ static PyObject *Exact_match(Exact *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "census is a dict");
         return NULL;
     }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the native exact step is busy in another thread");
+        return NULL;
+    }
+    self->busy = 1;
+    PyObject *result = match_detector(self, local, order, text_object, spans, found, census);
+    self->busy = 0;
+    return result;
+}
+
+static PyObject *match_detector(Exact *self, Py_ssize_t local, long order, PyObject *text_object, PyObject *spans,
+                                PyObject *found, PyObject *census) {
     ExactDetector *d = &self->detectors[local];
     Text t = {PyUnicode_1BYTE_DATA(text_object), PyUnicode_GET_LENGTH(text_object), text_object,
               d->population && census != Py_None ? census : NULL};

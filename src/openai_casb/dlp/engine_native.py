@@ -89,7 +89,8 @@ class NativeExact:
         self, index: int, text: str, spans: list[tuple[int, int]], found: list[Any], census: dict[Any, Any]
     ) -> None:
         """Appends the candidates of detector `index` in `spans` of `text` (ASCII) to `found`.
-        Raises RuntimeError when PCRE2 gives up (a match or stack limit) after appending some."""
+        Raises RuntimeError when PCRE2 gives up (a match or stack limit), maybe after appending
+        some, or when another thread is inside this step (a Python validator let it run)."""
         self._exact.match(self._local[index], index, text, spans, found, census)
 
 
