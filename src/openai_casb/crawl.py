@@ -377,27 +377,36 @@ async def _compliance_sources(
             configs.extend(page)
         item.listed_in_full("latest_config", configs)
 
-    async def gpts(counter: _Counter) -> None:
-        cut = _CutLists("GPT")
-        async for page in reader.gpts():
+    async def configured(
+        counter: _Counter,
+        kind: str,
+        pages: AsyncIterator[list[cm.GptOrProject]],
+        configs: Callable[[str], AsyncIterator[list[cm.Config]]],
+        keep: Callable[[list[cm.GptOrProject]], None],
+    ) -> None:
+        """GPTs and projects are read alike: a cut-short `latest_config` is read whole, a list with
+        has_more true leaves the source partial."""
+        cut = _CutLists(kind)
+        async for page in pages:
             for item in page:
                 if item.cut_short("latest_config"):
-                    await all_configs(item, reader.gpt_configs(item.id))
+                    await all_configs(item, configs(item.id))
                 cut.note(item.id, item)
-            inventory.gpts.extend(collect.gpt(item) for item in page)
+            keep(page)
             counter.page(len(page))
         cut.check()
 
+    async def gpts(counter: _Counter) -> None:
+        await configured(
+            counter, "GPT", reader.gpts(), reader.gpt_configs,
+            lambda page: inventory.gpts.extend(collect.gpt(item) for item in page),
+        )
+
     async def projects(counter: _Counter) -> None:
-        cut = _CutLists("project")
-        async for page in reader.projects():
-            for item in page:
-                if item.cut_short("latest_config"):
-                    await all_configs(item, reader.project_configs(item.id))
-                cut.note(item.id, item)
-            inventory.chatgpt_projects.extend(collect.chatgpt_project(item) for item in page)
-            counter.page(len(page))
-        cut.check()
+        await configured(
+            counter, "project", reader.projects(), reader.project_configs,
+            lambda page: inventory.chatgpt_projects.extend(collect.chatgpt_project(item) for item in page),
+        )
 
     async def conversations(counter: _Counter) -> None:
         if conversations_source == "logs":

@@ -49,6 +49,11 @@ def cut_config_files(org: dict[str, Any]) -> None:
     org["gpts"][0]["latest_config"]["data"][0]["files"]["has_more"] = True
 
 
+def cut_project_tools(org: dict[str, Any]) -> None:
+    config = org["chatgpt_projects"][0]["latest_config"][0]
+    config["tools"] = {"object": "list", "has_more": True, "data": config["tools"]}
+
+
 @pytest.mark.parametrize(
     ("cut", "container", "files", "first"),
     [
@@ -56,8 +61,9 @@ def cut_config_files(org: dict[str, Any]) -> None:
         (cut_message_files, Source.CONVERSATIONS, Source.CONVERSATION_FILES, "conversation conv-4 messages[0].files"),
         (cut_gpt_tools, Source.GPTS, Source.GPT_FILES, "GPT g-abc123 latest_config[0].tools"),
         (cut_config_files, Source.GPTS, Source.GPT_FILES, "GPT g-abc123 latest_config[0].files"),
+        (cut_project_tools, Source.CHATGPT_PROJECTS, Source.PROJECT_FILES, "project g-p-123 latest_config[0].tools"),
     ],
-    ids=["messages", "message-files", "gpt-tools", "gpt-files"],
+    ids=["messages", "message-files", "gpt-tools", "gpt-files", "project-tools"],
 )
 def test_a_list_with_more_makes_its_source_and_files_partial(
     cut: Callable[[dict[str, Any]], None], container: Source, files: Source, first: str
@@ -113,15 +119,23 @@ def test_a_latest_config_cut_short_is_read_whole_from_the_configs_endpoint(kind:
     assert [f.file_id for f in read.files] == ["file-p2"]
 
 
-def test_an_unreadable_configs_endpoint_fails_the_source() -> None:
+@pytest.mark.parametrize(
+    ("kind", "source"), [("gpt", Source.GPTS), ("project", Source.CHATGPT_PROJECTS)], ids=["gpt", "project"]
+)
+def test_an_unreadable_configs_endpoint_fails_the_source(kind: str, source: Source) -> None:
     org = org_fixture()
-    gpt = org["gpts"][0]
-    gpt["latest_config"]["has_more"] = True
+    owner = org["gpts"][0] if kind == "gpt" else org["chatgpt_projects"][0]
+    listed = owner["latest_config"]
+    owner["latest_config"] = {"object": "list", "has_more": True,
+                              "data": listed["data"] if isinstance(listed, dict) else listed}
     api = FakeApi(org=org, fault=lambda r: httpx.Response(404) if r.url.path.endswith("/configs") else None)
-    report = crawled(api).inventory.sources[Source.GPTS]
+    result = crawled(api)
+    report = result.inventory.sources[source]
     assert report.state == "failed"
     assert report.reason is not None
-    assert "/gpts/{gpt_id}/configs: HTTP 404" in report.reason
+    assert f"/{kind}s/{{{kind}_id}}/configs: HTTP 404" in report.reason
+    others = {s for s, r in result.inventory.sources.items() if r.state != "complete"}
+    assert others == {source, Source.GPT_FILES if kind == "gpt" else Source.PROJECT_FILES}
 
 
 def test_complete_embedded_lists_leave_every_source_complete() -> None:
