@@ -92,6 +92,14 @@ def test_zip_entries_keep_their_names_and_nested_zips_are_opened() -> None:
     assert "in docx" in text
 
 
+def test_zip_nesting_counts_archives_not_their_entries() -> None:
+    """The limit is on archives inside archives: a ZIP's plain entries read at the limit, a ZIP does not."""
+    limits = ExtractionLimits(max_nesting=0)
+    assert text_of(zip_bytes({"a.txt": b"PLANTED-OUTER123"}), "x.zip", limits) == "\n[a.txt]\nPLANTED-OUTER123"
+    with pytest.raises(NotScanned, match=r"archives nested deeper than the limit \(0 levels\)"):
+        text_of(zip_bytes({"inner.zip": zip_bytes({"a.txt": b"x"})}), "x.zip", limits)
+
+
 @pytest.mark.parametrize(
     ("data", "name", "kind"),
     [

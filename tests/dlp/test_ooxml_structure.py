@@ -283,3 +283,68 @@ def test_an_embedded_file_another_attempt_could_read_keeps_the_verdict_out_of_th
     assert budget.notes == ["embedded word/embeddings/scan.png not scanned: OCR unavailable: tesseract not installed"]
     assert budget.partial
     assert not budget.cacheable  # installing tesseract later must lead to a real scan
+
+
+def _damage(package: bytes, name: str, *, method: int | None = None, encrypted: bool = False) -> bytes:
+    """One entry's compression method or "encrypted" flag changed, in its local and central headers."""
+    data = bytearray(package)
+    encoded = name.encode()
+    for header, flag_at, method_at, name_at in ((b"PK\x03\x04", 6, 8, 30), (b"PK\x01\x02", 8, 10, 46)):
+        at = data.find(header)
+        while at != -1:
+            if data[at + name_at : at + name_at + len(encoded)] == encoded:
+                if method is not None:
+                    data[at + method_at] = method
+                if encrypted:
+                    data[at + flag_at] |= 1
+            at = data.find(header, at + 4)
+    return bytes(data)
+
+
+def test_embedded_files_are_read_in_natural_order_and_each_failure_is_noted() -> None:
+    """Empty, damaged and encrypted embedded files are noted, never fatal; names are shown printable."""
+    data = embed(
+        docx_bytes([f"card {CARD}"]),
+        {
+            "word/embeddings/a_empty.bin": b"",
+            "word/embeddings/b_damaged.txt": b"damaged text",
+            "word/embeddings/c_locked.txt": b"locked text",
+            "word/embeddings/d10.txt": b"ten",
+            "word/embeddings/d9.txt": b"nine",
+            "word/embeddings/e\x1bvil.txt": f"key {AWS_KEY_ID}".encode(),
+            "word/embeddings/_rels/d9.txt.rels": b"not read",
+        },
+    )
+    data = _damage(data, "word/embeddings/b_damaged.txt", method=9)  # Deflate64: zipfile cannot read it
+    data = _damage(data, "word/embeddings/c_locked.txt", encrypted=True)
+    budget = Budget(LIMITS)
+    text = text_of(data, "x.docx", budget=budget)
+    assert CARD in text
+    embedded = text[text.index("\n[word/embeddings/") :]
+    assert embedded == (
+        "\n[word/embeddings/d9.txt]\nnine\n[word/embeddings/d10.txt]\nten"
+        f"\n[word/embeddings/e?vil.txt]\nkey {AWS_KEY_ID}"
+    )
+    assert budget.notes == [
+        "embedded word/embeddings/a_empty.bin not scanned: empty file",
+        "embedded word/embeddings/b_damaged.txt not scanned: malformed DOCX: malformed archive entry"
+        " (NotImplementedError)",
+        "embedded word/embeddings/c_locked.txt not scanned: encrypted",
+    ]
+    assert budget.cacheable
+
+
+def test_a_package_whose_only_embedded_file_is_unreadable_is_still_scanned() -> None:
+    budget = Budget(LIMITS)
+    text = text_of(embed(docx_bytes([f"card {CARD}"]), {"word/embeddings/x.bin": b""}), "x.docx", budget=budget)
+    assert CARD in text
+    assert budget.notes == ["embedded word/embeddings/x.bin not scanned: empty file"]
+
+
+def test_any_embedded_file_counts_as_a_nesting_level() -> None:
+    """Unlike a ZIP's entries (test_extract), a file embedded in a package one level past the limit
+    ends the file, whatever it is; a package with nothing embedded reads at any depth."""
+    limits = ExtractionLimits(max_nesting=0)
+    assert CARD in text_of(docx_bytes([f"card {CARD}"]), "x.docx", limits)
+    with pytest.raises(LimitExceeded, match=r"archives nested deeper than the limit \(0 levels\)"):
+        text_of(embed(docx_bytes([f"card {CARD}"]), {"word/embeddings/notes.txt": b"notes"}), "x.docx", limits)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from functools import partial
 
 from openai_casb.dlp.extract.base import Budget, LimitExceeded, NotScanned, TextChunks
 
@@ -68,6 +70,52 @@ def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) 
     return b"".join(parts)
 
 
+@dataclass(slots=True)
+class EntriesRead:
+    """What `entry_texts` made of the entries it was given."""
+
+    scanned: int = 0
+    skipped: list[NotScanned] = field(default_factory=list)
+
+
+def entry_texts(
+    entries: Iterable[tuple[str, Callable[[], bytes]]],
+    depth: int,
+    budget: Budget,
+    extract_entry: EntryExtractor,
+    what: str,
+    *,
+    empty_is_read: bool,
+) -> Generator[str, None, EntriesRead]:
+    """The text of each (name, read) entry one nesting level deeper, preceded by its name shown
+    printable; what it cannot scan is noted (`{what} {name} not scanned: ...`) and skipped, a limit
+    crossed ends the whole file. The bytes come from `read`, which applies the archive limits (size,
+    ratio, total): `read_entry`. An empty entry is read when `empty_is_read`, else handed on like any
+    other. Returns how many entries were read and why the others were not."""
+    outcome = EntriesRead()
+    for raw_name, read in entries:
+        name = _safe_name(raw_name)
+        try:
+            content = read()
+            if not content and empty_is_read:
+                outcome.scanned += 1  # an empty entry is read: there is nothing in it
+                continue
+            first = True
+            for chunk in extract_entry(content, name, depth + 1, budget):
+                if first:
+                    yield f"\n[{name}]\n"
+                    first = False
+                yield chunk
+            outcome.scanned += 1
+        except LimitExceeded:
+            raise
+        except NotScanned as skipped:
+            outcome.skipped.append(skipped)
+            # The name may hold a value: the scanner masks notes before showing them.
+            budget.note(f"{what} {name} not scanned: {skipped.reason}", cacheable=skipped.cacheable)
+    return outcome
+
+
 def extract_zip(data: bytes, depth: int, budget: Budget, extract_entry: EntryExtractor) -> TextChunks:
     """Every entry's text, each preceded by its path so that a match keeps its context.
 
@@ -82,35 +130,21 @@ def extract_zip(data: bytes, depth: int, budget: Budget, extract_entry: EntryExt
         raise LimitExceeded(f"archives nested deeper than the limit ({budget.limits.max_nesting} levels)")
     with open_zip(data) as archive:
         entries = check_entry_count(archive, budget)
-        scanned = 0
-        skipped: list[NotScanned] = []
-        for info in entries:
-            name = _safe_name(info.filename)
-            try:
-                content = read_entry(archive, info, budget)
-                if not content:
-                    scanned += 1  # an empty entry is read: there is nothing in it
-                    continue
-                chunks: Iterator[str] = extract_entry(content, name, depth + 1, budget)
-                first = True
-                for chunk in chunks:
-                    if first:
-                        yield f"\n[{name}]\n"
-                        first = False
-                    yield chunk
-                scanned += 1
-            except LimitExceeded:
-                raise
-            except NotScanned as outcome:
-                skipped.append(outcome)
-                budget.note(f"entry {name} not scanned: {outcome.reason}", cacheable=outcome.cacheable)
-        if entries and not scanned:
+        read = yield from entry_texts(
+            ((info.filename, partial(read_entry, archive, info, budget)) for info in entries),
+            depth,
+            budget,
+            extract_entry,
+            "entry",
+            empty_is_read=True,
+        )
+        if entries and not read.scanned:
             if all(info.flag_bits & 0x1 for info in entries):
                 raise NotScanned("encrypted")
             # The reason quotes no entry name (the notes do, each masked when shown).
             raise NotScanned(
-                f"no archive entry could be read ({skipped[0].reason})",
-                cacheable=all(outcome.cacheable for outcome in skipped),
+                f"no archive entry could be read ({read.skipped[0].reason})",
+                cacheable=all(outcome.cacheable for outcome in read.skipped),
             )
 
 

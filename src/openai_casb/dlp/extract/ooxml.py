@@ -26,13 +26,14 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
 
-from openai_casb.dlp.extract.archive import EntryExtractor, check_entry_count, open_zip, read_entry
+from openai_casb.dlp.extract.archive import EntryExtractor, check_entry_count, entry_texts, open_zip, read_entry
 from openai_casb.dlp.extract.base import Budget, LimitExceeded, NotScanned, TextChunks
 
 _DECLARATIONS = (b"<!doctype", b"<!entity")
@@ -80,10 +81,6 @@ def _natural(name: str) -> list[Any]:
 
 def _is_embedded(name: str) -> bool:
     return "/embeddings/" in "/" + name.lower() and not name.lower().endswith(".rels")
-
-
-def _shown(name: str) -> str:
-    return "".join(ch if ch.isprintable() else "?" for ch in name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,23 +169,19 @@ class _Package:
         )
 
     def embedded(self, depth: int, extract_entry: EntryExtractor) -> TextChunks:
-        """Files embedded in the package, each one nesting level deeper, through the dispatcher."""
-        for name in sorted((n for n in self.entries if _is_embedded(n)), key=_natural):
-            if depth + 1 > self.budget.limits.max_nesting:
-                raise LimitExceeded(f"archives nested deeper than the limit ({self.budget.limits.max_nesting} levels)")
-            shown = _shown(name)
-            try:
-                first = True
-                for chunk in extract_entry(self.read(name), shown, depth + 1, self.budget):
-                    if first:
-                        yield f"\n[{shown}]\n"
-                        first = False
-                    yield chunk
-            except LimitExceeded:
-                raise
-            except NotScanned as outcome:
-                # The name may hold a value: the scanner masks notes before showing them.
-                self.budget.note(f"embedded {shown} not scanned: {outcome.reason}", cacheable=outcome.cacheable)
+        """Files embedded in the package, each one nesting level deeper, through the dispatcher. Any
+        embedded file, not only an archive, counts as a level; an empty one is noted like any other."""
+        names = sorted((n for n in self.entries if _is_embedded(n)), key=_natural)
+        if names and depth + 1 > self.budget.limits.max_nesting:
+            raise LimitExceeded(f"archives nested deeper than the limit ({self.budget.limits.max_nesting} levels)")
+        yield from entry_texts(
+            ((name, partial(self.read, name)) for name in names),
+            depth,
+            self.budget,
+            extract_entry,
+            "embedded",
+            empty_is_read=False,
+        )
 
 
 def _elements(content: bytes, what: str) -> Iterator[tuple[str, Any]]:
