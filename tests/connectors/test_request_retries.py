@@ -35,7 +35,7 @@ from fake_api import mock_client
 
 from openai_casb.config import load_settings
 from openai_casb.connectors.errors import ApiError, ReadOnlyViolation
-from openai_casb.connectors.http import ApiClient, PageTooLarge
+from openai_casb.connectors.http import ApiClient, PageSizer
 from openai_casb.connectors.retry import RetryPolicy
 from openai_casb.connectors.session import retry_policy
 
@@ -50,10 +50,12 @@ class Calls:
         self.answers = answers
         self.count = 0
         self.sleeps: list[float] = []
+        self.requests: list[httpx.Request] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         answer = self.answers[min(self.count, len(self.answers) - 1)]
         self.count += 1
+        self.requests.append(request)
         return answer()
 
     async def sleep(self, seconds: float) -> None:
@@ -127,13 +129,15 @@ def test_stats_on_giving_up() -> None:
 
 @pytest.mark.parametrize("sized", [False, True])
 def test_decoding_errors_are_not_retried(sized: bool) -> None:
+    """Whether the body is read whole or capped (a paginated read with a `PageSizer`)."""
     calls = Calls(bad_gzip, ok)
     client = calls.client()
 
     async def go() -> None:
         async with client:
             if sized:
-                await client.get_json_sized("/x", None, None, 1_000_000)
+                async for _ in client.paginate("/x", sizer=PageSizer(1_000_000, 10)):
+                    pass
             else:
                 await client.get_json("/x")
 
@@ -160,17 +164,19 @@ def test_other_exceptions_propagate_unretried(exc: Exception) -> None:
 
 
 def test_page_too_large_is_not_retried() -> None:
-    calls = Calls(lambda: httpx.Response(200, json={"data": ["x" * 100]}))
+    """The retry loop lets PageTooLarge through: the page sizer, not a retry, asks again with fewer."""
+    calls = Calls(lambda: httpx.Response(200, json={"data": ["x" * 100], "has_more": False}))
     client = calls.client()
 
-    async def go() -> None:
+    async def go() -> list[list[Any]]:
         async with client:
-            await client.get_json_sized("/x", None, None, 10)
+            # Budget 5 bytes at limit 2: a body of more than 10 bytes is dropped, then read whole at limit 1.
+            return [page.data async for page in client.paginate("/x", sizer=PageSizer(5, 2))]
 
-    with pytest.raises(PageTooLarge):
-        asyncio.run(go())
-    assert calls.count == 1
+    assert asyncio.run(go()) == [["x" * 100]]
+    assert [request.url.params.get("limit") for request in calls.requests] == ["2", "1"]
     assert client.stats.retries == 0
+    assert calls.sleeps == []
 
 
 @pytest.mark.parametrize(

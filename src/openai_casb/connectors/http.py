@@ -302,14 +302,6 @@ class ApiClient:
         response, _ = await self._request(template, path_params, params, expect_json, accept_statuses)
         return response
 
-    async def get_json_sized(
-        self, template: str, path_params: Mapping[str, str] | None, params: Params | None, max_bytes: int | None
-    ) -> tuple[Any, int]:
-        """`get_json` that also gives the body's size, and raises PageTooLarge (not retried) once
-        the body passes `max_bytes`."""
-        response, body = await self._request(template, path_params, params, True, frozenset(), max_bytes)
-        return body, len(response.content)
-
     async def _request(
         self,
         template: str,
