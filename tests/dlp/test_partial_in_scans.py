@@ -5,14 +5,17 @@ and the scan's summary of files not read in full."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from openai_casb.checks.file_rules import files_with_matches
 from openai_casb.distributed.codec import dump_outcome, load_outcome, merge_outcome
 from openai_casb.inventory.model import AssetKind, EntryMatch, FileRef, FileScan, Source
-from openai_casb.scanning.file_cache import FileVerdicts
+from openai_casb.scanning.file_cache import KEY_PREFIX, FileVerdicts
 from openai_casb.scanning.matched import MatchedFiles
 from openai_casb.scanning.pipeline import DlpOutcome, DlpPipeline, Fetched
 from openai_casb.scanning.run import summarise_errors
@@ -84,15 +87,43 @@ def test_notes_and_partial_are_in_the_finding_evidence() -> None:
 
 
 def test_remembered_verdicts_keep_their_notes(tmp_path: Path) -> None:
+    """A verdict read in full may still carry notes (a fallback reading): they are remembered."""
+    fallback = "malformed PDF; read as text"
+    with Store.open(f"sqlite:///{tmp_path / 'casb.db'}") as store:
+        integration = store.ensure_integration("org-test", None, "org-test")
+        verdicts = FileVerdicts(store, integration.id, "digest-1")
+        scan = dataclasses.replace(_scan("f-1", partial=False), notes=(fallback,))
+        verdicts.remember(scan)
+        known = verdicts.known(scan.file)
+    assert known == scan
+    assert known.notes == (fallback,)
+    assert not known.partial
+
+
+def test_a_partly_read_verdict_is_refused_by_file_id(tmp_path: Path) -> None:
+    """What it skipped may be readable next scan: remembering it would hide that for good."""
     with Store.open(f"sqlite:///{tmp_path / 'casb.db'}") as store:
         integration = store.ensure_integration("org-test", None, "org-test")
         verdicts = FileVerdicts(store, integration.id, "digest-1")
         scan = _scan("f-1")
-        verdicts.remember(scan)
-        known = verdicts.known(scan.file)
-    assert known is not None
-    assert known.notes == (NOTE,)
-    assert known.partial
+        with pytest.raises(ValueError, match="partly read"):
+            verdicts.remember(scan)
+        assert verdicts.known(scan.file) is None
+
+
+def test_a_verdict_remembered_with_its_partial_flag_still_loads(tmp_path: Path) -> None:
+    """Rows written while the flag was stored (always false: partial verdicts were never remembered)."""
+    with Store.open(f"sqlite:///{tmp_path / 'casb.db'}") as store:
+        integration = store.ensure_integration("org-test", None, "org-test")
+        verdicts = FileVerdicts(store, integration.id, "digest-1")
+        scan = _scan("f-1", partial=False)
+        key = f"{KEY_PREFIX}{integration.id}:{scan.file.kind.value}:{scan.file.file_id}:digest-1"
+        store.dlp_cache_put(key, {
+            "status": "scanned", "reason": None, "matched_profiles": ["PII"],
+            "matches": [dataclasses.asdict(m) for m in scan.matches],
+            "size_bytes": None, "content_sha256": None, "notes": [], "partial": False,
+        })
+        assert verdicts.known(scan.file) == scan
 
 
 class _Scanner:

@@ -1,7 +1,9 @@
 """Verdicts remembered by file id, so a re-scan does not download a file it has already judged.
 
-Remembered: files scanned, and files that can never be read (an expired upload, one over the
-size limit). Not remembered: failures a later scan may get past (timeouts, crashes, network).
+Remembered: files scanned in full, and files that can never be read (an expired upload, one over
+the size limit). Not remembered: failures a later scan may get past (timeouts, crashes, network),
+nor a file read in part (`partial`): what it skipped may be readable next scan, so no stored
+verdict is partial and the flag is not stored (rows that hold it, always false, still load).
 
 OpenAI file ids name immutable uploads (a changed knowledge file is a new upload with a new id),
 so within one integration (file id, profile-set digest) identifies a verdict as well as the
@@ -53,10 +55,11 @@ class FileVerdicts:
             size_bytes=stored.get("size_bytes"),
             content_sha256=stored.get("content_sha256"),
             notes=tuple(str(note) for note in stored.get("notes", ())),
-            partial=bool(stored.get("partial", False)),
         )
 
     def remember(self, scan: FileScan) -> None:
+        if scan.partial:
+            raise ValueError("a partly read file is not remembered by file id: what it skipped may be read next scan")
         verdict: dict[str, Any] = {
             "status": scan.status,
             "reason": scan.reason,
@@ -65,6 +68,5 @@ class FileVerdicts:
             "size_bytes": scan.size_bytes,
             "content_sha256": scan.content_sha256,
             "notes": list(scan.notes),
-            "partial": scan.partial,
         }
         self._store.dlp_cache_put(_key(self._integration_id, scan.file, self._digest), verdict)
