@@ -190,3 +190,242 @@ def test_a_thread_entering_the_c_step_while_it_waits_on_a_python_judge_is_refuse
     assert [(text[c[0]:c[1]].startswith("eyJ"), c[3]) for c in found] == [(True, "JSON Web Token")]
     native.match(0, text, [(0, len(text))], found, {})  # free again once the first call returned
     assert len(found) == 2
+
+
+# --- review: adversarial differential tests, the real PCRE2 give-up, hostile calls ----------------
+# Each detector is run alone over arbitrary span lists (empty spans, spans at the text's edges, one
+# span or several, out of order), not only the batches the segment search makes: the C step and
+# _match_detector must agree on any batch.
+
+from quality.generator import NEGATIVES, POSITIVES  # noqa: E402
+
+from openai_casb.dlp.detectors.pieces import Batch  # noqa: E402
+from openai_casb.dlp.detectors.search import encode  # noqa: E402
+
+LOW_EVERYWHERE = {"profiles": {name: {"confidence": "Low"} for name in (
+    "Financial Information", "Social Security, Insurance, Tax and Identifier Numbers", "Credentials and Secrets")}}
+PYTHON_LOW = engine("python", **LOW_EVERYWHERE)
+NATIVE_LOW = engine("native", **LOW_EVERYWHERE) if NATIVE_EXACT_AVAILABLE else None
+PLANTS = [*POSITIVES, *NEGATIVES]
+GLUE = ["", "", " ", "-", ".", "+", "\n", "\r\n", ":", "=", "/", "_", "\t", ". ", "0.", ".5", "1", "99", "x", "A", "==",
+        '"', "'", "\x0b", "\x1c"]
+KEYWORDS = sorted({k for d in PREDEFINED_DETECTORS for k in d.keywords if k.isascii()})
+
+
+def each_detector(dlp: DlpEngine, text: str, spans: list[tuple[int, int]], native: bool) -> list[object]:
+    results: list[object] = []
+    for index in range(len(dlp._detectors)):
+        found: list[_Candidate] = []
+        census: _Census = {}
+        if native:
+            assert dlp._native is not None
+            dlp._native.match(index, text, spans, found, census)
+        else:
+            dlp._match_detector(text, encode(text), index, Batch(text, spans), found, census)
+        results.append((dlp._detectors[index].key, found, census))
+    return results
+
+
+@st.composite
+def planted_value(draw: st.DrawFn) -> str:
+    """A valid value or hard negative, sometimes cut or with a character put inside."""
+    value = draw(st.sampled_from(PLANTS)).make(random.Random(draw(st.integers(0, 2**32))))
+    if draw(st.booleans()) and value:
+        cut = draw(st.integers(0, len(value)))
+        value = value[:cut] + draw(st.sampled_from(GLUE)) + value[cut + draw(st.integers(0, 1)):]
+    return value
+
+
+adversarial_text = st.lists(st.one_of(
+    planted_value(), planted_value(),
+    st.sampled_from(GLUE),
+    st.sampled_from(KEYWORDS),
+    st.text(alphabet="0123456789 -.+\n", min_size=1, max_size=24),
+    st.text(alphabet="0123456789ABCXYZabcxyz/+=_-.", min_size=1, max_size=48),
+), max_size=14).map("".join)
+
+
+@st.composite
+def text_and_spans(draw: st.DrawFn) -> tuple[str, list[tuple[int, int]]]:
+    text = draw(adversarial_text)
+    n = len(text)
+    bound = st.integers(0, n)
+    span = bound.flatmap(lambda a: st.tuples(st.just(a), st.integers(a, n)))
+    spans = draw(st.one_of(
+        st.just([(0, n)]),
+        st.lists(span, min_size=1, max_size=6),
+        st.lists(span, min_size=1, max_size=6).map(sorted),
+        st.just([(0, 0), (0, n), (n, n)]),
+    ))
+    return text, spans
+
+
+@needs_native
+@settings(max_examples=600, deadline=None)
+@given(text_and_spans())
+def test_each_detector_gives_the_same_candidates_on_any_batch_of_adversarial_text(
+    case: tuple[str, list[tuple[int, int]]],
+) -> None:
+    text, spans = case
+    assert each_detector(NATIVE_LOW, text, spans, native=True) == each_detector(PYTHON_LOW, text, spans, native=False)
+
+
+@needs_native
+@settings(max_examples=400, deadline=None)
+@given(adversarial_text)
+def test_the_engine_gives_the_same_candidates_and_census_on_adversarial_text(text: str) -> None:
+    assert NATIVE_LOW is not None
+    assert candidates(NATIVE_LOW, text) == candidates(PYTHON_LOW, text)
+
+
+@needs_native
+def test_every_batch_of_every_tiny_text_is_matched_as_in_python() -> None:
+    # Texts of length 0 to 2, every span and pair of spans: edges, empty spans, joints.
+    alphabet = "0 9A-.\n+"
+    texts = ["", *alphabet, *(a + b for a in alphabet for b in alphabet)]
+    for text in texts:
+        n = len(text)
+        every = [(a, b) for a in range(n + 1) for b in range(a, n + 1)]
+        for spans in [[s] for s in every] + [[s, t] for s in every for t in every]:
+            assert each_detector(NATIVE_LOW, text, spans, True) == each_detector(PYTHON_LOW, text, spans, False)
+
+
+@needs_native
+def test_values_at_the_texts_edges_and_at_batch_joints_are_matched_as_in_python() -> None:
+    rng = random.Random(5)
+    for plant in PLANTS:
+        value = plant.make(rng)
+        for text in (value, value + "\n", "\n" + value, "x" + value, value[:-1], value + value, f"{value} {value}"):
+            n = len(text)
+            for spans in ([(0, n)], [(0, n - 1)], [(1, n)], [(0, n // 2), (n // 2, n)], [(n // 3, n), (0, n // 3)],
+                          [(n, n)], [(0, n)] * 3):
+                assert each_detector(NATIVE_LOW, text, spans, True) == each_detector(PYTHON_LOW, text, spans, False)
+
+
+def _heavy_jwt_engine(exact: str) -> DlpEngine:
+    """The built-in detectors, the JWT one with a pattern PCRE2's JIT gives up on over a long token
+    (each repeat of a group with alternatives keeps a backtracking frame) and Python's re does not."""
+    from openai_casb.dlp.profiles import resolve_predefined
+
+    detectors = tuple(
+        dataclasses.replace(d, scan_pattern=d.fast_pattern, pattern=r"eyJ(?:[A-Za-z0-9_]|-){5,}\.")
+        if d.key == "jwt" else d for d in PREDEFINED_DETECTORS
+    )
+    settings_ = DlpSettings(salt=SALT)
+    return DlpEngine(resolve_predefined(settings_), detectors, (), SALT, exact=exact)  # type: ignore[arg-type]
+
+
+@needs_native
+def test_when_pcre2_really_gives_up_the_engine_gives_the_python_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5X2tleQ"
+    text = f"token eyJ{'A' * 200_000}. then {jwt} and card 4539 1488 0343 6467 and ssn 536-22-1234\n"
+    gave_up: list[str] = []
+    original = NativeExact.match
+
+    def spy(self: NativeExact, index: int, text: str, spans: list[tuple[int, int]], found: list[_Candidate],
+            census: _Census) -> None:
+        try:
+            original(self, index, text, spans, found, census)
+        except RuntimeError as error:
+            gave_up.append(str(error))
+            raise
+
+    monkeypatch.setattr(NativeExact, "match", spy)
+    native, python = _heavy_jwt_engine("native"), _heavy_jwt_engine("python")
+    assert candidates(native, text) == candidates(python, text)
+    assert gave_up
+    assert all("JIT stack limit" in message for message in gave_up)
+    found = native.detections(text)
+    assert found == python.detections(text)
+    assert {d.entry for d in found} >= {"JSON Web Token", "Visa Card Number", "US Social Security Number"}
+
+
+@needs_native
+def test_a_spans_list_changed_while_it_is_read_is_refused_not_read_past_its_end() -> None:
+    # Reading a bound may run Python code (__index__); it used to read freed list slots (a crash).
+    assert NATIVE is not None
+    assert NATIVE._native is not None
+    spans: list[tuple[object, int]] = []
+
+    class Shrinking:
+        def __index__(self) -> int:
+            spans.clear()
+            return 0
+
+    spans.extend([(Shrinking(), 0), *[(0, 1)] * 1000])
+    with pytest.raises(RuntimeError, match="spans list changed"):
+        NATIVE._native.match(0, "1" * 10, spans, [], {})  # type: ignore[arg-type]
+
+
+@needs_native
+def test_a_value_group_the_pattern_lacks_and_a_failed_construction_are_refused() -> None:
+    from openai_casb.dlp.engine_native import configure_native
+
+    module = configure_native()
+
+    def spec(pattern: bytes, group: int) -> tuple[object, ...]:
+        return ("card", ("Visa",), (True,), pattern, group, None, 10, b"", True, None, 0, 0, lambda _v: "Visa", None,
+                None)
+
+    # The ovector holds the pattern's groups only: group 5 of `[0-9]+` used to be read past its end.
+    with pytest.raises(ValueError, match="value group"):
+        module.Exact([spec(b"[0-9]+", 5)], 200)
+    half = module.Exact.__new__(module.Exact)
+    with pytest.raises(ValueError, match="PCRE2 refused"):
+        half.__init__([spec(b"(", 0)], 200)
+    with pytest.raises(ValueError, match="not constructed"):
+        half.match(0, 0, "4111 1111 1111 1111", [(0, 19)], [], {})
+    with pytest.raises(ValueError, match="built once"):
+        half.__init__([spec(b"[0-9]+", 0)], 200)
+
+
+@needs_native
+def test_a_raising_python_validator_propagates_and_nothing_leaks() -> None:
+    import gc
+    import sys
+
+    from openai_casb.dlp.engine import KEYWORD_WINDOW, _exact_pattern
+
+    jwt = next(d for d in PREDEFINED_DETECTORS if d.key == "jwt")
+    text = "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5X2tleQ here " * 3
+
+    def judge(_text: str, _start: int, _end: int) -> None:
+        raise KeyError("judge")
+
+    def classify(_value: str) -> str:
+        return "no such entry"
+
+    def refused(_value: str) -> bool:
+        raise ZeroDivisionError
+
+    card = next(d for d in PREDEFINED_DETECTORS if d.key == "card")
+    cases = [
+        (dataclasses.replace(jwt, judge=judge), None, KeyError),
+        (dataclasses.replace(jwt, classify=classify), None, ValueError),
+        (dataclasses.replace(card, key="card_in_python"), refused, ZeroDivisionError),
+    ]
+    card_text = "4539 1488 0343 6468 ref\n" * 3  # fails Luhn: the population check runs
+    for detector, check, error in cases:
+        native = NativeExact((detector,), [_exact_pattern(detector)], [check],
+                             {(detector.profile, e) for e in detector.entries}, {detector.profile: 0}, KEYWORD_WINDOW)
+        subject = card_text if check is not None else text
+        found: list[_Candidate] = []
+        census: _Census = {}
+        watched = (subject, found, census, detector.entries[0], detector.judge or detector.classify)
+        before = [sys.getrefcount(o) for o in watched]
+        for _round in range(200):
+            with pytest.raises(error):
+                native.match(0, subject, [(0, len(subject))], found, census)
+        assert [sys.getrefcount(o) for o in watched] == before
+    # And the good path: 200 runs leave every object it touched as it was, but the list it fills.
+    assert NATIVE is not None
+    assert NATIVE._native is not None
+    corpus = generate_corpus(seed=2, per_entry=2, negatives_per_kind=1, spacing=40)[0]
+    entries = [e for d in PREDEFINED_DETECTORS for e in d.entries]
+    candidates(NATIVE, corpus)
+    gc.collect()
+    before = [sys.getrefcount(o) for o in (corpus, *entries)]
+    for _round in range(200):
+        candidates(NATIVE, corpus)
+    gc.collect()
+    assert [sys.getrefcount(o) for o in (corpus, *entries)] == before

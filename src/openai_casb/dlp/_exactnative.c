@@ -61,6 +61,7 @@ typedef struct {
     /* A match in progress: the scratch above and each detector's match data are in use. A Python
      * validator called meanwhile may let another thread run, which must not share them. */
     int busy;
+    int ready; /* constructed in full: match() refuses an object whose __init__ failed */
 } Exact;
 
 static int configured = 0;
@@ -170,7 +171,8 @@ static int init_detector(ExactDetector *d, PyObject *spec) {
     Py_INCREF(py_refused);
     d->py_refused = py_refused;
     Py_ssize_t entry_count = PyTuple_GET_SIZE(entries);
-    if (PyTuple_GET_SIZE(enabled) != entry_count || value_group < 0 || value_group > 9 || max_length < 1) {
+    if (PyTuple_GET_SIZE(enabled) != entry_count || value_group < 0 || value_group > 9 || max_length < 1 ||
+        max_length > PY_SSIZE_T_MAX / 4) {
         PyErr_SetString(PyExc_ValueError, "a detector spec does not hold together");
         return -1;
     }
@@ -202,6 +204,12 @@ static int init_detector(ExactDetector *d, PyObject *spec) {
     /* Python's re: `$` also matches before a final newline, as PCRE2's default. */
     d->regex = compile_pattern(pattern, 0, "a detector's pattern");
     if (d->regex == NULL) return -1;
+    /* The value group is read from the ovector, which holds the pattern's groups only. */
+    uint32_t groups = 0;
+    if (pcre2_pattern_info(d->regex, PCRE2_INFO_CAPTURECOUNT, &groups) != 0 || d->value_group > groups) {
+        PyErr_SetString(PyExc_ValueError, "a detector's value group is not a group of its pattern");
+        return -1;
+    }
     d->match = pcre2_match_data_create_from_pattern(d->regex, NULL);
     if (extend != Py_None) {
         d->extend = compile_pattern(extend, 0, "a detector's extension");
@@ -239,7 +247,8 @@ static int Exact_init(Exact *self, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_RuntimeError, "_exactnative.configure() was not called");
         return -1;
     }
-    if (self->detectors != NULL || keyword_window < 0) {
+    if (self->detectors != NULL || self->context != NULL || keyword_window < 0 ||
+        keyword_window > PY_SSIZE_T_MAX / 4) {
         PyErr_SetString(PyExc_ValueError, "an Exact is built once, with a keyword window of 0 or more");
         return -1;
     }
@@ -266,6 +275,7 @@ static int Exact_init(Exact *self, PyObject *args, PyObject *kwargs) {
     }
     self->count = count;
     Py_DECREF(fast);
+    self->ready = 1;
     return 0;
 }
 
@@ -458,8 +468,17 @@ static int join_spans(Exact *self, const Text *t, PyObject *spans, const unsigne
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t start, end;
+        /* Reading a bound may run Python code (__index__) that changes the list: each span is held
+         * while it is read, and the list's size checked again before each one. */
+        if (i >= PyList_GET_SIZE(spans)) {
+            PyErr_SetString(PyExc_RuntimeError, "the spans list changed while it was read");
+            return -1;
+        }
         PyObject *span = PyList_GET_ITEM(spans, i);
-        if (!PyTuple_Check(span) || !PyArg_ParseTuple(span, "nn", &start, &end)) {
+        Py_INCREF(span);
+        int parsed = PyTuple_Check(span) && PyArg_ParseTuple(span, "nn", &start, &end);
+        Py_DECREF(span);
+        if (!parsed) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a span is a (start, end) tuple");
             return -1;
         }
@@ -529,6 +548,10 @@ static PyObject *Exact_match(Exact *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "nlUO!O!O", &local, &order, &text_object, &PyList_Type, &spans, &PyList_Type, &found,
                           &census))
         return NULL;
+    if (!self->ready) {
+        PyErr_SetString(PyExc_ValueError, "this Exact was not constructed");
+        return NULL;
+    }
     if (local < 0 || local >= self->count) {
         PyErr_SetString(PyExc_IndexError, "no such detector");
         return NULL;
@@ -727,7 +750,11 @@ static PyMethodDef module_methods[] = {
 };
 
 static struct PyModuleDef module_definition = {
-    PyModuleDef_HEAD_INIT, "_exactnative", "The DLP engine's exact step in C (PCRE2).", -1, module_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_exactnative",
+    .m_doc = "The DLP engine's exact step in C (PCRE2).",
+    .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__exactnative(void) {
