@@ -47,14 +47,18 @@ def _target(receiver: Receiver, **overrides: Any) -> WebhookDestination:
     return WebhookDestination.model_validate(fields | overrides)
 
 
-def _after_scan(store: Store, target: WebhookDestination, scan_id: int, **options: Any) -> list[Any]:
+def _after_scan_to(store: Store, targets: list[WebhookDestination], scan_id: int, **options: Any) -> list[Any]:
     """What notify_after_scan does: the scan's events and whatever is pending."""
     log = SqlDeliveryLog(store.engine)
-    dispatcher = WebhookDispatcher([target], log, sleep=lambda _: None, **options)
+    dispatcher = WebhookDispatcher(targets, log, sleep=lambda _: None, **options)
     try:
-        return notify_webhooks(store, [target], log, since_scan_id=scan_id - 1, dispatcher=dispatcher, now=NOW)
+        return notify_webhooks(store, targets, log, since_scan_id=scan_id - 1, dispatcher=dispatcher, now=NOW)
     finally:
         dispatcher.close()
+
+
+def _after_scan(store: Store, target: WebhookDestination, scan_id: int, **options: Any) -> list[Any]:
+    return _after_scan_to(store, [target], scan_id, **options)
 
 
 def _sent_assets(receiver: Receiver) -> list[str]:
@@ -169,3 +173,75 @@ def test_events_a_filter_excludes_do_not_take_the_cap(acme: tuple[Store, int], m
     assert [r.status for r in resolved] == ["delivered"]
     assert [r.status for r in again] == ["delivered"]
     assert [json.loads(r.body)["type"] for r in receiver.requests] == ["finding.resolved"] * 2
+
+
+def test_each_destination_gets_its_own_pending_events(acme: tuple[Store, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Destinations pending from different events, with different filters, each under its own cap."""
+    store, integration_id = acme
+    monkeypatch.setattr(notify, "MAX_EVENTS_PER_DISPATCH", 4)
+    with running_receiver(statuses=[500, 500, 500]) as down, running_receiver() as up, \
+            running_receiver() as resolved:  # fmt: skip
+        targets = [
+            _target(down, name="down"),
+            _target(up, name="up"),
+            _target(resolved, name="resolved", filters={"event_types": ["resolved"]}),
+        ]
+        first = _after_scan_to(store, targets, _scan(store, integration_id, 1, ["a", "b", "c"]))
+        second = _after_scan_to(store, targets, _scan(store, integration_id, 2, ["a"]))  # b and c resolved
+    assert [(r.destination, r.status) for r in first] == [("down", "failed")] * 3 + [("up", "delivered")] * 3
+    # "down" is pending from a's opening, so its cap of 4 ends at b's resolution; "up" from the new events.
+    assert [(r.destination, r.status) for r in second] == [("down", "delivered")] * 4 + [("up", "delivered")] * 2 + [
+        ("resolved", "delivered")
+    ] * 2
+    assert [json.loads(r.body)["type"] for r in down.requests[3:]] == ["finding.detected"] * 3 + ["finding.resolved"]
+    assert _sent_assets(down) == ["a", "b", "c", "a", "b", "c", "b"]
+    assert _sent_assets(up) == ["a", "b", "c", "b", "c"]
+    assert _sent_assets(resolved) == ["b", "c"]
+
+
+def _counting_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The `after_event_id` of every page of events read (not the lookup of where new events begin)."""
+    reads: list[int | None] = []
+    events = store.events
+
+    def counted(since_scan_id: int | None = None, **options: Any) -> Any:
+        if since_scan_id is None:
+            reads.append(options.get("after_event_id"))
+        return events(since_scan_id, **options)
+
+    monkeypatch.setattr(store, "events", counted)
+    return reads
+
+
+def test_a_dispatch_reads_the_event_pages_once_for_all_destinations(
+    acme: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, integration_id = acme
+    monkeypatch.setattr(notify, "_PAGE", 2)
+    scan_id = _scan(store, integration_id, 1, ["a", "b", "c", "d", "e"])
+    reads = _counting_reads(store, monkeypatch)
+    with running_receiver() as receiver:
+        targets = [_target(receiver, name=name) for name in ("one", "two", "three")]
+        results = _after_scan_to(store, targets, scan_id)
+    assert [(r.destination, r.status) for r in results] == [
+        (name, "delivered") for name in ("one", "two", "three") for _ in range(5)
+    ]
+    assert reads == [0, 2, 4]  # three pages of two events, each read once (three times each before)
+
+
+def test_pages_no_destination_still_wants_are_not_read(
+    acme: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the destination pending from the oldest event has its cap, reading skips to the next start."""
+    store, integration_id = acme
+    monkeypatch.setattr(notify, "_PAGE", 2)
+    with running_receiver(statuses=[500, 500, 500]) as down, running_receiver() as up:
+        targets = [_target(down, name="down"), _target(up, name="up")]
+        _after_scan_to(store, targets, _scan(store, integration_id, 1, ["a", "b", "c"]))  # events 1-3
+        monkeypatch.setattr(notify, "MAX_EVENTS_PER_DISPATCH", 2)
+        scan_id = _scan(store, integration_id, 2, ["a"])  # events 4 and 5: b and c resolved
+        reads = _counting_reads(store, monkeypatch)
+        results = _after_scan_to(store, targets, scan_id)
+    # "down" is pending from event 1 (its cap: 1 and 2), "up" from event 4; event 3 is nobody's now.
+    assert [(r.destination, r.event_id) for r in results] == [("down", "1"), ("down", "2"), ("up", "4"), ("up", "5")]
+    assert reads == [0, 3]  # events 1-2, then 4-5; then both have their cap: nothing more is read

@@ -51,7 +51,7 @@ def notify_webhooks(
     cutoff = (now or datetime.now(UTC)) - MAX_EVENT_AGE
     builder = EventBuilder(store)
     fresh_from = _first_event_after(store, since_scan_id, integration_id)
-    selected = {d.name: _pending_events(store, builder, d, log, fresh_from, integration_id, cutoff) for d in enabled}
+    selected = _pending_events(store, builder, enabled, log, fresh_from, integration_id, cutoff)
     if dispatcher is not None:
         return dispatcher.dispatch_each(selected)
     owned = WebhookDispatcher(enabled, log)
@@ -92,32 +92,48 @@ def _start(log: DeliveryLog, name: str, fresh_from: int | None, cutoff: datetime
 def _pending_events(
     store: Store,
     builder: EventBuilder,
-    destination: WebhookDestination,
+    destinations: Sequence[WebhookDestination],
     log: DeliveryLog,
     fresh_from: int | None,
     integration_id: int | None,
     cutoff: datetime,
-) -> list[LifecycleEvent]:
-    """The destination's undelivered events that match its filters, oldest first, at most the cap."""
-    start = _start(log, destination.name, fresh_from, cutoff)
-    if start is None:
-        return []
-    pending: list[LifecycleEvent] = []
-    after = start - 1
-    while len(pending) < MAX_EVENTS_PER_DISPATCH:
+) -> dict[str, list[LifecycleEvent]]:
+    """Each destination's undelivered events that match its filters, oldest first, at most the cap.
+
+    The event pages are read (and built) once per dispatch, from the lowest start of the destinations
+    still short of the cap; each destination takes its own view of every page: the events from its
+    own start that match its filters and it has not received."""
+    starts = {d.name: _start(log, d.name, fresh_from, cutoff) for d in destinations}
+    pending: dict[str, list[LifecycleEvent]] = {d.name: [] for d in destinations}
+    after = -1
+    while True:
+        wanting = [
+            (d, start)
+            for d in destinations
+            if (start := starts[d.name]) is not None and len(pending[d.name]) < MAX_EVENTS_PER_DISPATCH
+        ]
+        if not wanting:
+            break
+        after = max(after, min(start for _, start in wanting) - 1)
         page = store.events(None, after_event_id=after, integration_id=integration_id, limit=_PAGE)
         if not page:
             break
         after = page[-1].id
         # events new to this dispatch always; older ones while they are young enough
         young = [r for r in page if (fresh_from is not None and r.id >= fresh_from) or _aware(r.at) >= cutoff]
-        candidates = [e for e in builder.build(young) if matches(destination, e)]
-        ids = [e.event_id for e in candidates]
-        if isinstance(log, DeliveryProgress):
-            delivered = log.delivered_among(destination.name, ids)
-        else:
-            delivered = {i for i in ids if log.was_delivered(destination.name, i)}
-        pending += [e for e in candidates if e.event_id not in delivered]
+        built = list(zip(young, builder.build(young), strict=True))
+        for destination, start in wanting:
+            candidates = [e for r, e in built if r.id >= start and matches(destination, e)]
+            pending[destination.name] += _undelivered(log, destination.name, candidates)
         if len(page) < _PAGE:
             break
-    return pending[:MAX_EVENTS_PER_DISPATCH]
+    return {name: events[:MAX_EVENTS_PER_DISPATCH] for name, events in pending.items()}
+
+
+def _undelivered(log: DeliveryLog, name: str, events: list[LifecycleEvent]) -> list[LifecycleEvent]:
+    ids = [e.event_id for e in events]
+    if isinstance(log, DeliveryProgress):
+        delivered = log.delivered_among(name, ids)
+    else:
+        delivered = {i for i in ids if log.was_delivered(name, i)}
+    return [e for e in events if e.event_id not in delivered]
