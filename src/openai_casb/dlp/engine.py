@@ -45,8 +45,9 @@ MAX_HASHES = 20
 # ends; 4: numeric precision: decimals, `+` phones, weak and sample forms, keyword boundaries and
 # window; 5: the card population rule, AWS secret access keys near their key id; 6: extraction
 # reads mixed content as each kind, Office parts through relationships, embedded files, comments,
-# and marks partly read files: verdicts cached before would keep their misses).
-ENGINE_VERSION = "6"
+# and marks partly read files: verdicts cached before would keep their misses; 7: PDF lines whose
+# glyphs are letter-spaced or in comb fields are rebuilt from glyph positions).
+ENGINE_VERSION = "7"
 
 # The population rule. A lone 16-digit id in a card issuer range passes Luhn one time in ten, so
 # a column of 1,000 SKUs yields ~100 "cards"; nothing in one value tells them from cards, but the
