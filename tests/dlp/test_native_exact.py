@@ -429,3 +429,54 @@ def test_a_raising_python_validator_propagates_and_nothing_leaks() -> None:
         candidates(NATIVE, corpus)
     gc.collect()
     assert [sys.getrefcount(o) for o in (corpus, *entries)] == before
+
+
+@needs_native
+def test_a_pattern_pcre2_reads_otherwise_than_python_runs_in_python() -> None:
+    # Python's \s holds \x1c-\x1f, PCRE2's does not: a built-in pattern with \s used to miss in C.
+    from openai_casb.dlp.profiles import resolve_predefined
+
+    ssn = next(d for d in PREDEFINED_DETECTORS if d.key == "us_ssn")
+    spaced = dataclasses.replace(
+        ssn, segment="line", scan_pattern=ssn.fast_pattern, classify=lambda _v: ssn.entries[0],
+        pattern=r"[0-8][0-9]{2}\s[0-9]{2}\s[0-9]{4}",
+    )
+    detectors = tuple(spaced if d.key == "us_ssn" else d for d in PREDEFINED_DETECTORS)
+    text = "ssn 536\x1c22\x1c1234 and 536 22 1234\n"
+    native, python = (
+        DlpEngine(resolve_predefined(DlpSettings(salt=SALT)), detectors, (), SALT, exact=exact)  # type: ignore[arg-type]
+        for exact in ("native", "python")
+    )
+    assert native._native is not None
+    assert not native._native.covers(detectors.index(spaced))
+    assert candidates(native, text) == candidates(python, text)
+    assert [text[c[0]:c[1]] for c in candidates(native, text)[0]] == ["536\x1c22\x1c1234", "536 22 1234"]
+
+
+def test_which_patterns_pcre2_reads_as_python() -> None:
+    from openai_casb.dlp.engine import _exact_pattern
+    from openai_casb.dlp.engine_native import pcre2_reads_as_python
+
+    assert all(pcre2_reads_as_python(_exact_pattern(d)) for d in PREDEFINED_DETECTORS)
+    assert all(pcre2_reads_as_python(d.extend or "") for d in PREDEFINED_DETECTORS)
+    for same in (r"[\s\S]{1,300}?", r"(?i:secret)", r"(?ims)a$", r"[A-Za-z0-9_\-]{2,8000}\.", r"\d\w\b"):
+        assert pcre2_reads_as_python(same), same
+    for other in (r"a\sb", r"\S+", r"x\Z", r"\v", r"\u00e9", r"\N{EN DASH}", r"a{,3}", r"(?x)a b", r"(?a:\w)",
+                  r"(?-x:a)", r"(?u)a"):
+        assert not pcre2_reads_as_python(other), other
+
+
+@needs_native
+def test_dollar_and_newlines_read_as_in_python() -> None:
+    # `$` is the end or before a final \n only, whatever newline the PCRE2 library was built with.
+    import re
+
+    from openai_casb.dlp.engine_native import configure_native
+
+    spec = ("not_a_twin", ("Entry",), (True,), rb"[0-9]+$", 0, None, 10, b"", False, None, 0, 0,
+            lambda _v: "Entry", None, None)
+    exact = configure_native().Exact([spec], 200)
+    for text in ("123\r", "123\n", "123\r\n", "123", "12\n34\n", "12\r34"):
+        found: list[_Candidate] = []
+        exact.match(0, 0, text, [(0, len(text))], found, {})
+        assert [c[:2] for c in found] == [m.span() for m in re.finditer(r"[0-9]+$", text)], text

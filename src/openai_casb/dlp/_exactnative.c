@@ -96,8 +96,16 @@ static pcre2_code *compile_pattern(PyObject *pattern, uint32_t options, const ch
     }
     int error;
     PCRE2_SIZE offset;
+    /* Python's newline is \n alone (`$`, `.`); a PCRE2 library may be built with another default. */
+    pcre2_compile_context *context = pcre2_compile_context_create(NULL);
+    if (context == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    pcre2_set_newline(context, PCRE2_NEWLINE_LF);
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)PyBytes_AS_STRING(pattern), (PCRE2_SIZE)PyBytes_GET_SIZE(pattern),
-                                     options, &error, &offset, NULL);
+                                     options, &error, &offset, context);
+    pcre2_compile_context_free(context);
     if (code == NULL) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(error, message, sizeof message);

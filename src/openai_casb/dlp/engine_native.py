@@ -14,6 +14,7 @@ Python's character classes are the ASCII ones; other text takes the Python path.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Literal
@@ -32,6 +33,18 @@ except ImportError:  # built only where the PCRE2 headers were installed (setup.
 NATIVE_EXACT_AVAILABLE = _exactnative is not None
 
 Exact = Literal["auto", "native", "python"]
+
+# What Python's re (str patterns) and PCRE2 read differently on ASCII text, or what PCRE2 refuses:
+# \s and \S (Python's whitespace also holds \x1c-\x1f), \Z (PCRE2: also before a final newline),
+# \v (Python: the character \x0b; PCRE2: any vertical space), \N{...}, \u, \U (PCRE2 refuses
+# them), `{,n}` (literal text in PCRE2 before 10.43), inline flags a, L, u, x. A detector whose
+# pattern holds one runs in Python; `[\s\S]` (any character) means the same in both.
+_NOT_PCRE2 = re.compile(r"\\[sSZvNuU]|\{,|\(\?[aiLmsux-]*[aLux]")
+
+
+def pcre2_reads_as_python(pattern: str) -> bool:
+    """Whether PCRE2 matches `pattern` on ASCII text exactly as Python's re (conservative)."""
+    return _NOT_PCRE2.search(pattern.replace(r"[\s\S]", "")) is None
 
 
 @functools.cache
@@ -62,6 +75,8 @@ class NativeExact:
             keywords = keyword_pattern(detector.keywords, lookaround=True) if detector.keywords else None
             if detector.key.startswith("custom:") or not detector.ascii_only or not (keywords or "").isascii():
                 continue  # user patterns run on RE2; a non-ASCII keyword folds case beyond ASCII
+            if not all(pcre2_reads_as_python(p) for p in (patterns[index], detector.extend or "")):
+                continue
             self._local[index] = len(specs)
             specs.append((
                 detector.key,
