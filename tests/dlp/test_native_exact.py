@@ -483,3 +483,35 @@ def test_dollar_and_newlines_read_as_in_python() -> None:
         found: list[_Candidate] = []
         exact.match(0, 0, text, [(0, len(text))], found, {})
         assert [c[:2] for c in found] == [m.span() for m in re.finditer(r"[0-9]+$", text)], text
+
+
+@needs_native
+def test_an_exact_step_held_in_a_cycle_by_its_own_judge_is_collected() -> None:
+    # The C object holds the Python validators; one holding the engine back used to leak the cycle.
+    import gc
+    import weakref
+
+    from openai_casb.dlp.engine import KEYWORD_WINDOW, _exact_pattern
+
+    jwt = next(d for d in PREDEFINED_DETECTORS if d.key == "jwt")
+
+    def build() -> weakref.ref[NativeExact]:
+        holder: list[NativeExact] = []
+
+        def judge(_text: str, _start: int, _end: int) -> None:
+            assert holder
+            return None
+
+        detector = dataclasses.replace(jwt, key="jwt_in_python", judge=judge)
+        native = NativeExact((detector,), [_exact_pattern(detector)], [None],
+                             {(detector.profile, e) for e in detector.entries}, {detector.profile: 0}, KEYWORD_WINDOW)
+        text = "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5X2tleQ here"
+        holder.append(native)
+        found: list[_Candidate] = []
+        native.match(0, text, [(0, len(text))], found, {})
+        assert [c[3] for c in found] == ["JSON Web Token"]
+        return weakref.ref(native)
+
+    held = build()
+    gc.collect()
+    assert held() is None

@@ -147,7 +147,29 @@ static void free_detector(ExactDetector *d) {
     if (d->keywords != NULL) pcre2_code_free(d->keywords);
 }
 
+/* The Python callables an Exact holds (validators, judges) may hold it in turn (a closure over the
+ * engine): the cycle collector must see them. */
+static int Exact_traverse(Exact *self, visitproc visit, void *arg) {
+    for (Py_ssize_t i = 0; self->detectors != NULL && i < self->count; i++) {
+        Py_VISIT(self->detectors[i].py_classify);
+        Py_VISIT(self->detectors[i].py_judge);
+        Py_VISIT(self->detectors[i].py_refused);
+    }
+    return 0;
+}
+
+static int Exact_clear(Exact *self) {
+    self->ready = 0; /* match() refuses from now on */
+    for (Py_ssize_t i = 0; self->detectors != NULL && i < self->count; i++) {
+        Py_CLEAR(self->detectors[i].py_classify);
+        Py_CLEAR(self->detectors[i].py_judge);
+        Py_CLEAR(self->detectors[i].py_refused);
+    }
+    return 0;
+}
+
 static void Exact_dealloc(Exact *self) {
+    PyObject_GC_UnTrack((PyObject *)self);
     if (self->detectors != NULL) {
         for (Py_ssize_t i = 0; i < self->count; i++) free_detector(&self->detectors[i]);
         PyMem_Free(self->detectors);
@@ -740,7 +762,9 @@ static PyMethodDef Exact_methods[] = {
 static PyTypeObject ExactType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "openai_casb.dlp._exactnative.Exact",
     .tp_basicsize = sizeof(Exact),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Exact_traverse,
+    .tp_clear = (inquiry)Exact_clear,
     .tp_doc = "The exact step of predefined detectors over ASCII text.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Exact_init,
