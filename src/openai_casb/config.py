@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import typer
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from openai_casb.env_files import EnvFileError, env_value
 from openai_casb.private_files import read_bounded, warn_if_shared
 
 DEFAULT_ADMIN_BASE_URL = "https://api.openai.com/v1"
@@ -33,7 +34,8 @@ MAX_LOOKBACK_DAYS = 36500
 
 logger = logging.getLogger(__name__)
 
-# Environment variable -> field. Only these are read from the environment.
+# Environment variable -> field. Only these are read from the environment; those of SECRET_SETTINGS
+# may also come from a file named by `<NAME>_FILE` (openai_casb.env_files).
 ENV_VARS: dict[str, str] = {
     "OPENAI_ADMIN_KEY": "admin_key",
     "OPENAI_ORG_ID": "org_id",
@@ -211,7 +213,10 @@ def load_settings(
     if config_file is not None:
         merged.update(_read_config_file(config_file))
     for name, field in ENV_VARS.items():
-        value = environment.get(name)
+        try:
+            value = env_value(name, environment) if field in SECRET_SETTINGS else environment.get(name)
+        except EnvFileError as exc:
+            raise ConfigError(str(exc)) from exc
         if value is not None and value.strip():
             merged[field] = value
     for field, value in (overrides or {}).items():

@@ -119,6 +119,7 @@ def scan(
     from openai_casb.dlp.engine import DlpEngine
     from openai_casb.dlp.extract.limits import ExtractionLimits
     from openai_casb.dlp.scanner import FileScanner
+    from openai_casb.env_files import with_dlp_salt_file
     from openai_casb.policy import PolicyError, load_policy
 
     missing = [str(p) for p in paths if not p.exists()]
@@ -129,7 +130,7 @@ def scan(
         if profile:
             settings = restrict_profiles(settings, profile)
         limits = ExtractionLimits.from_mapping(settings.limits)
-        engine = DlpEngine.from_settings(settings)
+        engine = DlpEngine.from_settings(with_dlp_salt_file(settings))
     except (PolicyError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     except Exception as error:  # e.g. a pattern the regex backend refuses: still the user's input

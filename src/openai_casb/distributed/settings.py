@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openai_casb.config import ConfigError, Settings, load_settings
+from openai_casb.env_files import EnvFileError, env_value
 from openai_casb.scanning.run import integration_name
-from openai_casb.store import Integration, Store, default_url
+from openai_casb.store import DB_ENV, Integration, Store, default_url
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,11 @@ class DistributedSettings:
 
 def load_distributed_settings(env: Mapping[str, str] | None = None) -> DistributedSettings:
     environment = os.environ if env is None else env
-    broker = environment.get(BROKER_ENV, "").strip() or DEFAULT_BROKER_URL
+    try:  # URLs that may hold a password: each may come from a file (`<NAME>_FILE`)
+        broker_env, redis_env, db_env = (env_value(name, environment) for name in (BROKER_ENV, REDIS_ENV, DB_ENV))
+    except EnvFileError as exc:
+        raise DistributedConfigError(str(exc)) from None
+    broker = (broker_env or "").strip() or DEFAULT_BROKER_URL
     values: dict[str, float | int] = {}
     for name, (field, default, minimum) in _NUMBERS.items():
         text = environment.get(name, "").strip()
@@ -75,8 +80,8 @@ def load_distributed_settings(env: Mapping[str, str] | None = None) -> Distribut
     configs = tuple(Path(p) for p in environment.get(INTEGRATIONS_ENV, "").split(os.pathsep) if p.strip())
     return DistributedSettings(
         broker_url=broker,
-        redis_url=environment.get(REDIS_ENV, "").strip() or broker,
-        db_url=environment.get("OPENAI_CASB_DB", "").strip() or default_url(),
+        redis_url=(redis_env or "").strip() or broker,
+        db_url=(db_env or "").strip() or default_url(),
         lock_ttl_seconds=float(values["lock_ttl_seconds"]),
         dlp_batch_files=int(values["dlp_batch_files"]),
         visibility_timeout_seconds=float(values["visibility_timeout_seconds"]),
@@ -111,7 +116,9 @@ def configured(config: DistributedSettings) -> Configured:
     if not config.integration_configs:
         try:
             return Configured((load_settings(),))
-        except ConfigError:
+        except ConfigError as exc:
+            if isinstance(exc.__cause__, EnvFileError):  # keys meant for this worker that it cannot read
+                log.warning("skipping the environment's integration: %s", exc)
             return Configured(())  # no credentials in the environment: only stored (web) credentials remain
     found: list[Settings] = []
     bad: list[BadConfig] = []

@@ -45,6 +45,7 @@ from openai_casb.distributed.settings import DistributedConfigError, Distributed
 from openai_casb.dlp.engine import DlpEngine
 from openai_casb.dlp.extract.limits import ExtractionLimits
 from openai_casb.dlp.scanner import FileScanner
+from openai_casb.env_files import with_dlp_salt_file
 from openai_casb.inventory.model import FileRef
 from openai_casb.policy import Policy
 from openai_casb.scanning.fetch import Downloader
@@ -80,7 +81,7 @@ class Runtime:
 @lru_cache(maxsize=4)
 def _engine(policy_json: str) -> DlpEngine:
     """Built once per worker process and policy (compiling the patterns is the slow part)."""
-    return DlpEngine.from_settings(Policy.model_validate_json(policy_json).dlp)
+    return DlpEngine.from_settings(with_dlp_salt_file(Policy.model_validate_json(policy_json).dlp))
 
 
 def dlp_engine(policy: Policy) -> DlpEngine:

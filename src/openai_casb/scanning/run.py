@@ -26,6 +26,7 @@ from openai_casb.detections import Detection
 from openai_casb.dlp.engine import DlpEngine
 from openai_casb.dlp.extract.limits import ExtractionLimits
 from openai_casb.dlp.scanner import FileScanner
+from openai_casb.env_files import with_dlp_salt_file
 from openai_casb.inventory.collect import LastSeen
 from openai_casb.inventory.model import FileRef, Inventory, Source, SourceReport
 from openai_casb.policy import Policy
@@ -90,7 +91,8 @@ class DlpSetup:
     @classmethod
     def from_policy(cls, policy: Policy) -> DlpSetup:
         try:
-            return cls(DlpEngine.from_settings(policy.dlp), ExtractionLimits.from_mapping(policy.dlp.limits))
+            engine = DlpEngine.from_settings(with_dlp_salt_file(policy.dlp))
+            return cls(engine, ExtractionLimits.from_mapping(policy.dlp.limits))
         except ValueError as exc:  # written for the user (DlpEngine.from_settings)
             raise DlpSetupError(f"DLP settings of the policy: {exc}") from None
         except Exception as exc:  # a regex backend's own error, which may quote a pattern: its type only

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from openai_casb.env_files import EnvFileError, env_value
 from openai_casb.private_files import create_private_file, ensure_private_dir, exposure
 from openai_casb.store.records import StoreError
 
@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 
 
 def default_url() -> str:
-    """`OPENAI_CASB_DB` if set, else a SQLite file in the user's data directory."""
-    from_env = os.environ.get(DB_ENV, "").strip()
+    """`OPENAI_CASB_DB` (or the file `OPENAI_CASB_DB_FILE` names) if set, else a SQLite file in the
+    user's data directory. Raises StoreError when both are set or the file cannot be used."""
+    try:
+        from_env = (env_value(DB_ENV) or "").strip()
+    except EnvFileError as exc:
+        raise StoreError(str(exc)) from None
     if from_env:
         return from_env
     directory = Path(platformdirs.user_data_dir("openai-casb"))

@@ -1,8 +1,9 @@
 """Key material of the web layer: the installation secret, credential encryption, password and token hashes.
 
-The secret comes from `OPENAI_CASB_SECRET_KEY`, else from a key file in the data directory that is
-created 0600 and refused when group or others can read it. Purpose-specific keys are derived from
-it with HKDF so that the session signing key never doubles as the encryption key.
+The secret comes from `OPENAI_CASB_SECRET_KEY` (or the file `OPENAI_CASB_SECRET_KEY_FILE` names), else
+from a key file in the data directory that is created 0600 and refused when group or others can read it.
+Purpose-specific keys are derived from it with HKDF so that the session signing key never doubles as
+the encryption key.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from openai_casb.env_files import EnvFileError, env_value
 from openai_casb.private_files import ensure_private_dir
 
 SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"  # noqa: S105 - the name of a variable
@@ -44,8 +46,12 @@ def default_key_file() -> Path:
 
 
 def load_secret(key_file: Path | None = None) -> bytes:
-    """The installation secret: from the environment, else the key file (created 0600 when missing)."""
-    from_env = os.environ.get(SECRET_KEY_ENV, "").strip()
+    """The installation secret: from the environment (`OPENAI_CASB_SECRET_KEY` or `..._FILE`), else the
+    key file (created 0600 when missing)."""
+    try:
+        from_env = (env_value(SECRET_KEY_ENV) or "").strip()
+    except EnvFileError as exc:
+        raise SecretKeyError(str(exc)) from None
     if from_env:
         if len(from_env) < 32:
             raise SecretKeyError(f"{SECRET_KEY_ENV} is too short; use at least 32 random characters")

@@ -196,15 +196,20 @@ def scanning_launcher(store: Store, policy: Policy, start_timeout: float = 30.0)
 def configured_launcher(store: Store, policy: Policy, env: Mapping[str, str] | None = None) -> tuple[ScanLauncher, str]:
     """The launcher `openai-casb serve` uses, and a line saying which.
 
-    Distributed mode is on when `OPENAI_CASB_BROKER_URL` is set, as for `openai-casb worker`: scans
-    are then queued on the workers (the same broker, Redis and database settings as theirs). Else
-    they run in this process. Raises ScanUnavailableError when the broker is set but the
+    Distributed mode is on when `OPENAI_CASB_BROKER_URL` (or `OPENAI_CASB_BROKER_URL_FILE`) is set, as
+    for `openai-casb worker`: scans are then queued on the workers (the same broker, Redis and database
+    settings as theirs). Else they run in this process. Raises ScanUnavailableError when the broker is set but the
     `distributed` extra is missing or its settings are invalid.
     """
     from openai_casb.distributed.settings import BROKER_ENV, DistributedConfigError, load_distributed_settings
+    from openai_casb.env_files import EnvFileError, env_value
 
     environment = os.environ if env is None else env
-    if not environment.get(BROKER_ENV, "").strip():
+    try:
+        broker = env_value(BROKER_ENV, environment)
+    except EnvFileError as exc:
+        raise ScanUnavailableError(str(exc)) from None
+    if not (broker or "").strip():
         return scanning_launcher(store, policy), "scans run in this process"
     from openai_casb.distributed.celery_app import DistributedUnavailableError, require_celery
 

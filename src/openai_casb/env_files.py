@@ -1,0 +1,108 @@
+"""Secrets from files named by `<NAME>_FILE` (Docker and Kubernetes secrets), beside plain `<NAME>`.
+
+Every environment variable that holds a secret, or a URL that may hold a password, is read through
+`env_value`: `OPENAI_ADMIN_KEY`, `OPENAI_COMPLIANCE_KEY`, `OPENAI_PROJECT_KEY`, `OPENAI_CASB_SECRET_KEY`,
+`OPENAI_CASB_DLP_SALT`, `OPENAI_CASB_DB`, `OPENAI_CASB_BROKER_URL` and `OPENAI_CASB_REDIS_URL`.
+
+The rules (docs/configuration.md, "Secrets in files"):
+- `NAME` and `NAME_FILE` both set (non-blank) is ambiguous and refused, naming the two variables.
+- The file is read bounded (`MAX_SECRET_FILE_BYTES`), must be UTF-8 and not empty; one trailing
+  newline (`\\n` or `\\r\\n`, as `echo` or an editor leaves) is dropped, nothing else.
+- A missing, unreadable or too large file is refused with its path; a file that its group or others
+  may read is used with a warning naming the `chmod` to run.
+- Errors and warnings name variables and paths, never the value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openai_casb.private_files import read_bounded, warn_if_shared
+
+if TYPE_CHECKING:
+    from openai_casb.dlp.settings import DlpSettings
+
+FILE_SUFFIX = "_FILE"
+DLP_SALT_ENV = "OPENAI_CASB_DLP_SALT"  # dlp.settings.SALT_ENV, which reads the variable itself
+# A key, a salt or a URL is well under a kilobyte; a bigger file is the wrong file (or /dev/zero).
+MAX_SECRET_FILE_BYTES = 64 * 1024
+
+logger = logging.getLogger(__name__)
+
+# (variable, path, mode) already warned about: a worker reads its settings on every tick.
+_warned: set[tuple[str, str, int]] = set()
+_warned_lock = threading.Lock()
+
+
+class EnvFileError(ValueError):
+    """`NAME` and `NAME_FILE` are both set, or the file cannot be used. Safe to show: it never holds the value."""
+
+
+def file_variable(name: str) -> str:
+    return name + FILE_SUFFIX
+
+
+def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of `name`: `env[name]` as it is (None when unset), or the content of the file that
+    `env[name + "_FILE"]` names when `name` is unset or blank. Raises EnvFileError (see the module)."""
+    environment = os.environ if env is None else env
+    direct = environment.get(name)
+    file_name = file_variable(name)
+    path_text = environment.get(file_name, "").strip()
+    if not path_text:
+        return direct
+    if direct is not None and direct.strip():
+        raise EnvFileError(f"both {name} and {file_name} are set; set only one of them")
+    return read_secret_file(name, Path(path_text))
+
+
+def with_dlp_salt_file(settings: DlpSettings) -> DlpSettings:
+    """`settings` for `DlpEngine.from_settings`: when they give no salt and `OPENAI_CASB_DLP_SALT_FILE`
+    is set, with the salt it names (the engine itself reads only `$OPENAI_CASB_DLP_SALT`, then the
+    installation's salt file). Precedence is unchanged: the settings' salt, then the environment."""
+    if settings.salt is not None or not os.environ.get(file_variable(DLP_SALT_ENV), "").strip():
+        return settings  # the settings' salt, or `$OPENAI_CASB_DLP_SALT` (or none) read by the engine as before
+    return settings.model_copy(update={"salt": env_value(DLP_SALT_ENV)})
+
+
+def read_secret_file(name: str, path: Path) -> str:
+    """The secret of variable `name` held in `path` (see the module's rules)."""
+    where = f"{file_variable(name)}: {path}"
+    try:
+        raw, mode = read_bounded(path, MAX_SECRET_FILE_BYTES)
+    except FileNotFoundError:
+        raise EnvFileError(f"{where} does not exist") from None
+    except IsADirectoryError:
+        raise EnvFileError(f"{where} is a directory, not a file") from None
+    except PermissionError:
+        raise EnvFileError(f"{where} is not readable by this user") from None
+    except OSError as exc:
+        raise EnvFileError(f"{where} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_SECRET_FILE_BYTES:
+        raise EnvFileError(f"{where} is larger than {MAX_SECRET_FILE_BYTES} bytes; is it the right file?")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EnvFileError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    if not text.strip():
+        raise EnvFileError(f"{where} is empty")
+    _warn_once(name, path, mode)
+    return text
+
+
+def _warn_once(name: str, path: Path, mode: int) -> None:
+    key = (name, str(path), mode)
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    warn_if_shared(logger, "secret", path, mode, name)
