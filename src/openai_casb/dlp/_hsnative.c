@@ -436,7 +436,10 @@ static PyTypeObject ScannerType = {
 };
 
 static struct PyModuleDef hsnative_module = {
-    PyModuleDef_HEAD_INIT, "_hsnative", "The DLP segment search on Hyperscan's C API.", -1, NULL,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_hsnative",
+    .m_doc = "The DLP segment search on Hyperscan's C API.",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC PyInit__hsnative(void) {
