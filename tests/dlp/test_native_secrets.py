@@ -2,7 +2,8 @@
 exactly as the Python ones (secrets.SecretRule): classify and the example judge of every detector
 built by `_secret`, over the labelled corpus's values, every pattern match in it and in a dense
 secrets corpus, valid values, published examples, placeholders, variable parts at the entropy
-threshold and seeded mutations of all of these."""
+threshold and seeded mutations of all of these; and those of pem_private_key (classify) and jwt
+(classify and judge), whose JSON headers outside the subset read in C are left to Python."""
 
 from __future__ import annotations
 
@@ -334,11 +335,11 @@ def values_of(key: str) -> list[str]:
 
 def test_every_secret_detector_has_its_twins() -> None:
     parts = {key: part for key, part in native.parts().items() if key in DETECTORS}
-    assert {key for key, (classify, _, _) in parts.items() if classify} == set(secrets.RULES)
-    assert {key for key, (_, judge, _) in parts.items() if judge} == set(secrets.RULES)
+    assert {key for key, (classify, _, _) in parts.items() if classify} == set(DETECTORS)
+    assert {key for key, (_, judge, _) in parts.items() if judge} == {d.key for d in DETECTORS.values() if d.judge}
     assert not any(refused for _, _, refused in parts.values())
-    assert "jwt" not in parts  # JSON parsing stays in Python
-    assert "pem_private_key" not in parts  # DER parsing too
+    assert DETECTORS["jwt"].judge is not None
+    assert DETECTORS["pem_private_key"].judge is None
 
 
 def test_the_regexes_written_as_loops_in_c_are_these() -> None:
@@ -557,4 +558,468 @@ def test_a_bad_table_is_refused_and_the_old_one_kept() -> None:
         assert native.classify("slack_token", example) == 0
         assert native.judge("slack_token", example, 0, len(example)) == 3
         assert native.classify("npm_token", MAKERS["npm_token"](random.Random(1))) == 0
+    native.configure(good)
+
+
+# --- pem_private_key and jwt --------------------------------------------------------------------
+#
+# Their C twins answer as secrets._pem_ok, validators.jwt_ok and secrets._jwt_judge; for a JWT
+# whose JSON header is outside the subset read in C they return ASK_PYTHON (-3), which the core
+# answers by calling Python (checked last, through the engine).
+
+ASK_PYTHON = -3
+PEM_KINDS = (
+    "RSA PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "DSA PRIVATE KEY",
+    "PRIVATE KEY",
+    "ENCRYPTED PRIVATE KEY",
+    "OPENSSH PRIVATE KEY",
+    "PGP PRIVATE KEY BLOCK",
+    "PUBLIC KEY",
+    "CERTIFICATE",
+    " RSA PRIVATE KEY ",
+    "RSA  PRIVATE KEY",
+)
+LINE_BREAKS = ("\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\n\n", "\r\r\n", " \n", "\t\n")
+PEM_MARKERS = (
+    "-----",
+    "-----BEGIN ",
+    "-----END ",
+    "BEGIN",
+    "END",
+    ":",
+    "Proc-Type: 4,ENCRYPTED",
+    "=",
+    "==",
+    "MI",
+    "b3BlbnNzaC1rZXktdjE",
+    "\n",
+    "\r",
+    "\x0b",
+    " ",
+    "-----END RSA PRIVATE KEY-----",
+    "A" * 64,
+)
+
+
+def test_the_pem_regex_written_as_a_loop_in_c_is_this() -> None:
+    # _native_secrets.c's pem_line_at is this regex as a loop (findall: non-overlapping, leftmost).
+    assert secrets._PEM_LINE.pattern == r"-----(BEGIN|END) ([A-Z ]+)-----"
+    assert secrets.native_tables()["secrets.pem"] == (
+        4.0,
+        "OPENSSH PRIVATE KEY",
+        "b3BlbnNzaC1rZXktdjE",
+        ("RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
+    )
+
+
+def _pem_of(kind: str, der: bytes, breaks: str = "\n", width: int = 64, headers: str = "") -> str:
+    body = base64.b64encode(der).decode()
+    lines = breaks.join(body[i : i + width] for i in range(0, len(body), width))
+    return f"-----BEGIN {kind}-----{breaks}{headers}{lines}{breaks}-----END {kind}-----"
+
+
+def _pem_values() -> list[str]:
+    rng = random.Random("pem")
+    out: list[str] = []
+    for kind in PEM_KINDS:
+        for _ in range(6):
+            out.append(val.pem(rng, kind.strip()))
+            out.append(val.pem(rng, kind))
+        head = b"openssh-key-v1\x00" if kind.startswith("OPENSSH") else b"\x30\x82"
+        for size in (0, 10, 28, 29, 30, 31, 32, 33, 40, 47, 48, 49, 300):  # DER of 32 bytes and around
+            der = head + rng.randbytes(size)
+            for breaks in LINE_BREAKS[: rng.randint(3, len(LINE_BREAKS))]:
+                out.append(_pem_of(kind, der, breaks, rng.choice((64, 76, 16, 1000))))
+            out.append(_pem_of(kind, der, " ", 64))  # one line: the body is the third "-----" piece
+            out.append(_pem_of(kind, der, "\t", 30))
+            out.append(_pem_of(kind, b"\x31" + der[1:], "\n"))  # not a SEQUENCE
+            out.append(_pem_of(kind, der, "\n", 64, "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00FF\n\n"))
+            out.append(_pem_of(kind, der, " ", 64, "Proc-Type:4,ENCRYPTED "))
+        body = base64.b64encode(head + rng.randbytes(200)).decode()
+        for bad in ("=", "==", "===", "A=", "AB=", "ABC=", "!", "-", "_", ".", "A"):
+            for at in (0, 1, 2, 3, 4, 10, len(body) // 2, len(body) - 1, len(body)):
+                broken = body[:at] + bad + body[at:]
+                out.append(f"-----BEGIN {kind}-----\n{broken}\n-----END {kind}-----")
+                out.append(f"-----BEGIN {kind}-----\n{broken.rstrip('=')}\n-----END {kind}-----")
+        for filler in ("X" * 300, "." * 300, "MIIE" + "A" * 300, "ABCDEFGHIJKLMNOP" * 20, "ABCDEFGHIJKLMNO" * 20):
+            out.append(f"-----BEGIN {kind}-----\n{filler}\n-----END {kind}-----")
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        for odd in LINE_BREAKS:  # splitlines: an odd line break beside "\n" ones, around the labels and headers
+            out.append(f"-----BEGIN {kind}-----{odd}" + "\n".join(lines) + f"\n-----END {kind}-----")
+            out.append(f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"{odd}-----END {kind}-----")
+            out.append(
+                f"-----BEGIN {kind}-----\nProc-Type: 4,ENCRYPTED{odd}" + "\n".join(lines) + f"\n-----END {kind}-----"
+            )
+            out.append(f"-----BEGIN {kind}-----\n" + odd.join(lines) + f"\n-----END {kind}-----{odd}")
+        for size in range(27, 38):  # padding inside the usable prefix: DER of 3k+1 and 3k+2 bytes
+            der = base64.b64encode(head + rng.randbytes(size)).decode()
+            for tail in ("A", "AB", "ABC", "ABCD", "=A", "A=B"):
+                out.append(f"-----BEGIN {kind}-----\n{der}{tail}\n-----END {kind}-----")
+        out.append(f"-----BEGIN {kind}-----\n{body}\n-----END {kind[:-1]}-----")  # labels disagree
+        out.append(f"-----END {kind}-----\n{body}\n-----BEGIN {kind}-----")
+        out.append(f"-----BEGIN {kind}-----\n{body}\n-----BEGIN {kind}-----")
+        out.append(f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n-----END {kind}-----")
+        out.append(f"------BEGIN {kind}-----\n{body}\n-----END {kind}------")
+        out.append(f"-----BEGIN {kind}----------END {kind}-----\n{body}\n-----END {kind}-----")
+        out.append(f"-----BEGIN {kind}-----{body}-----END {kind}-----")
+        out.append(f"x-----BEGIN {kind}-----\n\n{body}\n\n-----END {kind}-----\n")
+        out.append(f"-----BEGIN {kind.lower()}-----\n{body}\n-----END {kind.lower()}-----")
+    return out
+
+
+@functools.cache
+def pem_cases() -> list[str]:
+    rng = random.Random("pem cases")
+    detector = DETECTORS["pem_private_key"]
+    pattern = re.compile(detector.pattern + (detector.extend or ""))
+    text, spans = corpus()
+    base = _pem_values()
+    base += [m[0] for m in pattern.finditer(text)] + [text[a:b] for a, b in spans if "-----" in text[a:b]]
+    base += [m[0] for m in pattern.finditer("\n\n".join(base[::7]))]
+    mutated: list[str] = []
+    for _ in range(4000):
+        value = rng.choice(base)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(value) + 1)
+            value = value[:i] + rng.choice(PEM_MARKERS) + value[i:] if rng.random() < 0.5 else mutate(rng, value)
+        mutated.append(value)
+    return base + mutated + ["", "-----", "-----BEGIN A----------END A-----", "-----BEGIN A-----\n-----END A-----"]
+
+
+def test_pem_classify_agrees() -> None:
+    values = pem_cases()
+    assert assert_classify_agrees("pem_private_key", values) > 5000
+    verdicts = [py_classify("pem_private_key", value) for value in values]
+    assert verdicts.count(0) > 500
+    assert verdicts.count(-1) > 2000
+    assert ASK_PYTHON not in {native.classify("pem_private_key", value) for value in values if value.isascii()}
+
+
+def _b64url(data: bytes, strip: bool = True) -> str:
+    encoded = base64.urlsafe_b64encode(data).decode()
+    return encoded.rstrip("=") if strip else encoded
+
+
+SIMPLE_HEADERS: tuple[str, ...] = (
+    '{"alg":"HS256","typ":"JWT"}',
+    '{"alg": "RS256", "typ": "JWT"}',
+    '{"typ":"JWT","alg":"ES256"}',
+    '{"alg":"none"}',
+    '{"alg":"None"}',
+    '{"alg":"NONE"}',
+    '{"alg":"nOnE"}',
+    '{"alg":"non"}',
+    '{"alg":"nonee"}',
+    '{"alg":null}',
+    '{"alg":true}',
+    '{"alg":false}',
+    '{"alg":0}',
+    '{"alg":-1.5e3}',
+    '{"alg":""}',
+    "{}",
+    "{ }",
+    '{"typ":"JWT"}',
+    '{"ALG":"none"}',
+    '{"alg ":"none"}',
+    '{"alg":"HS256","alg":"none"}',
+    '{"alg":"none","alg":"HS256"}',
+    '{"alg":"none","alg":null}',
+    '{"alg":"HS256","alg":1}',
+    '{"alg":1,"alg":"x"}',
+    '{"alg":"HS256","x":"none"}',
+    ' \t\r\n{ \n"alg" \t: \r"none" ,\n "kid" : 12 } \n',
+    '{"alg":"é"}',
+    '{"kid":"ü","alg":"HS256"}',
+    '{"alg":"HS256","n":0.5,"m":-0,"e":1E+2,"f":2e-2,"t":true,"f2":false,"z":null}',
+    '{"alg":"\x7f"}',
+    '{"a\x7f":"none","alg":"RS256"}',
+    '{"alg":"HS256","exp":123456789012345678901234567890}',
+)
+# Headers the C side reads too: invalid JSON, or not an object, or invalid UTF-8.
+INVALID_HEADERS: tuple[str | bytes, ...] = (
+    "",
+    " ",
+    "{",
+    "}",
+    '{"alg":"none"',
+    '{"alg":"none",}',
+    '{"alg" "none"}',
+    '{"alg":}',
+    '{alg:"none"}',
+    "{'alg':'none'}",
+    '{"alg":"none"}x',
+    '{"alg":"none"}}',
+    '{"alg":"none"},',
+    '{"alg":"no\nne"}',
+    '{"a\tlg":"x"}',
+    '{"alg":"none\x00"}',
+    '{"alg":01}',
+    '{"alg":1.}',
+    '{"alg":.5}',
+    '{"alg":-}',
+    '{"alg":1e}',
+    '{"alg":1e+}',
+    '{"alg":+1}',
+    '{"alg":nul}',
+    '{"alg":nulll}',
+    '{"alg":True}',
+    '{"alg":"HS256",,}',
+    "{,}",
+    '{"alg":"x" "y"}',
+    '{\x0b"alg":"none"}',
+    '{\x0c"alg":"none"}',
+    '{"alg":"none"}\x0b',
+    '"alg"',
+    "12",
+    "null",
+    '["alg","none"]',
+    '{"alg":"none"}\x00',
+    '{"alg\u00e9":"none"}\u00e9',
+    '{"alg":"none"' + "\u00e9" + "}",
+    '{"alg": 1 2}',
+    b'{"alg":"\xff"}',
+    b'{"alg":"\xc0\x80"}',
+    b'{"alg":"\xed\xa0"}',
+    b'{"alg":"\xf4\x90\x80\x80"}',
+    b'{"\xe0\x80\x80":1}',
+    b'{"alg":"\xf0\x8f\xbf\xbf"}',
+    b'{"alg":"\xc2"}',
+    b'{"a":"\x80"}',
+    b'{"alg":"\xf5\x80\x80\x80"}',
+)
+# UTF-8 of every length, well-formed or not (surrogates pass: json.loads decodes with surrogatepass).
+UTF8_HEADERS: tuple[bytes, ...] = tuple(
+    b'{"alg":"' + chars + b'"}'
+    for chars in (
+        b"\xe0\x80\x80",
+        b"\xe0\x9f\xbf",
+        b"\xe0\xa0\x80",
+        b"\xed\xa0\x80",
+        b"\xed\xbf\xbf",
+        b"\xed\x9f\xbf",
+        b"\xef\xbf\xbf",
+        b"\xf0\x90\x80\x80",
+        b"\xf0\x8f\xbf\xbf",
+        b"\xf4\x8f\xbf\xbf",
+        b"\xf4\x90\x80\x80",
+        b"\xf0\x90\x80",
+        b"\xe1\x80",
+        b"\x80",
+        b"\xbf",
+        b"\xc1\xbf",
+        b"\xc2\x80",
+        b"\xdf\xbf",
+        b"\xc2\xc0",
+        b"\xe1\x80\xc0",
+        b"\xf1\x80\x80\xc0",
+        b"\xf8\x80\x80\x80\x80",
+        b"\xfe",
+        b"\xff",
+        b"n\xc3\xb6ne",
+    )
+)
+# Headers only Python reads (escapes, nesting, constants, other encodings): the C side asks it.
+ASKED_HEADERS: tuple[str | bytes, ...] = (
+    '{"\\u0061lg":"none"}',
+    '{"alg":"\\u006eone"}',
+    '{"alg":"HS\\"256"}',
+    '{"alg":"\\ud800"}',
+    '{"alg":"none\\"}',
+    '{"alg":{"x":1}}',
+    '{"alg":["none"]}',
+    '{"x":{},"alg":"none"}',
+    '{"x":[1,2],"alg":"HS256"}',
+    '{"alg":NaN}',
+    '{"alg":Infinity}',
+    '{"alg":-Infinity}',
+    '{"alg":-Inf}',
+    '{"alg":"HS256","n":' + "1" * 80 + "}",
+    "[" * 70,
+    '{"x":[' + "[" * 40 + "]" * 40 + "]}",
+    b'\xef\xbb\xbf{"alg":"none"}',
+    '{"alg":"none"}'.encode("utf-16"),
+    '{"alg":"none"}'.encode("utf-16-le"),
+    '{"alg":"none"}'.encode("utf-32"),
+    b'{\x00"alg":"none"}',
+    '{"alg":"HS256"}'.encode("utf-16-be"),
+)
+
+
+def _jwt_values() -> list[str]:
+    rng = random.Random("jwt")
+    payload = _b64url(b'{"sub":"1234567890","iat":1516239022}')
+    signature = _chars(rng, URLSAFE, 43)
+    headers: list[bytes] = [
+        h.encode() if isinstance(h, str) else h for h in SIMPLE_HEADERS + INVALID_HEADERS + UTF8_HEADERS + ASKED_HEADERS
+    ]
+    headers += [bytes([0x7B, 0x22]) + rng.randbytes(rng.randint(0, 40)) for _ in range(300)]  # `eyJ` and garbage
+    headers += [b'{"alg":"' + rng.randbytes(rng.randint(1, 6)) + b'"}' for _ in range(300)]  # any bytes in a string
+    out: list[str] = [val.jwt(rng) for _ in range(100)] + sorted(examples.EXAMPLES["jwt"])
+    for header in headers:
+        for encoded in (_b64url(header), _b64url(header, strip=False)):
+            out.append(f"{encoded}.{payload}.{signature}")
+        out.append(f"{_b64url(header)}.{payload}.")
+        out.append(f"{_b64url(header)}.{payload}")
+        out.append(f"{_b64url(header)}.{payload}.{signature}.")
+        out.append(f"{_b64url(header)}..{signature}")
+    for _ in range(300):  # bad base64: a character outside the alphabet, a quad of one, padding inside
+        made = val.jwt(rng)
+        i = rng.randrange(len(made))
+        out.append(
+            made[:i] + rng.choice(("!", "=", "==", "===", "+", "/", " ", "A", "AB", "$", "\n", "-", "_")) + made[i:]
+        )
+    for size in range(0, 9):  # headers of every length modulo 4 (a quad of 1 is refused)
+        header = '{"alg":"none"}' + " " * size
+        encoded = _b64url(header.encode())
+        for extra in ("", "A", "AA", "AAA", "=", "A=", "A==", "=A", "*", "A*"):
+            out.append(f"{encoded}{extra}.{payload}.{signature}")
+            out.append(f"{encoded}.{payload}{extra}.{signature}")
+    out += ["", ".", "..", "...", "a.b.c", "eyJ.eyJ.x", ".eyJhbGciOiJub25lIn0.x", "eyJhbGciOiJub25lIn0..x"]
+    return out
+
+
+@functools.cache
+def jwt_cases() -> list[str]:
+    rng = random.Random("jwt cases")
+    detector = DETECTORS["jwt"]
+    pattern = re.compile(detector.pattern + (detector.extend or ""))
+    text, spans = corpus()
+    base = _jwt_values()
+    base += [m[0] for m in pattern.finditer(text)] + [text[a:b] for a, b in spans if text[a:b].startswith("eyJ")]
+    mutated = [mutate(rng, rng.choice(base)) for _ in range(4000)]
+    return base + mutated
+
+
+def assert_jwt_agrees(cases: Iterable[tuple[str, int, int]]) -> tuple[int, int]:
+    """Classify and judge agree with Python wherever C answers; returns (answered, asked)."""
+    wrong: list[tuple[str, str, int, int]] = []
+    answered = asked = 0
+    for text, start, end in cases:
+        value = text[start:end]
+        if not text.isascii():
+            continue
+        for what, expected, got in (
+            ("classify", py_classify("jwt", value), native.classify("jwt", value)),
+            ("judge", py_judge("jwt", text, start, end), native.judge("jwt", text, start, end)),
+        ):
+            if got == ASK_PYTHON:
+                asked += 1
+            else:
+                answered += 1
+                if got != expected:
+                    wrong.append((what, value, expected, got))
+    assert not wrong[:10], f"jwt: {len(wrong)} answers differ (what, value, python, native)"
+    return answered, asked
+
+
+def test_jwt_classify_and_judge_agree() -> None:
+    rng = random.Random("jwt judge")
+    cases: list[tuple[str, int, int]] = []
+    for value in jwt_cases():
+        before, after = rng.choice(("", " ", "token=", "\n")), rng.choice(("", " ", ";", "\n", "."))
+        cases.append((before + value + after, len(before), len(before) + len(value)))
+    answered, asked = assert_jwt_agrees(cases)
+    assert answered > 15000
+    assert asked < answered / 20
+    verdicts = {py_classify("jwt", value) for value in jwt_cases()}
+    forms = {py_judge("jwt", value, 0, len(value)) for value in jwt_cases()}
+    assert verdicts == {0, -1}
+    assert forms == {0, 3}
+
+
+def test_jwt_headers_in_the_c_subset_are_answered_and_others_asked() -> None:
+    payload, signature = _b64url(b'{"sub":"x"}'), "sig"
+    for header in SIMPLE_HEADERS + INVALID_HEADERS + UTF8_HEADERS:
+        raw = header.encode() if isinstance(header, str) else header
+        value = f"{_b64url(raw)}.{payload}.{signature}"
+        if not value.isascii():
+            continue
+        assert native.classify("jwt", value) == py_classify("jwt", value), header
+        assert native.judge("jwt", value, 0, len(value)) == py_judge("jwt", value, 0, len(value)), header
+    for header in ASKED_HEADERS:
+        raw = header.encode() if isinstance(header, str) else header
+        value = f"{_b64url(raw)}.{payload}.{signature}"
+        assert native.classify("jwt", value) == ASK_PYTHON, header
+        assert native.judge("jwt", value, 0, len(value)) == ASK_PYTHON, header
+    # alg none in any case, or null, is unsigned (sample); the last of duplicate keys counts
+    for header, form in (
+        ('{"alg":"NoNe"}', 3),
+        ('{"alg":null}', 3),
+        ('{"alg":"none","alg":"HS256"}', 0),
+        ('{"alg":"HS256","alg":"none"}', 3),
+        ('{"alg":"HS256"}', 0),
+    ):
+        value = f"{_b64url(header.encode())}.{payload}.{signature}"
+        assert native.judge("jwt", value, 0, len(value)) == form == py_judge("jwt", value, 0, len(value))
+    empty_signature = f"{_b64url(b'{}')}.{payload}."
+    assert native.judge("jwt", empty_signature, 0, len(empty_signature)) == 3
+
+
+def test_the_loose_base64_of_jwt_parts_is_pythons() -> None:
+    # urlsafe_b64decode skips characters outside the alphabet and stops at the padding that ends a
+    # quad: headers and payloads of any characters, padded as the Python code pads them.
+    rng = random.Random("b64")
+    alphabet = URLSAFE + "+/=!. *\n"
+    header, unsigned = _b64url(b'{"alg":"HS256"}'), _b64url(b'{"alg":"none"}')
+    values = []
+    for _ in range(3000):
+        part = _chars(rng, alphabet, rng.randint(1, 12))
+        values.append(f"{header}.{part}.sig")
+        values.append(f"{unsigned[: rng.randint(1, 20)]}{part}.e30.sig")
+    answered, asked = assert_jwt_agrees((value, 0, len(value)) for value in values)
+    assert answered + asked == 2 * len(values)
+    assert asked < len(values) / 100
+    assert {py_classify("jwt", value) for value in values} == {0, -1}
+
+
+def test_the_core_asks_python_when_the_twin_is_unsure() -> None:
+    from openai_casb.dlp.engine import DlpEngine, _Census
+    from openai_casb.dlp.engine_native import NATIVE_EXACT_AVAILABLE
+    from openai_casb.dlp.settings import DlpSettings
+
+    assert NATIVE_EXACT_AVAILABLE  # _exactnative imports (above)
+    settings = DlpSettings(salt="native-secrets-salt")
+    engines = [DlpEngine.from_settings(settings, exact=exact) for exact in ("python", "native")]  # type: ignore[arg-type]
+    payload = _b64url(b'{"sub":"1234567890","name":"someone"}')
+    lines = []
+    for header in ASKED_HEADERS + SIMPLE_HEADERS[:8]:
+        raw = header.encode() if isinstance(header, str) else header
+        lines.append(f"token {_b64url(raw)}.{payload}.{_chars(random.Random(header), URLSAFE, 43)}")
+    text = "\n".join(lines) + "\n" + "\n\n".join(_pem_values()[::40])
+    results = []
+    for dlp in engines:
+        census: _Census = {}
+        results.append(sorted(dlp._candidates(text, census)))
+    assert results[0] == results[1]
+    assert sum(1 for line in lines if native.classify("jwt", line[6:]) == ASK_PYTHON) >= 10
+
+
+def test_a_bad_pem_or_jwt_table_is_refused_and_the_old_one_kept() -> None:
+    good = all_tables()
+    pem = good["secrets.pem"]
+    assert isinstance(pem, tuple)
+    bad_tables: list[tuple[dict[str, object], type[Exception]]] = [
+        ({**good, "secrets.pem": list(pem)}, TypeError),
+        ({**good, "secrets.pem": pem[:3]}, TypeError),
+        ({**good, "secrets.pem": ("4.0", *pem[1:])}, TypeError),
+        ({**good, "secrets.pem": (*pem[:1], 7, *pem[2:])}, TypeError),
+        ({**good, "secrets.pem": (*pem[:2], "x" * 65, pem[3])}, ValueError),
+        ({**good, "secrets.pem": (*pem[:3], list(pem[3]))}, TypeError),
+        ({**good, "secrets.pem": (*pem[:3], ("A",) * 9)}, ValueError),
+        ({**good, "secrets.pem": (*pem[:3], (1,))}, TypeError),
+        ({**good, "secrets.jwt_examples": ["eyJ"]}, TypeError),
+        ({**good, "secrets.jwt_examples": (b"eyJ",)}, TypeError),
+        ({**good, "secrets.jwt_examples": ("e" * 513,)}, ValueError),
+        ({k: t for k, t in good.items() if k != "secrets.pem"}, ValueError),
+        ({k: t for k, t in good.items() if k != "secrets.jwt_examples"}, ValueError),
+    ]
+    key = val.pem(random.Random(3))
+    example = sorted(examples.EXAMPLES["jwt"])[0]
+    for table, error in bad_tables:
+        with pytest.raises(error):
+            native.configure(table)
+        assert native.classify("pem_private_key", key) == 0
+        assert native.judge("jwt", example, 0, len(example)) == 3
     native.configure(good)

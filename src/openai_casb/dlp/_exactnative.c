@@ -351,11 +351,13 @@ static int continues(const Text *t, Py_ssize_t start, Py_ssize_t end) {
 static int classify(ExactDetector *d, const Text *t, Py_ssize_t start, Py_ssize_t end) {
     if (d->classify != NULL) {
         int found = d->classify(t->text + start, end - start);
-        if (found >= PyTuple_GET_SIZE(d->entries)) {
-            PyErr_Format(PyExc_ValueError, "detector %U classified a value into an entry it does not have", d->key);
-            return -2;
+        if (found != NATIVE_ASK_PYTHON) { /* else the twin is unsure: Python decides, below */
+            if (found >= PyTuple_GET_SIZE(d->entries)) {
+                PyErr_Format(PyExc_ValueError, "detector %U classified a value into an entry it does not have", d->key);
+                return -2;
+            }
+            return found < 0 ? -1 : found;
         }
-        return found < 0 ? -1 : found;
     }
     PyObject *value = PyUnicode_FromStringAndSize((const char *)t->text + start, end - start);
     if (value == NULL) return -2;
@@ -436,7 +438,10 @@ static int validate(ExactDetector *d, const Text *t, Py_ssize_t start, Py_ssize_
 /* FORM_* of a validated value, -1 an error raised. */
 static int judge(ExactDetector *d, const Text *t, Py_ssize_t start, Py_ssize_t end) {
     if (d->py_judge == Py_None) return FORM_NONE;
-    if (d->judge != NULL) return d->judge(t->text, t->length, start, end);
+    if (d->judge != NULL) {
+        int form = d->judge(t->text, t->length, start, end);
+        if (form != NATIVE_ASK_PYTHON) return form; /* else the twin is unsure: Python decides, below */
+    }
     PyObject *form = PyObject_CallFunction(d->py_judge, "Onn", t->text_object, start, end);
     if (form == NULL) return -1;
     int result = -1;

@@ -8,8 +8,12 @@
  * list of keys (NativeDetector.key) is written here. The judges of aws_secret_keyed and
  * aws_secret_near_id also read the text around the value: a `secret_access_key` label on its
  * line, a credible key id within secrets.AWS_ID_WINDOW, a base64 block around it (the regexes
- * of secrets.py as loops; tests/dlp/test_native_secrets.py pins them). jwt and pem_private_key
- * (JSON and DER parsing) stay in Python.
+ * of secrets.py as loops; tests/dlp/test_native_secrets.py pins them). pem_private_key's
+ * classify (secrets._pem_ok: its PEM lines, body, entropy, OpenSSH magic, the DER of strict
+ * base64) and jwt's (validators.jwt_ok) and judge (secrets._jwt_judge) are here too; their
+ * json.loads of the header is read for a simple subset (one object, keys and strings without
+ * escapes, numbers, true, false, null, UTF-8): any other header returns NATIVE_ASK_PYTHON and
+ * the core asks Python.
  */
 #include "_exactnative.h"
 
@@ -419,6 +423,458 @@ static int judge_aws_secret_near_id(const unsigned char *text, Py_ssize_t length
     return id_near(text, length, start, end) && !in_base64_block(text, length, start, end) ? FORM_NONE : FORM_REJECT;
 }
 
+/* --- pem_private_key ---------------------------------------------------------------------------- */
+
+#define PEM_MAX_KINDS 8
+#define PEM_ON_STACK 9000 /* a body longer than this (never from the pattern: 8200) is malloc'd */
+
+static struct {
+    int ready;
+    double entropy;       /* secrets._PEM_ENTROPY */
+    Piece openssh_kind;   /* secrets._OPENSSH_KIND */
+    Piece openssh_magic;  /* secrets._OPENSSH_MAGIC */
+    int der_kinds;        /* secrets._DER_KINDS */
+    Piece der_kind[PEM_MAX_KINDS];
+} pem, pem_staged;
+
+/* Per character: str.split()'s whitespace (ASCII: \t-\r, \x1c-\x1f, space), a line boundary of
+ * str.splitlines (ASCII: \n \r (\r\n) \v \f \x1c \x1d \x1e), its base64 digit (strict
+ * alphabet) or 0xFF; filled by secrets_configure. */
+enum { CHAR_SPACE = 1, CHAR_BREAK = 2 };
+static unsigned char char_class[256];
+static unsigned char base64_value[256];
+
+static void fill_char_tables(void) {
+    for (int c = 0; c < 256; c++) {
+        int space = c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+        int line = c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e);
+        char_class[c] = (unsigned char)((space ? CHAR_SPACE : 0) | (line ? CHAR_BREAK : 0));
+        int digit = base64_digit((unsigned char)c);
+        base64_value[c] = digit < 0 ? 0xFF : (unsigned char)digit;
+    }
+}
+
+static int is_space(unsigned char c) { return char_class[c] & CHAR_SPACE; }
+static int line_break(unsigned char c) { return char_class[c] & CHAR_BREAK; }
+
+static int upper_or_space(unsigned char c) { return (c >= 'A' && c <= 'Z') || c == ' '; }
+
+/* A match of secrets._PEM_LINE, `-----(BEGIN|END) ([A-Z ]+)-----`, at s[i]: its end (the label
+ * s[*label:*label_end], *begin 1 for BEGIN), or -1. `[A-Z ]+` stops before the `-----` it needs. */
+static Py_ssize_t pem_line_at(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, int *begin, Py_ssize_t *label,
+                              Py_ssize_t *label_end) {
+    if (n - i < 5 || memcmp(s + i, "-----", 5) != 0) return -1;
+    Py_ssize_t j = i + 5;
+    if (n - j >= 6 && memcmp(s + j, "BEGIN ", 6) == 0) {
+        *begin = 1;
+        j += 6;
+    } else if (n - j >= 4 && memcmp(s + j, "END ", 4) == 0) {
+        *begin = 0;
+        j += 4;
+    } else {
+        return -1;
+    }
+    Py_ssize_t from = j;
+    while (j < n && upper_or_space(s[j])) j++;
+    if (j == from || n - j < 5 || memcmp(s + j, "-----", 5) != 0) return -1;
+    *label = from;
+    *label_end = j;
+    return j + 5;
+}
+
+/* Appends a line (or token) of the body: its characters but whitespace, unless it holds ':'
+ * (an RFC 1421 header, which sets *headers). */
+static Py_ssize_t body_piece(const unsigned char *s, Py_ssize_t from, Py_ssize_t to, unsigned char *body,
+                             Py_ssize_t size, int *headers) {
+    if (from < to && memchr(s + from, ':', (size_t)(to - from)) != NULL) {
+        *headers = 1;
+        return size;
+    }
+    for (Py_ssize_t i = from; i < to; i++)
+        if (!is_space(s[i])) body[size++] = s[i];
+    return size;
+}
+
+/* secrets._pem_body into body (as long as the value at least): its length, *headers set. */
+static Py_ssize_t pem_body(const unsigned char *s, Py_ssize_t n, unsigned char *body, int *headers) {
+    Py_ssize_t size = 0;
+    *headers = 0;
+    if (memchr(s, '\n', (size_t)n) != NULL) { /* value.splitlines()[1:-1] */
+        Py_ssize_t pos = 0, index = 0, previous = 0, previous_end = 0;
+        while (pos < n) {
+            Py_ssize_t start = pos, end = pos;
+            while (end < n && !line_break(s[end])) end++;
+            pos = end == n ? n : (s[end] == '\r' && end + 1 < n && s[end + 1] == '\n') ? end + 2 : end + 1;
+            if (index >= 2) size = body_piece(s, previous, previous_end, body, size, headers); /* not the last */
+            previous = start;
+            previous_end = end;
+            index++;
+        }
+        return size;
+    }
+    /* value.split("-----")[2].split(): the text between the second and the third "-----" */
+    static const unsigned char dashes[] = "-----";
+    Py_ssize_t first = find(s, n, 0, dashes, 5);
+    Py_ssize_t second = first < 0 ? -1 : find(s, n, first + 5, dashes, 5);
+    if (second < 0) return -1; /* never: two PEM lines were found */
+    Py_ssize_t third = find(s, n, second + 5, dashes, 5);
+    if (third < 0) third = n;
+    for (Py_ssize_t i = second + 5; i < third;) {
+        while (i < third && is_space(s[i])) i++;
+        Py_ssize_t from = i;
+        while (i < third && !is_space(s[i])) i++;
+        size = body_piece(s, from, i, body, size, headers);
+    }
+    return size;
+}
+
+/* base64.b64decode(s, validate=True), i.e. binascii.a2b_base64 in strict mode: the number of
+ * bytes (the first in *first), or -1 where it raises. */
+static Py_ssize_t strict_base64(const unsigned char *s, Py_ssize_t n, int *first) {
+    int quad = 0, pads = 0, padding = 0, left = 0;
+    Py_ssize_t bytes = 0, i = 0;
+    if (n > 0 && s[0] == '=') return -1; /* leading padding */
+    if (n >= 4 && (base64_value[s[0]] | base64_value[s[1]]) < 64) { /* whole quads of digits, counted */
+        *first = (base64_value[s[0]] << 2) | (base64_value[s[1]] >> 4);
+        for (; n - i >= 4 && (base64_value[s[i]] | base64_value[s[i + 1]] | base64_value[s[i + 2]] |
+                              base64_value[s[i + 3]]) < 64;
+             i += 4)
+            bytes += 3;
+    }
+    for (; i < n; i++) {
+        if (s[i] == '=') {
+            padding = 1;
+            if (quad == 0) return -1; /* excess padding */
+            if (quad >= 2 && quad + ++pads >= 4) return i + 1 < n ? -1 : bytes;
+            continue;
+        }
+        int digit = base64_digit(s[i]);
+        if (digit < 0 || padding) return -1; /* not base64, discontinuous padding */
+        pads = 0;
+        int byte = -1;
+        switch (quad) {
+        case 0: left = digit; break;
+        case 1: byte = (left << 2) | (digit >> 4); left = digit & 0x0f; break;
+        case 2: byte = (left << 4) | (digit >> 2); left = digit & 0x03; break;
+        default: byte = (left << 6) | digit; break;
+        }
+        quad = (quad + 1) % 4;
+        if (byte >= 0 && bytes++ == 0) *first = byte & 0xff;
+    }
+    return quad == 0 ? bytes : -1;
+}
+
+static int pem_kind_is(const Piece *kind, const unsigned char *s, Py_ssize_t from, Py_ssize_t to) {
+    return kind->length == to - from && memcmp(kind->text, s + from, (size_t)(to - from)) == 0;
+}
+
+/* secrets._pem_ok on the body: 1, 0, or -1 without memory. */
+static int pem_ok(const unsigned char *s, Py_ssize_t n) {
+    int found = 0, begin = 0, last_begin = 0;
+    Py_ssize_t label = 0, label_end = 0, last = 0, last_end = 0;
+    for (Py_ssize_t i = 0; n - i >= 5;) { /* _PEM_LINE.findall */
+        const unsigned char *dash = memchr(s + i, '-', (size_t)(n - i));
+        if (dash == NULL) break;
+        i = dash - s;
+        int b;
+        Py_ssize_t from, to, end = pem_line_at(s, n, i, &b, &from, &to);
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        if (found++ == 0) {
+            begin = b;
+            label = from;
+            label_end = to;
+        }
+        last_begin = b;
+        last = from;
+        last_end = to;
+        i = end;
+    }
+    if (found < 2 || !begin || last_begin || label_end - label != last_end - last ||
+        memcmp(s + label, s + last, (size_t)(label_end - label)) != 0)
+        return 0;
+    while (label < label_end && s[label] == ' ') label++; /* .strip() of [A-Z ]+ */
+    while (label_end > label && s[label_end - 1] == ' ') label_end--;
+    unsigned char stack[PEM_ON_STACK], *heap = NULL, *body = stack;
+    if (n > PEM_ON_STACK) {
+        heap = malloc((size_t)n);
+        if (heap == NULL) return -1;
+        body = heap;
+    }
+    int headers, ok = 1;
+    Py_ssize_t size = pem_body(s, n, body, &headers);
+    if (size < 0) {
+        ok = -1;
+    } else if (!(shannon_entropy(body, size) >= pem.entropy)) {
+        ok = 0;
+    } else if (pem_kind_is(&pem.openssh_kind, s, label, label_end)) {
+        ok = size >= pem.openssh_magic.length &&
+             memcmp(body, pem.openssh_magic.text, (size_t)pem.openssh_magic.length) == 0;
+    } else if (!headers) {
+        for (int k = 0; k < pem.der_kinds; k++) {
+            if (!pem_kind_is(&pem.der_kind[k], s, label, label_end)) continue;
+            Py_ssize_t usable = size;
+            while (usable > 0 && body[usable - 1] == '=') usable--;
+            int first = 0;
+            Py_ssize_t der = strict_base64(body, usable / 4 * 4, &first);
+            ok = der >= 32 && first == 0x30;
+            break;
+        }
+    }
+    free(heap);
+    return ok;
+}
+
+static int classify_pem_private_key(const unsigned char *value, Py_ssize_t length) {
+    if (!pem.ready) return NATIVE_ASK_PYTHON;
+    int ok = pem_ok(value, length);
+    return ok < 0 ? NATIVE_ASK_PYTHON : ok ? 0 : -1;
+}
+
+/* --- jwt ----------------------------------------------------------------------------------------- */
+
+#define JWT_HEADER_MAX 4000 /* characters of a header decoded here; longer (never from the pattern: 1000) go to Python */
+
+static struct {
+    int ready;
+    int examples;
+    Py_ssize_t example_length[MAX_EXAMPLES];
+    unsigned char example[MAX_EXAMPLES][MAX_EXAMPLE];
+} jwt, jwt_staged;
+
+static int url_digit(unsigned char c) { return c == '-' ? 62 : c == '_' ? 63 : base64_digit(c); }
+
+/* base64.urlsafe_b64decode(s + "=" * pad): `-_` read as `+/`, then binascii.a2b_base64 not strict,
+ * which skips characters outside the alphabet and stops at the padding that completes a quad.
+ * The bytes go to out (if not NULL; (n + pad) / 4 * 3 + 3 of room); their number, or -1 where it raises. */
+static Py_ssize_t loose_base64(const unsigned char *s, Py_ssize_t n, Py_ssize_t pad, unsigned char *out) {
+    int quad = 0, pads = 0, left = 0;
+    Py_ssize_t bytes = 0;
+    for (Py_ssize_t i = 0; i < n + pad; i++) {
+        unsigned char c = i < n ? s[i] : '=';
+        if (c == '=') {
+            if (quad >= 2 && quad + ++pads >= 4) return bytes;
+            continue;
+        }
+        int digit = url_digit(c);
+        if (digit < 0) continue;
+        pads = 0;
+        int byte = -1;
+        switch (quad) {
+        case 0: left = digit; break;
+        case 1: byte = (left << 2) | (digit >> 4); left = digit & 0x0f; break;
+        case 2: byte = (left << 4) | (digit >> 2); left = digit & 0x03; break;
+        default: byte = (left << 6) | digit; break;
+        }
+        quad = (quad + 1) % 4;
+        if (byte >= 0) {
+            if (out != NULL) out[bytes] = (unsigned char)byte;
+            bytes++;
+        }
+    }
+    return quad == 0 ? bytes : -1;
+}
+
+/* What json.loads makes of a decoded header, as far as jwt_ok and _jwt_unsigned look. */
+enum {
+    HEADER_ASK,     /* outside the subset read here (escapes, nesting, other encodings...): ask Python */
+    HEADER_OTHER,   /* invalid (ValueError) or not a dict: both Python functions say False */
+    HEADER_NO_ALG,  /* a dict without "alg" */
+    HEADER_STRING,  /* "alg" (the last one) is a str ... */
+    HEADER_NONE,    /* ... "none" in any case */
+    HEADER_NULL,    /* ... null: str(None).lower() == "none" */
+    HEADER_SCALAR,  /* ... a number, true or false */
+};
+
+/* bytes.decode("utf-8", "surrogatepass") succeeds: well-formed UTF-8, encoded surrogates
+ * (ED A0-BF 80-BF) allowed. */
+static int utf8_ok(const unsigned char *b, Py_ssize_t m) {
+    for (Py_ssize_t i = 0; i < m;) {
+        unsigned char c = b[i];
+        int more;
+        unsigned char low = 0x80, high = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            if (c == 0xE0) low = 0xA0;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            if (c == 0xF0) low = 0x90;
+            if (c == 0xF4) high = 0x8F;
+        } else {
+            return 0;
+        }
+        if (m - i <= more || b[i + 1] < low || b[i + 1] > high) return 0;
+        for (int k = 2; k <= more; k++)
+            if (b[i + k] < 0x80 || b[i + k] > 0xBF) return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+static Py_ssize_t json_space(const unsigned char *b, Py_ssize_t m, Py_ssize_t i) {
+    while (i < m && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r')) i++;
+    return i;
+}
+
+/* A JSON string from b[i] (after its quote), no escape: the index after its closing quote;
+ * -1 invalid (a control character, unterminated), -2 an escape (ask Python). */
+static Py_ssize_t json_string(const unsigned char *b, Py_ssize_t m, Py_ssize_t i) {
+    for (; i < m; i++) {
+        if (b[i] == '"') return i + 1;
+        if (b[i] == '\\') return -2;
+        if (b[i] < 0x20) return -1; /* json's strict mode */
+    }
+    return -1;
+}
+
+/* A JSON number at b[i] as json's scanner reads it (_match_number_unicode): its end, -1 none
+ * (an error), -2 too long to be sure of (int() refuses over 4300 digits: ask Python). */
+static Py_ssize_t json_number(const unsigned char *b, Py_ssize_t m, Py_ssize_t i) {
+    Py_ssize_t start = i;
+    if (i < m && b[i] == '-') i++;
+    if (i < m && b[i] >= '1' && b[i] <= '9') {
+        while (i < m && b[i] >= '0' && b[i] <= '9') i++;
+    } else if (i < m && b[i] == '0') {
+        i++;
+    } else {
+        return -1;
+    }
+    if (i + 1 < m && b[i] == '.' && b[i + 1] >= '0' && b[i + 1] <= '9') {
+        i += 2;
+        while (i < m && b[i] >= '0' && b[i] <= '9') i++;
+    }
+    if (i + 1 < m && (b[i] == 'e' || b[i] == 'E')) {
+        Py_ssize_t j = i + 1;
+        if (j + 1 < m && (b[j] == '-' || b[j] == '+')) j++;
+        Py_ssize_t digits = j;
+        while (j < m && b[j] >= '0' && b[j] <= '9') j++;
+        if (j > digits) i = j;
+    }
+    return i - start > 64 ? -2 : i;
+}
+
+static int json_word(const unsigned char *b, Py_ssize_t m, Py_ssize_t i, const char *word, Py_ssize_t size) {
+    return m - i >= size && memcmp(b + i, word, (size_t)size) == 0;
+}
+
+/* json.loads(header bytes) as far as the "alg" of a dict goes (HEADER_*). Read here: UTF-8
+ * text holding one object whose keys and string values have no escapes, its other values
+ * numbers, true, false and null; anything else that might parse goes to Python. */
+static int jwt_header(const unsigned char *b, Py_ssize_t m) {
+    /* json.detect_encoding: UTF-8 unless a BOM or a zero byte among the first ones says otherwise */
+    if (m > 0 && b[0] >= 0x80) return HEADER_ASK;
+    for (Py_ssize_t i = 0; i < m && i < 4; i++)
+        if (b[i] == 0) return HEADER_ASK;
+    if (!utf8_ok(b, m)) return HEADER_OTHER; /* UnicodeDecodeError */
+    Py_ssize_t i = json_space(b, m, 0);
+    if (i < m && b[i] != '{') { /* not a dict, or invalid; deep nesting would raise RecursionError */
+        Py_ssize_t nesting = 0;
+        for (Py_ssize_t k = i; k < m; k++) nesting += b[k] == '[' || b[k] == '{';
+        return nesting < 64 ? HEADER_OTHER : HEADER_ASK;
+    }
+    if (i == m) return HEADER_OTHER;
+    int alg = HEADER_NO_ALG;
+    i = json_space(b, m, i + 1);
+    if (i < m && b[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            if (i >= m || b[i] != '"') return HEADER_OTHER;
+            Py_ssize_t key = i + 1, end = json_string(b, m, key);
+            if (end < 0) return end == -2 ? HEADER_ASK : HEADER_OTHER;
+            int is_alg = end - 1 - key == 3 && memcmp(b + key, "alg", 3) == 0;
+            i = json_space(b, m, end);
+            if (i >= m || b[i] != ':') return HEADER_OTHER;
+            i = json_space(b, m, i + 1);
+            if (i >= m) return HEADER_OTHER;
+            int kind;
+            unsigned char c = b[i];
+            if (c == '"') {
+                Py_ssize_t from = i + 1;
+                end = json_string(b, m, from);
+                if (end < 0) return end == -2 ? HEADER_ASK : HEADER_OTHER;
+                kind = end - 1 - from == 4 && lower(b[from]) == 'n' && lower(b[from + 1]) == 'o' &&
+                               lower(b[from + 2]) == 'n' && lower(b[from + 3]) == 'e'
+                           ? HEADER_NONE
+                           : HEADER_STRING;
+                i = end;
+            } else if (c == '{' || c == '[' || c == 'N' || c == 'I' || (c == '-' && i + 1 < m && b[i + 1] == 'I')) {
+                return HEADER_ASK; /* nesting, NaN, Infinity, -Infinity */
+            } else if (json_word(b, m, i, "null", 4)) {
+                kind = HEADER_NULL;
+                i += 4;
+            } else if (json_word(b, m, i, "true", 4)) {
+                kind = HEADER_SCALAR;
+                i += 4;
+            } else if (json_word(b, m, i, "false", 5)) {
+                kind = HEADER_SCALAR;
+                i += 5;
+            } else {
+                end = json_number(b, m, i);
+                if (end < 0) return end == -2 ? HEADER_ASK : HEADER_OTHER;
+                kind = HEADER_SCALAR;
+                i = end;
+            }
+            if (is_alg) alg = kind; /* the last one wins, as in the dict */
+            i = json_space(b, m, i);
+            if (i < m && b[i] == '}') {
+                i++;
+                break;
+            }
+            if (i >= m || b[i] != ',') return HEADER_OTHER;
+            i = json_space(b, m, i + 1);
+        }
+    }
+    return json_space(b, m, i) == m ? alg : HEADER_OTHER; /* "Extra data" */
+}
+
+/* The header of a JWT, s[:n] padded as the Python code pads it (HEADER_*). */
+static int jwt_header_of(const unsigned char *s, Py_ssize_t n) {
+    if (n > JWT_HEADER_MAX) return HEADER_ASK;
+    unsigned char decoded[JWT_HEADER_MAX / 4 * 3 + 8];
+    Py_ssize_t m = loose_base64(s, n, (4 - n % 4) % 4, decoded);
+    return m < 0 ? HEADER_OTHER : jwt_header(decoded, m); /* binascii.Error */
+}
+
+/* validators.jwt_ok */
+static int classify_jwt(const unsigned char *value, Py_ssize_t length) {
+    Py_ssize_t dots[2], count = 0;
+    for (Py_ssize_t i = 0; i < length; i++)
+        if (value[i] == '.') {
+            if (count == 2) return -1;
+            dots[count++] = i;
+        }
+    if (count != 2 || dots[0] == 0 || dots[1] == dots[0] + 1) return -1;
+    int header = jwt_header_of(value, dots[0]);
+    if (header == HEADER_ASK) return NATIVE_ASK_PYTHON;
+    Py_ssize_t payload = dots[1] - dots[0] - 1;
+    if (loose_base64(value + dots[0] + 1, payload, (4 - payload % 4) % 4, NULL) < 0) return -1;
+    return header == HEADER_STRING || header == HEADER_NONE ? 0 : -1;
+}
+
+/* secrets._jwt_judge: unsigned (`alg: none`, an empty signature) or a published sample. */
+static int judge_jwt(const unsigned char *text, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end) {
+    if (!jwt.ready || start < 0 || end < start || end > length) return NATIVE_ASK_PYTHON;
+    const unsigned char *value = text + start;
+    Py_ssize_t n = end - start;
+    const unsigned char *dot = memchr(value, '.', (size_t)n);
+    if (dot == NULL || value[n - 1] == '.') return FORM_SAMPLE; /* rest.rpartition(".")[2] is empty */
+    int header = jwt_header_of(value, dot - value);
+    if (header == HEADER_ASK) return NATIVE_ASK_PYTHON;
+    if (header == HEADER_NONE || header == HEADER_NULL) return FORM_SAMPLE;
+    if (find(value, n, 0, example_mark.text, example_mark.length) >= 0) return FORM_SAMPLE;
+    for (int e = 0; e < jwt.examples; e++)
+        if (jwt.example_length[e] == n && memcmp(jwt.example[e], value, (size_t)n) == 0) return FORM_SAMPLE;
+    return FORM_NONE;
+}
+
 /* --- configure --------------------------------------------------------------------------------- */
 
 static int copy_piece(PyObject *object, Piece *piece, const char *key, const char *what) {
@@ -532,6 +988,66 @@ static PyObject *table_item(PyObject *tables, const char *name) {
     return item;
 }
 
+/* secrets.native_tables()["secrets.pem"]: (entropy threshold, OpenSSH kind, OpenSSH magic, DER kinds). */
+static int parse_pem(PyObject *row) {
+    memset(&pem_staged, 0, sizeof pem_staged);
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 4) {
+        PyErr_SetString(PyExc_TypeError, "secrets.pem: a tuple of 4 items expected");
+        return -1;
+    }
+    PyObject *entropy = PyTuple_GET_ITEM(row, 0), *kinds = PyTuple_GET_ITEM(row, 3);
+    if (!PyFloat_Check(entropy) && !PyLong_Check(entropy)) {
+        PyErr_SetString(PyExc_TypeError, "secrets.pem: the entropy threshold must be a number");
+        return -1;
+    }
+    pem_staged.entropy = PyFloat_AsDouble(entropy);
+    if (pem_staged.entropy == -1.0 && PyErr_Occurred()) return -1;
+    if (copy_piece(PyTuple_GET_ITEM(row, 1), &pem_staged.openssh_kind, "pem_private_key", "the OpenSSH kind") < 0 ||
+        copy_piece(PyTuple_GET_ITEM(row, 2), &pem_staged.openssh_magic, "pem_private_key", "the OpenSSH magic") < 0)
+        return -1;
+    if (!PyTuple_Check(kinds)) {
+        PyErr_SetString(PyExc_TypeError, "secrets.pem: the DER kinds must be a tuple");
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(kinds) > PEM_MAX_KINDS) {
+        PyErr_Format(PyExc_ValueError, "secrets.pem: at most %d DER kinds", PEM_MAX_KINDS);
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kinds); k++)
+        if (copy_piece(PyTuple_GET_ITEM(kinds, k), &pem_staged.der_kind[pem_staged.der_kinds++], "pem_private_key",
+                       "a DER kind") < 0)
+            return -1;
+    pem_staged.ready = 1;
+    return 0;
+}
+
+/* secrets.native_tables()["secrets.jwt_examples"]: the published tokens. */
+static int parse_jwt(PyObject *examples) {
+    memset(&jwt_staged, 0, sizeof jwt_staged);
+    if (!PyTuple_Check(examples)) {
+        PyErr_SetString(PyExc_TypeError, "secrets.jwt_examples must be a tuple");
+        return -1;
+    }
+    for (Py_ssize_t e = 0; e < PyTuple_GET_SIZE(examples); e++) {
+        PyObject *example = PyTuple_GET_ITEM(examples, e);
+        if (!PyUnicode_Check(example)) {
+            PyErr_SetString(PyExc_TypeError, "secrets.jwt_examples: an example must be a str");
+            return -1;
+        }
+        if (!PyUnicode_IS_ASCII(example)) continue; /* never equal to ASCII text */
+        Py_ssize_t n = PyUnicode_GET_LENGTH(example);
+        if (jwt_staged.examples == MAX_EXAMPLES || n > MAX_EXAMPLE) {
+            PyErr_Format(PyExc_ValueError, "secrets.jwt_examples: at most %d examples of %d characters", MAX_EXAMPLES,
+                         MAX_EXAMPLE);
+            return -1;
+        }
+        memcpy(jwt_staged.example[jwt_staged.examples], PyUnicode_1BYTE_DATA(example), (size_t)n);
+        jwt_staged.example_length[jwt_staged.examples++] = n;
+    }
+    jwt_staged.ready = 1;
+    return 0;
+}
+
 int secrets_configure(PyObject *tables) {
     if (!PyDict_Check(tables)) {
         PyErr_SetString(PyExc_TypeError, "the native tables must be a dict");
@@ -541,7 +1057,9 @@ int secrets_configure(PyObject *tables) {
     PyObject *mark = rows == NULL ? NULL : table_item(tables, "secrets.example_mark");
     PyObject *alphabet = mark == NULL ? NULL : table_item(tables, "secrets.base62_alphabet");
     PyObject *window = alphabet == NULL ? NULL : table_item(tables, "secrets.aws_id_window");
-    if (window == NULL) return -1;
+    PyObject *pem_row = window == NULL ? NULL : table_item(tables, "secrets.pem");
+    PyObject *jwt_examples = pem_row == NULL ? NULL : table_item(tables, "secrets.jwt_examples");
+    if (jwt_examples == NULL || parse_pem(pem_row) < 0 || parse_jwt(jwt_examples) < 0) return -1;
     if (!PyDict_Check(rows)) {
         PyErr_SetString(PyExc_TypeError, "secrets.rules must be a dict");
         return -1;
@@ -570,9 +1088,12 @@ int secrets_configure(PyObject *tables) {
         crc_table[n] = c;
     }
     memcpy(base62, digits.text, 62);
+    fill_char_tables();
     example_mark = staged_mark;
     aws_id_window = staged_window;
     memcpy(rules, staged, sizeof rules);
+    pem = pem_staged;
+    jwt = jwt_staged;
     return 0;
 }
 
@@ -630,5 +1151,7 @@ const NativeDetector SECRET_DETECTORS[] = {
     TWIN(stripe_test_key),
     TWIN(npm_token),
     TWIN(pypi_token),
+    {"jwt", classify_jwt, judge_jwt, NULL},
+    {"pem_private_key", classify_pem_private_key, NULL, NULL}, /* it has no judge */
     {NULL, NULL, NULL, NULL},
 };

@@ -136,12 +136,15 @@ def native_tables() -> dict[str, object]:
     """What the native twins of `_secret`'s classify and judge read (_native_secrets.c): per
     key (entropy threshold, body kind, start, separator, count, end, remove, check kind, check
     size, published examples), the example mark, validators' base 62 alphabet and how far an
-    AWS key id may be from its secret (AWS_ID_WINDOW, for the aws_secret judges)."""
+    AWS key id may be from its secret (AWS_ID_WINDOW, for the aws_secret judges); pem_private_key's
+    entropy threshold, OpenSSH kind and magic, DER kinds, and jwt's published examples."""
     return {
         "secrets.rules": {key: rule.table() for key, rule in RULES.items()},
         "secrets.example_mark": EXAMPLE_MARK,
         "secrets.base62_alphabet": v._BASE62,
         "secrets.aws_id_window": AWS_ID_WINDOW,
+        "secrets.pem": (_PEM_ENTROPY, _OPENSSH_KIND, _OPENSSH_MAGIC, _DER_KINDS),
+        "secrets.jwt_examples": tuple(sorted(EXAMPLES.get(_JWT_EXAMPLES, frozenset()))),
     }
 
 
@@ -174,7 +177,9 @@ def _jwt_judge(text: str, start: int, end: int) -> Form | None:
 
 _PEM_LINE = re.compile(r"-----(BEGIN|END) ([A-Z ]+)-----")
 _DER_KINDS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
+_OPENSSH_KIND = "OPENSSH PRIVATE KEY"
 _OPENSSH_MAGIC = "b3BlbnNzaC1rZXktdjE"  # base64 of "openssh-key-v1"
+_PEM_ENTROPY = 4.0  # random base64 is near 6 bits a character
 
 
 def _pem_body(value: str) -> tuple[bool, str]:
@@ -193,9 +198,9 @@ def _pem_ok(value: str) -> bool:
         return False
     kind = labels[0][1].strip()
     headers, body = _pem_body(value)
-    if v.shannon_entropy(body) < 4.0:  # random base64 is near 6 bits a character
+    if v.shannon_entropy(body) < _PEM_ENTROPY:
         return False
-    if kind == "OPENSSH PRIVATE KEY":
+    if kind == _OPENSSH_KIND:
         return body.startswith(_OPENSSH_MAGIC)
     if kind in _DER_KINDS and not headers:
         usable = body.rstrip("=")
