@@ -382,7 +382,10 @@ static int classify(ExactDetector *d, const Text *t, Py_ssize_t start, Py_ssize_
 
 /* 1 refused by its checksum only, 0 not, -1 an error raised. */
 static int refused(ExactDetector *d, const Text *t, Py_ssize_t start, Py_ssize_t end) {
-    if (d->refused != NULL) return d->refused(t->text + start, end - start);
+    if (d->refused != NULL) {
+        int native = d->refused(t->text + start, end - start);
+        if (native == 0 || native == 1) return native; /* else (NATIVE_ASK_PYTHON) Python decides, below */
+    }
     PyObject *value = PyUnicode_FromStringAndSize((const char *)t->text + start, end - start);
     if (value == NULL) return -1;
     PyObject *answer = PyObject_CallOneArg(d->py_refused, value);

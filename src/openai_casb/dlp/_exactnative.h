@@ -16,9 +16,9 @@
 /* What a judge says of a validated value in its place (validators.Form; FORM_NONE is None). */
 enum { FORM_NONE = 0, FORM_REJECT = 1, FORM_WEAK = 2, FORM_SAMPLE = 3 };
 
-/* A classify or judge may return this for a value it cannot answer for sure (jwt: a JSON header
- * outside the subset read in C): the core then calls the Python function for that value. The
- * module's classify() and judge() (for tests) return it as is. */
+/* A classify, judge or population check may return this for a value it cannot answer for sure
+ * (jwt: a JSON header outside the subset read in C): the core then calls the Python function for
+ * that value. The module's classify() and judge() (for tests) return it as is. */
 #define NATIVE_ASK_PYTHON (-3)
 
 /* The value (ASCII, not NUL-terminated) -> the index of its entry in Detector.entries, or -1. */
