@@ -695,42 +695,57 @@ static int ascii_bytes(PyObject *value, const unsigned char **data, Py_ssize_t *
     return 0;
 }
 
+/* The test functions' call: (key, value) or, for judge, (key, text, start, end); an ASCII text, the detector's twin
+   and the part asked for present in it. */
+enum twin_part { PART_CLASSIFY, PART_JUDGE, PART_REFUSED };
+
+typedef struct {
+    const NativeDetector *twin;
+    const unsigned char *data;
+    Py_ssize_t length, start, end;
+} TwinCall;
+
+static int twin_call(PyObject *args, enum twin_part part, TwinCall *call) {
+    static const char *const part_names[] = {"classify", "judge", "population check"};
+    PyObject *key, *text;
+    int parsed = part == PART_JUDGE ? PyArg_ParseTuple(args, "UUnn", &key, &text, &call->start, &call->end)
+                                    : PyArg_ParseTuple(args, "UU", &key, &text);
+    if (!parsed || ascii_bytes(text, &call->data, &call->length) < 0) return -1;
+    if (part == PART_JUDGE && (call->start < 0 || call->end < call->start || call->end > call->length)) {
+        PyErr_SetString(PyExc_ValueError, "span outside the text");
+        return -1;
+    }
+    call->twin = twin_of(key);
+    if (call->twin == NULL) return -1;
+    int present = part == PART_CLASSIFY ? call->twin->classify != NULL
+                  : part == PART_JUDGE  ? call->twin->judge != NULL
+                                        : call->twin->refused != NULL;
+    if (!present) {
+        PyErr_Format(PyExc_KeyError, "no native %s for %U", part_names[part], key);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *native_classify(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *key, *value;
-    const unsigned char *data;
-    Py_ssize_t length;
-    if (!PyArg_ParseTuple(args, "UU", &key, &value) || ascii_bytes(value, &data, &length) < 0) return NULL;
-    const NativeDetector *twin = twin_of(key);
-    if (twin == NULL) return NULL;
-    if (twin->classify == NULL) return PyErr_Format(PyExc_KeyError, "no native classify for %U", key);
-    return PyLong_FromLong(twin->classify(data, length));
+    TwinCall call;
+    if (twin_call(args, PART_CLASSIFY, &call) < 0) return NULL;
+    return PyLong_FromLong(call.twin->classify(call.data, call.length));
 }
 
 static PyObject *native_judge(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *key, *text;
-    Py_ssize_t start, end;
-    const unsigned char *data;
-    Py_ssize_t length;
-    if (!PyArg_ParseTuple(args, "UUnn", &key, &text, &start, &end) || ascii_bytes(text, &data, &length) < 0) return NULL;
-    if (start < 0 || end < start || end > length) return PyErr_Format(PyExc_ValueError, "span outside the text");
-    const NativeDetector *twin = twin_of(key);
-    if (twin == NULL) return NULL;
-    if (twin->judge == NULL) return PyErr_Format(PyExc_KeyError, "no native judge for %U", key);
-    return PyLong_FromLong(twin->judge(data, length, start, end));
+    TwinCall call;
+    if (twin_call(args, PART_JUDGE, &call) < 0) return NULL;
+    return PyLong_FromLong(call.twin->judge(call.data, call.length, call.start, call.end));
 }
 
 static PyObject *native_refused(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *key, *value;
-    const unsigned char *data;
-    Py_ssize_t length;
-    if (!PyArg_ParseTuple(args, "UU", &key, &value) || ascii_bytes(value, &data, &length) < 0) return NULL;
-    const NativeDetector *twin = twin_of(key);
-    if (twin == NULL) return NULL;
-    if (twin->refused == NULL) return PyErr_Format(PyExc_KeyError, "no native population check for %U", key);
-    return PyBool_FromLong(twin->refused(data, length));
+    TwinCall call;
+    if (twin_call(args, PART_REFUSED, &call) < 0) return NULL;
+    return PyBool_FromLong(call.twin->refused(call.data, call.length));
 }
 
 static PyObject *native_parts(PyObject *module, PyObject *args) {
