@@ -528,6 +528,20 @@ static Py_ssize_t pem_body(const unsigned char *s, Py_ssize_t n, unsigned char *
     return size;
 }
 
+/* One base64 digit (0..63) into the quad at *quad (0..3, moved on) with the bits *left over:
+ * the byte it completes, or -1 for a quad's first digit. */
+static inline int base64_step(int *quad, int *left, int digit) {
+    int byte = -1;
+    switch (*quad) {
+    case 0: *left = digit; break;
+    case 1: byte = (*left << 2) | (digit >> 4); *left = digit & 0x0f; break;
+    case 2: byte = (*left << 4) | (digit >> 2); *left = digit & 0x03; break;
+    default: byte = (*left << 6) | digit; break;
+    }
+    *quad = (*quad + 1) % 4;
+    return byte;
+}
+
 /* base64.b64decode(s, validate=True), i.e. binascii.a2b_base64 in strict mode: the number of
  * bytes (the first in *first), or -1 where it raises. */
 static Py_ssize_t strict_base64(const unsigned char *s, Py_ssize_t n, int *first) {
@@ -551,14 +565,7 @@ static Py_ssize_t strict_base64(const unsigned char *s, Py_ssize_t n, int *first
         int digit = base64_digit(s[i]);
         if (digit < 0 || padding) return -1; /* not base64, discontinuous padding */
         pads = 0;
-        int byte = -1;
-        switch (quad) {
-        case 0: left = digit; break;
-        case 1: byte = (left << 2) | (digit >> 4); left = digit & 0x0f; break;
-        case 2: byte = (left << 4) | (digit >> 2); left = digit & 0x03; break;
-        default: byte = (left << 6) | digit; break;
-        }
-        quad = (quad + 1) % 4;
+        int byte = base64_step(&quad, &left, digit);
         if (byte >= 0 && bytes++ == 0) *first = byte & 0xff;
     }
     return quad == 0 ? bytes : -1;
@@ -661,14 +668,7 @@ static Py_ssize_t loose_base64(const unsigned char *s, Py_ssize_t n, Py_ssize_t 
         int digit = url_digit(c);
         if (digit < 0) continue;
         pads = 0;
-        int byte = -1;
-        switch (quad) {
-        case 0: left = digit; break;
-        case 1: byte = (left << 2) | (digit >> 4); left = digit & 0x0f; break;
-        case 2: byte = (left << 4) | (digit >> 2); left = digit & 0x03; break;
-        default: byte = (left << 6) | digit; break;
-        }
-        quad = (quad + 1) % 4;
+        int byte = base64_step(&quad, &left, digit);
         if (byte >= 0) {
             if (out != NULL) out[bytes] = (unsigned char)byte;
             bytes++;
