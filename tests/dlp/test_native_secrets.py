@@ -320,6 +320,18 @@ def matched(key: str, text: str) -> Iterator[tuple[int, int]]:
         yield match.span(detector.value_group)
 
 
+def _whole_matches(key: str, text: str) -> list[str]:
+    """What the detector's pattern, with its extension, matches in text (whole matches)."""
+    detector = DETECTORS[key]
+    return [m[0] for m in re.finditer(detector.pattern + (detector.extend or ""), text)]
+
+
+def _corpus_values(key: str, labelled: Callable[[str], bool]) -> list[str]:
+    """The detector's whole matches in the corpus, then the corpus's labelled values that `labelled` keeps."""
+    text, spans = corpus()
+    return _whole_matches(key, text) + [text[a:b] for a, b in spans if labelled(text[a:b])]
+
+
 def values_of(key: str) -> list[str]:
     rng = random.Random(f"values of {key}")
     text, spans = corpus()
@@ -672,12 +684,8 @@ def _pem_values() -> list[str]:
 @functools.cache
 def pem_cases() -> list[str]:
     rng = random.Random("pem cases")
-    detector = DETECTORS["pem_private_key"]
-    pattern = re.compile(detector.pattern + (detector.extend or ""))
-    text, spans = corpus()
-    base = _pem_values()
-    base += [m[0] for m in pattern.finditer(text)] + [text[a:b] for a, b in spans if "-----" in text[a:b]]
-    base += [m[0] for m in pattern.finditer("\n\n".join(base[::7]))]
+    base = _pem_values() + _corpus_values("pem_private_key", lambda value: "-----" in value)
+    base += _whole_matches("pem_private_key", "\n\n".join(base[::7]))
     mutated: list[str] = []
     for _ in range(4000):
         value = rng.choice(base)
@@ -883,11 +891,7 @@ def _jwt_values() -> list[str]:
 @functools.cache
 def jwt_cases() -> list[str]:
     rng = random.Random("jwt cases")
-    detector = DETECTORS["jwt"]
-    pattern = re.compile(detector.pattern + (detector.extend or ""))
-    text, spans = corpus()
-    base = _jwt_values()
-    base += [m[0] for m in pattern.finditer(text)] + [text[a:b] for a, b in spans if text[a:b].startswith("eyJ")]
+    base = _jwt_values() + _corpus_values("jwt", lambda value: value.startswith("eyJ"))
     mutated = [mutate(rng, rng.choice(base)) for _ in range(4000)]
     return base + mutated
 
