@@ -67,6 +67,13 @@ def refused(env: dict[str, str], match: str, name: str = "OPENAI_ADMIN_KEY") -> 
     return message
 
 
+def assert_both_refused(run: Result, name: str, value: str) -> None:
+    """A command run with both `name` and `name_FILE` set: exit 2, the error said, the value never shown."""
+    assert run.exit_code == 2
+    assert f"error: both {name} and {name}_FILE are set" in run.stderr
+    assert value not in run.output
+
+
 # --- The rules -----------------------------------------------------------------------------------------
 
 
@@ -224,9 +231,7 @@ def test_check_reads_the_admin_key_from_its_file(emulator: RunningEmulator, tmp_
 def test_check_refuses_both_and_a_bad_file_with_exit_2(emulator: RunningEmulator, tmp_path: Path) -> None:
     admin = secret_file(tmp_path, emulator.admin_key, name="admin")
     both = check(emulator, OPENAI_ADMIN_KEY=emulator.admin_key, OPENAI_ADMIN_KEY_FILE=str(admin))
-    assert both.exit_code == 2
-    assert "error: both OPENAI_ADMIN_KEY and OPENAI_ADMIN_KEY_FILE are set" in both.stderr
-    assert emulator.admin_key not in both.output
+    assert_both_refused(both, "OPENAI_ADMIN_KEY", emulator.admin_key)
     missing = check(emulator, OPENAI_ADMIN_KEY_FILE=str(tmp_path / "absent"))
     assert missing.exit_code == 2
     assert f"error: OPENAI_ADMIN_KEY_FILE: {tmp_path / 'absent'} does not exist" in missing.stderr
@@ -249,9 +254,7 @@ def test_scan_reads_its_keys_and_database_url_from_files(
         assert len(store.list_scans()) == 1
     assert emulator.admin_key not in run.output
     both = CliRunner().invoke(app, ["findings"], env={**env, "OPENAI_CASB_DB": db_url})
-    assert both.exit_code == 2
-    assert "both OPENAI_CASB_DB and OPENAI_CASB_DB_FILE are set" in both.stderr
-    assert db_url not in both.output
+    assert_both_refused(both, "OPENAI_CASB_DB", db_url)
 
 
 def test_a_database_url_file_with_a_password_stays_out_of_errors(
@@ -336,9 +339,7 @@ def test_serve_refuses_both_secret_variables_with_exit_2(tmp_path: Path) -> None
         busy.listen()
         port = str(busy.getsockname()[1])
         run = CliRunner().invoke(app, ["serve", "--host", "127.0.0.1", "--port", port], env=env)
-    assert run.exit_code == 2
-    assert "error: both OPENAI_CASB_SECRET_KEY and OPENAI_CASB_SECRET_KEY_FILE are set" in run.stderr
-    assert key not in run.output
+    assert_both_refused(run, "OPENAI_CASB_SECRET_KEY", key)
 
 
 # --- The DLP salt ---------------------------------------------------------------------------------------
