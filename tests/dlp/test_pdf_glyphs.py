@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from files.builders import pdf_bytes
+from files.builders import pdf_bytes, pdf_of_objects
 
 from openai_casb.dlp.engine import DlpEngine
 from openai_casb.dlp.extract import Budget, ExtractionLimits, extract_file
@@ -126,16 +126,7 @@ def page_pdf(content: str, font: str = FONTS["helvetica"]) -> bytes:
         b" /Resources << /Font << /F1 3 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_of_objects(objects)
 
 
 def text_of(data: bytes) -> str:
