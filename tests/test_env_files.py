@@ -33,6 +33,7 @@ from openai_casb.store import Store, StoreError, default_url
 from openai_casb.web.accounts import Accounts
 from openai_casb.web.keys import CredentialCipher, SecretKeyError, load_secret
 from openai_casb.web.scan_launcher import ScanUnavailableError, configured_launcher
+from tests.emulated_cli import emulator_cli_env
 
 VARIABLES = (
     "OPENAI_ADMIN_KEY", "OPENAI_COMPLIANCE_KEY", "OPENAI_PROJECT_KEY", "OPENAI_CASB_SECRET_KEY",
@@ -198,25 +199,8 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
-def cli_env(emulator: RunningEmulator, **overrides: str | None) -> dict[str, str | None]:
-    env: dict[str, str | None] = {
-        "OPENAI_ADMIN_KEY": None,
-        "OPENAI_COMPLIANCE_KEY": None,
-        "OPENAI_ORG_ID": emulator.organization_id,
-        "CHATGPT_WORKSPACE_ID": emulator.workspace_id,
-        "OPENAI_PROJECT_ID": None,
-        "OPENAI_PROJECT_KEY": None,
-        "OPENAI_ADMIN_BASE_URL": f"{emulator.base_url}/v1",
-        "CHATGPT_COMPLIANCE_BASE_URL": f"{emulator.base_url}/v1",
-        "OPENAI_CASB_CONFIG": "",
-        "OPENAI_CASB_POLICY": "",
-    }
-    env.update(overrides)
-    return env
-
-
 def check(emulator: RunningEmulator, **env: str | None) -> Result:
-    return CliRunner().invoke(app, ["check", "--format", "json"], env=cli_env(emulator, **env))
+    return CliRunner().invoke(app, ["check", "--format", "json"], env=emulator_cli_env(emulator, **env))
 
 
 def test_check_reads_the_admin_key_from_its_file(emulator: RunningEmulator, tmp_path: Path) -> None:
@@ -246,7 +230,7 @@ def test_scan_reads_its_keys_and_database_url_from_files(
     admin = secret_file(tmp_path, emulator.admin_key + "\n", name="admin")
     compliance = secret_file(tmp_path, emulator.compliance_key + "\n", name="compliance")
     database = secret_file(tmp_path, db_url + "\n", name="db")
-    env = cli_env(emulator, OPENAI_ADMIN_KEY_FILE=str(admin), OPENAI_COMPLIANCE_KEY_FILE=str(compliance),
+    env = emulator_cli_env(emulator, OPENAI_ADMIN_KEY_FILE=str(admin), OPENAI_COMPLIANCE_KEY_FILE=str(compliance),
                   OPENAI_CASB_DB_FILE=str(database), OPENAI_CASB_DB=None)
     run = CliRunner().invoke(app, ["scan"], env=env)  # no --db: the URL comes from the file
     assert run.exit_code == 0, run.output

@@ -15,6 +15,7 @@ from openai_casb.detections import Severity
 from openai_casb.emulator import EmulatorConfig, RunningEmulator, generate_org, running_emulator
 from openai_casb.emulator.org import Org
 from openai_casb.store import ScanStatus, Store
+from tests.emulated_cli import emulator_cli_env
 
 ORG = "users=8,invites=2,projects=2,keys_per_project=2,admin_keys=2,gpts=3,chatgpt_projects=2,conversations=6,files=3"
 
@@ -32,19 +33,8 @@ def emulator(org: Org) -> Iterator[RunningEmulator]:
 
 def scan(emulator: RunningEmulator, db: Path, *args: str, keys: tuple[str, str] | None = None) -> Result:
     admin_key, compliance_key = keys or (emulator.admin_key, emulator.compliance_key)
-    env: dict[str, str | None] = {
-        "OPENAI_ADMIN_KEY": admin_key,
-        "OPENAI_COMPLIANCE_KEY": compliance_key,
-        "OPENAI_ORG_ID": emulator.organization_id,
-        "CHATGPT_WORKSPACE_ID": emulator.workspace_id,
-        "OPENAI_PROJECT_ID": None,
-        "OPENAI_PROJECT_KEY": None,
-        "OPENAI_ADMIN_BASE_URL": f"{emulator.base_url}/v1",
-        "CHATGPT_COMPLIANCE_BASE_URL": f"{emulator.base_url}/v1",
-        "OPENAI_CASB_CONFIG": "",
-        "OPENAI_CASB_POLICY": "",
-    }
-    return CliRunner().invoke(app, ["scan", "--db", str(db), *args], env=env)  # None: unset
+    env = emulator_cli_env(emulator, OPENAI_ADMIN_KEY=admin_key, OPENAI_COMPLIANCE_KEY=compliance_key)
+    return CliRunner().invoke(app, ["scan", "--db", str(db), *args], env=env)
 
 
 def statuses(db: Path) -> list[ScanStatus]:
