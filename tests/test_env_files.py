@@ -21,7 +21,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from openai_casb import env_files
+from openai_casb import private_files
 from openai_casb.cli.app import app
 from openai_casb.config import ConfigError, load_settings
 from openai_casb.distributed.settings import DistributedConfigError, configured, load_distributed_settings
@@ -122,7 +122,7 @@ def test_an_unreadable_file_is_refused_with_its_path(tmp_path: Path, monkeypatch
     def denied(_path: Path, _limit: int) -> tuple[bytes, int]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(env_files, "read_bounded", denied)
+    monkeypatch.setattr(private_files, "read_bounded", denied)
     message = refused({"OPENAI_CASB_DB_FILE": str(path)}, "not readable", name="OPENAI_CASB_DB")
     assert f"OPENAI_CASB_DB_FILE: {path}" in message
 

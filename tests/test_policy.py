@@ -178,7 +178,7 @@ def test_missing_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(PolicyError, match="is a directory"):
         load_policy(tmp_path)
     (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(PolicyError, match="cannot be read"):
+    with pytest.raises(PolicyError, match=r"binary\.yaml is not UTF-8 \(byte 0\)"):
         load_policy(tmp_path / "binary.yaml")
     monkeypatch.setenv(POLICY_ENV_VAR, str(tmp_path / "from-env.yaml"))
     with pytest.raises(PolicyError, match=r"from-env\.yaml does not exist"):

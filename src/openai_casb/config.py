@@ -19,7 +19,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from openai_casb.env_files import EnvFileError, env_value
-from openai_casb.private_files import read_bounded, warn_if_shared
+from openai_casb.private_files import BoundedReadError, read_text_bounded, warn_if_shared
 
 DEFAULT_ADMIN_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_COMPLIANCE_BASE_URL = "https://api.chatgpt.com/v1"
@@ -150,21 +150,11 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
-        raw, mode = read_bounded(path, MAX_CONFIG_FILE_BYTES)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config file is a directory: {path}") from None
-    except PermissionError:
-        raise ConfigError(f"config file not readable: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or type(exc).__name__}") from None
-    if len(raw) > MAX_CONFIG_FILE_BYTES:
-        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_FILE_BYTES} bytes; is it the right file?")
+        text, mode = read_text_bounded(path, MAX_CONFIG_FILE_BYTES, "config file")
+    except BoundedReadError as exc:
+        raise ConfigError(str(exc)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path} is not UTF-8 (byte {exc.start})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib says what and where ("Invalid value (at line 1, column 13)"), never the text.
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None

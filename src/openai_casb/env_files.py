@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openai_casb.private_files import read_bounded, warn_if_shared
+from openai_casb.private_files import BoundedReadError, read_text_bounded, warn_if_shared
 
 if TYPE_CHECKING:
     from openai_casb.dlp.settings import DlpSettings
@@ -72,29 +72,16 @@ def with_dlp_salt_file(settings: DlpSettings) -> DlpSettings:
 
 def read_secret_file(name: str, path: Path) -> str:
     """The secret of variable `name` held in `path` (see the module's rules)."""
-    where = f"{file_variable(name)}: {path}"
     try:
-        raw, mode = read_bounded(path, MAX_SECRET_FILE_BYTES)
-    except FileNotFoundError:
-        raise EnvFileError(f"{where} does not exist") from None
-    except IsADirectoryError:
-        raise EnvFileError(f"{where} is a directory, not a file") from None
-    except PermissionError:
-        raise EnvFileError(f"{where} is not readable by this user") from None
-    except OSError as exc:
-        raise EnvFileError(f"{where} cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if len(raw) > MAX_SECRET_FILE_BYTES:
-        raise EnvFileError(f"{where} is larger than {MAX_SECRET_FILE_BYTES} bytes; is it the right file?")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EnvFileError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+        text, mode = read_text_bounded(path, MAX_SECRET_FILE_BYTES, f"{file_variable(name)}:")
+    except BoundedReadError as exc:
+        raise EnvFileError(str(exc)) from None
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
     if not text.strip():
-        raise EnvFileError(f"{where} is empty")
+        raise EnvFileError(f"{file_variable(name)}: {path} is empty")
     _warn_once(name, path, mode)
     return text
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from openai_casb.alerts.config import WebhookList
 from openai_casb.detections import Detection
 from openai_casb.dlp.settings import DlpSettings
-from openai_casb.private_files import read_bounded, warn_if_shared
+from openai_casb.private_files import BoundedReadError, read_text_bounded, warn_if_shared
 
 POLICY_ENV_VAR = "OPENAI_CASB_POLICY"
 
@@ -321,16 +321,9 @@ def load_policy(path: Path | None = None) -> Policy:
             return Policy()
         path = Path(from_env)
     try:
-        raw, mode = read_bounded(path, MAX_POLICY_FILE_BYTES)
-        if len(raw) > MAX_POLICY_FILE_BYTES:
-            raise PolicyError(f"policy file {path} is larger than {MAX_POLICY_FILE_BYTES} bytes; is it the right file?")
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"policy file {path} does not exist") from None
-    except IsADirectoryError:
-        raise PolicyError(f"policy file {path} is a directory") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError(f"policy file {path} cannot be read: {error}") from None
+        text, mode = read_text_bounded(path, MAX_POLICY_FILE_BYTES, "policy file")
+    except BoundedReadError as exc:
+        raise PolicyError(str(exc)) from None
     policy = parse_policy(text, str(path))
     # Webhook URLs, signing secrets and credentials, and the DLP salt, are secrets.
     held = [name for name, present in (("webhooks", bool(policy.webhooks)), ("dlp.salt", policy.dlp.salt is not None))

@@ -1,4 +1,5 @@
-"""Files only their owner may read: the data directory, the SQLite database, the key and the salt.
+"""Files only their owner may read: the data directory, the SQLite database, the key and the salt;
+and settings files (config, policy, `<NAME>_FILE` secrets) read bounded, as UTF-8, with one message per failure.
 
 The database holds password and token hashes, encrypted integration credentials, findings naming
 people and salted DLP hashes; the data directory also holds the installation secret. Both are
@@ -54,6 +55,37 @@ def read_bounded(path: Path, limit: int) -> tuple[bytes, int]:
     with path.open("rb") as handle:
         mode = os.fstat(handle.fileno()).st_mode
         return handle.read(limit + 1), mode
+
+
+class BoundedReadError(ValueError):
+    """A file read by `read_text_bounded` cannot be used. The message names what the file is for and
+    its path (and why), never the content."""
+
+
+def read_text_bounded(path: Path, limit: int, what: str) -> tuple[str, int]:
+    """The UTF-8 text of `path` (at most `limit` bytes) and its mode, both from one open file.
+
+    Raises BoundedReadError, whose message is `"{what} {path} <why>"` (`what` as "config file" or
+    "OPENAI_ADMIN_KEY_FILE:"), when the file does not exist, is a directory, is not readable, cannot
+    be read, is larger than `limit` or is not UTF-8."""
+    where = f"{what} {path}"
+    try:
+        raw, mode = read_bounded(path, limit)
+    except FileNotFoundError:
+        raise BoundedReadError(f"{where} does not exist") from None
+    except IsADirectoryError:
+        raise BoundedReadError(f"{where} is a directory, not a file") from None
+    except PermissionError:
+        raise BoundedReadError(f"{where} is not readable by this user") from None
+    except OSError as exc:
+        raise BoundedReadError(f"{where} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > limit:
+        raise BoundedReadError(f"{where} is larger than {limit} bytes; is it the right file?")
+    try:
+        return raw.decode("utf-8"), mode
+    except UnicodeDecodeError as exc:
+        # The offset of the first bad byte, never the bytes: the file may hold a secret.
+        raise BoundedReadError(f"{where} is not UTF-8 (byte {exc.start})") from None
 
 
 def warn_if_shared(log: logging.Logger, what: str, path: Path, mode: int, held: str) -> None:
