@@ -58,12 +58,14 @@ def aligned_union(patterns: list[str]) -> str:
     return ALIGNED_START + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
-def aligned_superset(segment_class: str) -> str:
+def chain_superset(segment_class: str) -> str:
     """A cheaper expression that every match of the class's aligned union implies: MIN_DIGITS core
-    characters chained by single joiners, after the same left context. The native search scans for
-    it and confirms each new segment with the union itself (detectors/search.py)."""
+    characters chained by single joiners. The native search scans for it and confirms each new
+    segment with the aligned union itself, from the character before the segment on (which keeps
+    the alignment: detectors/search.py). Without a left context of its own, Hyperscan's scan can
+    skip ahead to the next digit: about 8 % faster than with one."""
     core, joiner = SEGMENT_CHAINS[segment_class]
-    return f"{ALIGNED_START}{core}(?:{joiner}?{core}){{{MIN_DIGITS - 1}}}"
+    return f"{core}(?:{joiner}?{core}){{{MIN_DIGITS - 1}}}"
 
 
 def mask_secret(prefix_length: int) -> Callable[[str], str]:

@@ -26,8 +26,8 @@ from openai_casb.dlp.detectors.base import (
     SEGMENT_RUNS,
     SEGMENT_WINDOWS,
     Detector,
-    aligned_superset,
     aligned_union,
+    chain_superset,
 )
 
 hyperscan: Any
@@ -262,7 +262,7 @@ class NativeHyperscanSearch:
         for segment_class, expression, detector in _scan_expressions(detectors, indexes, patterns):
             if detector == ANY_DETECTOR and segment_class in ALIGNED_CLASSES:
                 confirm[segment_class] = expression
-                expression = aligned_superset(segment_class)
+                expression = chain_superset(segment_class)
             expressions.append(expression.encode())
             reports.append((class_index[segment_class], detector))
         self._scanner = _hsnative.Scanner(expressions, reports, _native_classes(confirm))
