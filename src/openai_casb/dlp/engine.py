@@ -168,16 +168,10 @@ class _Tally:
         # key -> (values, their sequence numbers)
         self._samples: dict[_Key, tuple[list[str], list[int]]] = {}
         self._hashes: dict[_Key, tuple[list[str], list[int]]] = {}
-        self._full: set[_Key] = set()  # keys whose samples and hashes are all kept
-
-    def count_if_full(self, key: _Key) -> bool:
-        """Counts a detection of a key that keeps no more samples or hashes (most detections of a
-        busy file): True then; False when its sample or hash may still be kept (call `add`)."""
-        if key not in self._full:
-            return False
-        self._sequence += 1
-        self._counts[key] += 1
-        return True
+        # Keys whose samples and hashes are all kept: most detections of a busy file only count,
+        # in `counts` directly (the engine's hot loop; sequence numbers order kept values only).
+        self.full: set[_Key] = set()
+        self.counts = self._counts
 
     def wants(self, key: _Key) -> tuple[bool, bool]:
         """Whether a new detection's (masked sample, hash) could still be kept: past the limits
@@ -205,7 +199,7 @@ class _Tally:
             values.append(digest)
             sequences.append(self._sequence)
         if len(self._samples[key][0]) >= MAX_SAMPLES and len(values) >= MAX_HASHES:
-            self._full.add(key)
+            self.full.add(key)
 
     def result(self) -> MatchResult:
         strata: dict[tuple[str, str], list[int]] = {}
@@ -382,13 +376,14 @@ class DlpEngine:
         census: _Census = {}
         candidates = self._candidates(text, census)
         tally.population.add(census, accept_from, accept_to)
-        profiles, demotable = self._order_profiles, self._order_demotable
+        profiles, demotable, full, counts = self._order_profiles, self._order_demotable, tally.full, tally.counts
         for start, end, order, entry, _rank, edm_digest, stratum in self._resolve(candidates):
             if not accept_from <= start < accept_to:
                 continue
             # Demoted to Low, a detection still counts under a profile at confidence Low.
             key = (profiles[order], entry, stratum if stratum and demotable[order] else 0)
-            if tally.count_if_full(key):
+            if key in full:
+                counts[key] += 1
                 continue
             want_sample, want_hash = tally.wants(key)
             masked = digest = None
