@@ -5,8 +5,9 @@
 
 The corpus is the labelled generator of tests/dlp/quality with sparse plants (one value or hard
 negative every ~5 KB of neutral prose, numbers and dates). Our engine is measured as a scan uses
-it: `engine.matcher()` fed the whole corpus in 256 K-character chunks (best of --repeat runs).
-Slow engines run on the first --sample-mb and their MB/s is measured there (not extrapolated).
+it: `engine.matcher()` fed the whole corpus in 256 K-character chunks, cut before timing starts
+(best of --repeat runs, after a warm-up). Slow engines run on the first --sample-mb and their MB/s
+is measured there (not extrapolated); Presidio is warmed up too and timed best of two runs.
 The process pins itself to one CPU when it can (and says so), and every engine is timed by the
 CPU time of this thread (`time.thread_time`), so that other work on a shared machine, which takes
 the core away now and then, does not count as this engine's time.
