@@ -199,3 +199,83 @@ def test_glyph_positions_are_bounded_per_page(monkeypatch: pytest.MonkeyPatch) -
     assert "A K I A 2 O G Y" in text  # pypdf's reading of the whole page is still there
     assert any("glyph positions read for the first 10 runs" in note for note in budget.notes)
     assert not budget.partial
+
+
+def test_glyph_positions_are_bounded_inside_one_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The whole page in one q/Q group: the bound holds within it, not only between groups.
+    monkeypatch.setattr(pdf_extractor, "MAX_GLYPH_RUNS", 10)
+    budget = Budget(LIMITS)
+    data = page_pdf("q\n" + td_per_glyph(LINES, 3.0) + "\nQ")
+    text = "".join(extract_file(data, "x.pdf", LIMITS, budget))
+    assert "AKIA2OGYBAH6QJ7ZXK5C" not in text
+    assert "A K I A 2 O G Y" in text
+    assert any("glyph positions read for the first 10 runs" in note for note in budget.notes)
+
+
+def far_apart_glyphs(count: int) -> str:
+    """After the letter-spaced lines, in the same text object, `count` glyphs on one line each
+    far right of the previous one (layout mode pads every gap with up to 10,000 spaces)."""
+    glyphs = "\n".join(f"1 0 0 1 {index * 40000} 100 Tm (.) Tj" for index in range(count))
+    return td_per_glyph(LINES, 3.0).removesuffix("ET") + glyphs + "\nET"
+
+
+def tj_numbers(count: int) -> str:
+    """After the letter-spaced lines, one TJ array of `count` glyphs each followed by a number."""
+    items = " ".join(f"(.) {-(index % 7)}" for index in range(count))
+    return td_per_glyph(LINES, 3.0) + f"\nBT /F1 11 Tf 1 0 0 1 72 100 Tm [{items}] TJ ET"
+
+
+@pytest.mark.parametrize("content", [far_apart_glyphs(8000), tj_numbers(20000)], ids=["far apart", "TJ numbers"])
+def test_hostile_glyph_layouts_are_read_within_the_limits(scanner: FileScanner, tmp_path: Path, content: str) -> None:
+    # Both were quadratic in the glyphs of one text object (minutes for a 200 KB page); the
+    # sandbox's time limit then left the whole file unscanned.
+    assert scan_counts(scanner, tmp_path, page_pdf(content)) == EXPECTED
+
+
+def test_deeply_nested_graphics_states_are_read() -> None:
+    data = page_pdf("q\n" * 5000 + td_per_glyph(LINES, 3.0) + "\nQ" * 5000)
+    budget = Budget(LIMITS)
+    lines = "".join(extract_file(data, "x.pdf", LIMITS, budget)).splitlines()
+    assert all(line in lines for line in LINES), budget.notes
+
+
+def test_single_glyphs_in_table_columns_stay_apart(scanner: FileScanner, tmp_path: Path) -> None:
+    # A row of one-digit cells 34 points apart is a table, not letter spacing: "4 1 1 1 ..." (a
+    # Luhn-valid test card number when glued) stays as pypdf reads it.
+    cells = "\n".join(
+        f"BT /F1 11 Tf 1 0 0 1 {60 + 34 * index} 700 Tm ({digit}) Tj ET"
+        for index, digit in enumerate("4111111111111111")
+    )
+    data = page_pdf("BT /F1 11 Tf 1 0 0 1 20 700 Tm (Votes) Tj ET\n" + cells)
+    assert "4111111111111111" not in text_of(data)
+    assert scan_counts(scanner, tmp_path, data) == {}
+
+
+def test_values_read_whole_on_a_rebuilt_line_count_once(scanner: FileScanner, tmp_path: Path) -> None:
+    # A key shown whole, then a letter-spaced word on the same line: the rebuilt line keeps the
+    # labels and the rebuilt word, not the key again.
+    key = "BT /F1 11 Tf 1 0 0 1 72 700 Tm (aws key AKIA2OGYBAH6QJ7ZXK5C card 4716 2810 3355 7292) Tj ET"
+    tracked = "\n".join(
+        f"BT /F1 11 Tf 1 0 0 1 {400 + 12 * index} 700 Tm ({char}) Tj ET" for index, char in enumerate("NOTES")
+    )
+    data = page_pdf(key + "\n" + tracked)
+    assert scan_counts(scanner, tmp_path, data) == {"AWS Access Key ID": 1, "Visa Card Number": 1}
+    assert "aws key card NOTES" in text_of(data).splitlines()
+
+
+def test_glyphs_at_infinite_positions_are_left_out() -> None:
+    # Matrices whose product overflows to infinity: those glyphs are skipped, the rest is rebuilt.
+    overflow = "1000000000000000000000000000000 0 0 1 0 0 cm\n" * 11
+    data = page_pdf(td_per_glyph(LINES, 3.0) + "\nq\n" + overflow + td_per_glyph(LINES, 3.0) + "\nQ")
+    budget = Budget(LIMITS)
+    lines = "".join(extract_file(data, "x.pdf", LIMITS, budget)).splitlines()
+    assert all(line in lines for line in LINES), budget.notes
+
+
+def test_glyph_positions_are_bounded_inside_one_tj_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf_extractor, "MAX_GLYPH_RUNS", 10)
+    budget = Budget(LIMITS)
+    data = page_pdf(tj_offsets(LINES, 3.0))
+    text = "".join(extract_file(data, "x.pdf", LIMITS, budget))
+    assert "AKIA2OGYBAH6QJ7ZXK5C" not in text
+    assert any("glyph positions read for the first 10 runs" in note for note in budget.notes)

@@ -12,7 +12,10 @@ the values. When a page's text shows such a run, the page's text-showing operati
 again with their positions (pypdf's layout-mode text state: start, end and decoded text of each
 glyph run) and every letter-spaced line is rebuilt from the gaps: the line's usual gap between
 single glyphs is the letter spacing, a gap wider than that by half a space is a word break. The
-rebuilt lines are added after the page's text, so ordinary text reads exactly as pypdf reads it.
+rebuilt lines are added after the page's text, so ordinary text reads exactly as pypdf reads it;
+they hold the words pypdf split and the plain words around them (labels), not the other words
+pypdf read whole (a value there would count twice). A usual gap wider than 1.5 font heights is a
+table's columns, not letter spacing, and is left apart.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
+from math import isfinite
 from statistics import median
 from typing import Any
 
@@ -40,6 +44,13 @@ MAX_GLYPH_RUNS = 200_000
 _TRACKED_SHARE = 0.25
 # Single-glyph gaps a line needs before its usual gap is trusted.
 _MIN_GLYPH_GAPS = 3
+# The widest usual gap read as letter spacing, in font heights: comb fields (boxes of 1.5-2 font
+# heights) fit; single digits or letters in table columns are further apart and stay apart (a row
+# "4 1 1 1 ..." is not a card number).
+_MAX_TRACKING_EM = 1.5
+_WHITESPACE = re.compile(r"\s+")
+# A word kept as it is in a rebuilt line: letters, perhaps closed by a colon or a stop (a label).
+_PLAIN_WORD = re.compile(r"[^\W\d_]+[:.,;]?")
 
 
 @dataclass(slots=True)
@@ -92,7 +103,7 @@ def extract_pdf(data: bytes, budget: Budget) -> TextChunks:
         if _SPACED_GLYPHS.search(text):
             try:
                 rebuilt = _letter_spaced_lines(page, budget, index + 1)
-            except (*_PARSE_ERRORS, ZeroDivisionError, AssertionError, ImportError) as error:
+            except (*_PARSE_ERRORS, ArithmeticError, AssertionError, ImportError) as error:
                 # The page's plain text is already read; only the rebuild is lost.
                 budget.note(f"page {index + 1}: glyph positions unreadable ({type(error).__name__})", partial=False)
                 continue
@@ -105,12 +116,13 @@ def extract_pdf(data: bytes, budget: Budget) -> TextChunks:
 def _glyph_runs(page: Any, budget: Budget, number: int) -> Iterator[_Run]:
     """The page's text-showing operations in content order, with positions in page space.
 
-    Uses pypdf's layout-mode text state (fonts, widths, Tc/Tw/Tz/Ts, TJ offsets, cm/Tm stacks);
-    rotated text and fonts pypdf cannot interpret are left out, as layout mode does."""
-    from pypdf._text_extraction._layout_mode._fixed_width_page import (  # layout mode's own reader
-        recurse_to_target_op,
-        set_font_operation,
-    )
+    Uses pypdf's layout-mode text state (fonts, widths, Tc/Tw/Tz/Ts, TJ offsets, cm/Tm stacks) but
+    walks the operators itself, one run at a time: layout mode's own walker collects a whole
+    BT/ET or q/Q group before returning it and pads a line's text with up to 10,000 spaces per
+    gap, quadratic in the runs of one group (a page of 4,000 far-apart glyphs in one BT took
+    40 seconds). Rotated text, fonts pypdf cannot interpret, runs shown before any font and runs
+    at non-finite positions are left out."""
+    from pypdf._text_extraction._layout_mode._fixed_width_page import set_font_operation
     from pypdf._text_extraction._layout_mode._text_state_manager import TextStateManager
     from pypdf.generic import ArrayObject, ContentStream, StreamObject
 
@@ -120,26 +132,108 @@ def _glyph_runs(page: Any, budget: Budget, number: int) -> Iterator[_Run]:
     if not isinstance(contents, (ArrayObject, StreamObject)):
         return
     fonts = page._layout_mode_fonts()
-    ops = iter(ContentStream(contents, page.pdf, "bytes").operations)
     state = TextStateManager()
     seen = 0
-    for operands, op in ops:
-        if op in (b"BT", b"q"):
-            _, shown = recurse_to_target_op(ops, state, b"ET" if op == b"BT" else b"Q", fonts, True)
-            for run in shown:
-                if run.rotated or not run.font.interpretable or not run.text:
-                    continue
-                # space_tx is in text space; the positions are in page space.
-                space = run.space_tx * abs(run.transform[0])
-                yield _Run(run.tx, run.displaced_tx, run.ty, run.font_height, space, run.text)
-            seen += len(shown)
-            if seen > MAX_GLYPH_RUNS:
-                budget.note(f"page {number}: glyph positions read for the first {MAX_GLYPH_RUNS} runs", partial=False)
-                return
+    for operands, op in ContentStream(contents, page.pdf, "bytes").operations:
+        shown: list[bytes | str] = []
+        if op == b"q":
+            state.add_q()
+        elif op == b"Q":
+            if len(state.q_depth) > 1:  # an unbalanced Q is ignored, as layout mode does
+                state.remove_q()
+        elif op in (b"BT", b"ET"):
+            state.reset_tm()
+        elif op == b"cm":
+            _concat(state, operands)
+        elif op == b"Tj" and operands and isinstance(operands[0], (str, bytes)):
+            shown.append(operands[0])
+        elif op == b"TJ" and operands and isinstance(operands[0], ArrayObject) and state.font is not None:
+            # Each string of the array is a run and moves the next by its width; numbers move it back.
+            for item in operands[0]:
+                if isinstance(item, (str, bytes)):
+                    params = state.text_state_params(item)
+                    _advance(state, params.displacement_matrix())
+                    seen += 1
+                    if _usable(params):
+                        yield _run_of(params)
+                    if seen >= MAX_GLYPH_RUNS:  # one TJ array may hold them all
+                        break
+                elif isinstance(item, (int, float)):
+                    _advance(state, state.text_state_params().displacement_matrix("", td_offset=item))
+        elif op == b"'" or (op == b'"' and len(operands) >= 3):
+            # Next line, then show the string (after setting Tw and Tc for ")
+            state.reset_trm()
+            if op == b'"':
+                state.set_state_param(b"Tw", operands[0])
+                state.set_state_param(b"Tc", operands[1])
+            state.add_tm([0, -state.TL])
+            index = 0 if op == b"'" else 2
+            if index < len(operands) and isinstance(operands[index], (str, bytes)):
+                shown.append(operands[index])
+        elif op in (b"Td", b"Tm", b"TD", b"T*"):
+            state.reset_trm()
+            if op == b"Tm":
+                state.reset_tm()
+            elif op == b"TD" and len(operands) >= 2 and isinstance(operands[1], (int, float)):
+                state.set_state_param(b"TL", -operands[1])
+            elif op == b"T*":
+                operands = [0, -state.TL]
+            state.add_tm(operands)
         elif op == b"Tf":
             set_font_operation(state, fonts, operands)
         else:
             state.set_state_param(op, operands)
+        if shown and state.font is not None:
+            seen += 1
+            params = state.text_state_params(shown[0])
+            # A shown string moves the next one by its width (layout mode leaves it in place).
+            _advance(state, params.displacement_matrix())
+            if _usable(params):
+                yield _run_of(params)
+        if seen >= MAX_GLYPH_RUNS:
+            budget.note(f"page {number}: glyph positions read for the first {MAX_GLYPH_RUNS} runs", partial=False)
+            return
+
+
+def _concat(state: Any, operands: list[Any]) -> None:
+    """A cm: merged into the matrix the same q level concatenated last, so that a page of cm
+    operators does not make every later run multiply through all of them."""
+    from pypdf._text_extraction import mult
+
+    state.reset_tm()
+    top = state.transform_stack.maps[0]
+    if len(state.transform_stack.maps) > 1 and state.q_queue[state.q_depth[-1]] > 0:
+        matrix = list(state.raw_transform(*operands[-6:]).values())
+        state.transform_stack.maps[0] = state.new_transform(*mult(matrix, [top[i] for i in range(6)]))
+    else:
+        state.add_cm(*operands)
+
+
+def _advance(state: Any, displacement: list[float]) -> None:
+    """Move the text position after a shown string or a TJ number, merged into the last move."""
+    from pypdf._text_extraction import mult
+
+    top = state.transform_stack.maps[0]
+    if top["is_render"]:
+        merged = mult(displacement, [top[i] for i in range(6)])
+        state.transform_stack.maps[0] = state.new_transform(*merged, is_text=True, is_render=True)
+    else:
+        state.add_trm(displacement)
+
+
+def _usable(params: Any) -> bool:
+    return bool(
+        params.text
+        and not params.rotated
+        and params.font.interpretable
+        and all(isfinite(value) for value in (params.tx, params.displaced_tx, params.ty, params.font_height))
+    )
+
+
+def _run_of(params: Any) -> _Run:
+    # space_tx is in text space; the positions are in page space.
+    space = params.space_tx * abs(params.transform[0])
+    return _Run(params.tx, params.displaced_tx, params.ty, params.font_height, space, params.text)
 
 
 def _letter_spaced_lines(page: Any, budget: Budget, number: int) -> list[str]:
@@ -159,7 +253,9 @@ def _letter_spaced_lines(page: Any, budget: Budget, number: int) -> list[str]:
 
 
 def _rebuild(line: list[_Run]) -> str | None:
-    """A letter-spaced line's text, words joined; None when the line is not letter-spaced."""
+    """A letter-spaced line's words that pypdf split, with the plain words around them (labels,
+    for keywords); None when the line is not letter-spaced. Other words pypdf read whole (a
+    number, a key) are left out: the page text has them already, and twice would count twice."""
     glyph_gaps = [
         run.x0 - previous.x1
         for previous, run in pairwise(line)
@@ -171,11 +267,30 @@ def _rebuild(line: list[_Run]) -> str | None:
     space = median(run.space for run in line)
     if space <= 0 or spacing < _TRACKED_SHARE * space:
         return None  # pypdf's own reading keeps these words
-    if not any(0.5 * space <= gap <= spacing + 0.5 * space for gap in glyph_gaps):
-        return None  # pypdf split no letters of this line (it splits at half a space): read already
-    parts = [line[0].text]
-    for previous, run in pairwise(line):
-        if run.x0 - previous.x1 > spacing + 0.5 * space and not parts[-1][-1:].isspace() and not run.text[:1].isspace():
-            parts.append(" ")
-        parts.append(run.text)
-    return " ".join("".join(parts).split())
+    if spacing > _MAX_TRACKING_EM * median(run.height for run in line):
+        return None  # columns (a table of single digits), not letter spacing: left apart
+    words: list[list[Any]] = []  # [text, whether pypdf split it]
+    word: list[Any] | None = None
+    previous: _Run | None = None
+    for run in line:
+        pieces = _WHITESPACE.split(run.text)
+        if previous is not None and word is not None and pieces[0]:
+            gap = run.x0 - previous.x1
+            if gap > spacing + 0.5 * space:
+                word = None  # a word break
+            elif gap >= 0.5 * space:
+                word[1] = True  # pypdf split here (it splits at half a space)
+        for index, piece in enumerate(pieces):
+            if index:
+                word = None
+            if not piece:
+                continue
+            if word is None:
+                word = [piece, False]
+                words.append(word)
+            else:
+                word[0] += piece
+        previous = run
+    if not any(split for _, split in words):
+        return None  # pypdf split no letters of this line: read already
+    return " ".join(text for text, split in words if split or _PLAIN_WORD.fullmatch(text))
