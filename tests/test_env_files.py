@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -119,7 +120,7 @@ def test_an_unreadable_file_is_refused_with_its_path(tmp_path: Path, monkeypatch
     # The suite may run as root, who reads a 0000 file: the refusal of `open` is made here instead.
     path = secret_file(tmp_path, SECRET, mode=0o000)
 
-    def denied(_path: Path, _limit: int) -> tuple[bytes, int]:
+    def denied(_path: Path, _limit: int, _regular_only: bool = False) -> tuple[bytes, int]:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(private_files, "read_bounded", denied)
@@ -145,8 +146,8 @@ def test_the_read_is_bounded(tmp_path: Path) -> None:
     refused({"OPENAI_ADMIN_KEY_FILE": str(big)}, "larger than")
     at_limit = secret_file(tmp_path, "k" * MAX_SECRET_FILE_BYTES, name="at-limit")
     assert env_value("OPENAI_ADMIN_KEY", {"OPENAI_ADMIN_KEY_FILE": str(at_limit)}) == "k" * MAX_SECRET_FILE_BYTES
-    # An endless file given by mistake is refused after the bound, not read until memory runs out.
-    refused({"OPENAI_ADMIN_KEY_FILE": "/dev/zero"}, "larger than")
+    # An endless device given by mistake is refused before any read (only regular files are read).
+    refused({"OPENAI_ADMIN_KEY_FILE": "/dev/zero"}, "is not a regular file")
 
 
 def test_a_file_others_may_read_is_used_with_a_warning_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -407,3 +408,47 @@ def test_a_worker_says_why_it_skips_the_environments_keys(
         assert configured(load_distributed_settings({})).settings == ()
     assert any(f"OPENAI_ADMIN_KEY_FILE: {tmp_path / 'absent'} does not exist" in r.getMessage()
                for r in caplog.records)
+
+
+# --- Found by review: a secret in the _FILE variable, a FIFO, a short salt ------------------------------
+
+
+@pytest.mark.parametrize("value", [SECRET, "postgresql://casb:hunter2-password@db/casb", "salt with spaces ok"])
+def test_a_secret_set_in_the_file_variable_by_mistake_is_not_printed_back(value: str) -> None:
+    with pytest.raises(EnvFileError, match=r"OPENAI_ADMIN_KEY_FILE: .*not shown") as caught:
+        env_value("OPENAI_ADMIN_KEY", {"OPENAI_ADMIN_KEY_FILE": value})
+    assert value not in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "key"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=lambda: outcome.extend(_raised(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading the FIFO blocked"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], EnvFileError)
+    assert "is not a regular file" in str(outcome[0])
+    assert str(fifo) in str(outcome[0])
+
+
+def _raised(path: Path) -> list[BaseException]:
+    try:
+        env_value("OPENAI_ADMIN_KEY", {"OPENAI_ADMIN_KEY_FILE": str(path)})
+    except BaseException as exc:
+        return [exc]
+    return []
+
+
+def test_a_salt_file_too_short_for_a_salt_is_refused_without_quoting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    salt = secret_file(tmp_path, "shrt5\n", name="salt")
+    monkeypatch.setenv("OPENAI_CASB_DLP_SALT_FILE", str(salt))
+    monkeypatch.delenv("OPENAI_CASB_DLP_SALT", raising=False)
+    with pytest.raises(EnvFileError, match="8 to 512 characters") as caught:
+        with_dlp_salt_file(DlpSettings())
+    assert "shrt5" not in str(caught.value)

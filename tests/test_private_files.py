@@ -58,7 +58,7 @@ def test_each_kind_of_failure_has_its_own_message(tmp_path: Path) -> None:
 
 def test_a_file_its_reader_may_not_open_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The suite may run as root, who opens a 0000 file: the refusal of `open` is made here instead.
-    def denied(_path: Path, _limit: int) -> tuple[bytes, int]:
+    def denied(_path: Path, _limit: int, _regular_only: bool = False) -> tuple[bytes, int]:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(private_files, "read_bounded", denied)
@@ -67,3 +67,17 @@ def test_a_file_its_reader_may_not_open_is_refused(tmp_path: Path, monkeypatch: 
 
 def test_a_device_that_never_ends_is_refused_as_too_large() -> None:
     assert refusal(Path("/dev/zero")).endswith(f" is larger than {LIMIT} bytes; is it the right file?")
+
+
+def test_regular_only_refuses_a_fifo_without_waiting_and_a_device(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes to it: a blocking open would wait for ever
+    with pytest.raises(BoundedReadError, match="is not a regular file"):
+        read_text_bounded(fifo, 100, "secret", regular_only=True)
+    with pytest.raises(BoundedReadError, match="is not a regular file"):
+        read_text_bounded(Path("/dev/zero"), 100, "secret", regular_only=True)
+    with pytest.raises(BoundedReadError, match="is a directory"):
+        read_text_bounded(tmp_path, 100, "secret", regular_only=True)
+    plain = tmp_path / "plain"
+    plain.write_text("value")
+    assert read_text_bounded(plain, 100, "secret", regular_only=True)[0] == "value"

@@ -67,13 +67,33 @@ def with_dlp_salt_file(settings: DlpSettings) -> DlpSettings:
     installation's salt file). Precedence is unchanged: the settings' salt, then the environment."""
     if settings.salt is not None or not os.environ.get(file_variable(DLP_SALT_ENV), "").strip():
         return settings  # the settings' salt, or `$OPENAI_CASB_DLP_SALT` (or none) read by the engine as before
-    return settings.model_copy(update={"salt": env_value(DLP_SALT_ENV)})
+    salt = env_value(DLP_SALT_ENV)
+    try:  # validated as a policy's salt is (8 to 512 characters); the error never quotes it
+        return type(settings).model_validate({**settings.model_dump(), "salt": salt})
+    except ValueError:
+        raise EnvFileError(f"{file_variable(DLP_SALT_ENV)}: the salt in the file must be 8 to 512 characters") from None
+
+
+def _shown_path(path: Path) -> str | None:
+    """None (show the path) for what exists or looks like a path; else a stand-in: a secret put in the
+    `_FILE` variable by mistake (`OPENAI_ADMIN_KEY_FILE=sk-admin-...`, a database URL) must not be
+    printed back as a missing file's name."""
+    text = str(path)
+    if os.path.lexists(text):
+        return None
+    looks_like_a_path = text.startswith(("/", "./", "../", "~")) and "://" not in text
+    if looks_like_a_path and not any(character.isspace() for character in text):
+        return None
+    return "(its value, not shown: it does not look like a path and may be a secret set in the wrong variable)"
 
 
 def read_secret_file(name: str, path: Path) -> str:
-    """The secret of variable `name` held in `path` (see the module's rules)."""
+    """The secret of variable `name` held in `path` (see the module's rules). Only a regular file is
+    read: a FIFO would block the process until written to."""
     try:
-        text, mode = read_text_bounded(path, MAX_SECRET_FILE_BYTES, f"{file_variable(name)}:")
+        text, mode = read_text_bounded(
+            path, MAX_SECRET_FILE_BYTES, f"{file_variable(name)}:", shown_as=_shown_path(path), regular_only=True
+        )
     except BoundedReadError as exc:
         raise EnvFileError(str(exc)) from None
     if text.endswith("\r\n"):

@@ -49,11 +49,26 @@ def exposure(path: Path) -> str | None:
     return None
 
 
-def read_bounded(path: Path, limit: int) -> tuple[bytes, int]:
+class NotARegularFile(OSError):
+    """`read_bounded(..., regular_only=True)` opened a FIFO, a device or a socket."""
+
+
+def read_bounded(path: Path, limit: int, regular_only: bool = False) -> tuple[bytes, int]:
     """At most `limit` + 1 bytes of `path` (more than `limit`: the file is too large) and its mode,
-    both from one open file. Raises OSError as `open` and `read` do."""
-    with path.open("rb") as handle:
+    both from one open file. Raises OSError as `open` and `read` do. With `regular_only`, the open
+    does not wait (a FIFO would block until written to) and anything but a regular file is refused
+    (NotARegularFile; IsADirectoryError for a directory)."""
+    if not regular_only:
+        with path.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            return handle.read(limit + 1), mode
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
         mode = os.fstat(handle.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(str(path))
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(str(path))
         return handle.read(limit + 1), mode
 
 
@@ -62,15 +77,20 @@ class BoundedReadError(ValueError):
     its path (and why), never the content."""
 
 
-def read_text_bounded(path: Path, limit: int, what: str) -> tuple[str, int]:
+def read_text_bounded(
+    path: Path, limit: int, what: str, shown_as: str | None = None, regular_only: bool = False
+) -> tuple[str, int]:
     """The UTF-8 text of `path` (at most `limit` bytes) and its mode, both from one open file.
 
     Raises BoundedReadError, whose message is `"{what} {path} <why>"` (`what` as "config file" or
-    "OPENAI_ADMIN_KEY_FILE:"), when the file does not exist, is a directory, is not readable, cannot
-    be read, is larger than `limit` or is not UTF-8."""
-    where = f"{what} {path}"
+    "OPENAI_ADMIN_KEY_FILE:"; `shown_as` in place of the path when the path may not be shown), when
+    the file does not exist, is a directory, is not readable, cannot be read, is larger than `limit`
+    or is not UTF-8; with `regular_only` (see `read_bounded`), when it is not a regular file."""
+    where = f"{what} {path if shown_as is None else shown_as}"
     try:
-        raw, mode = read_bounded(path, limit)
+        raw, mode = read_bounded(path, limit, regular_only)
+    except NotARegularFile:
+        raise BoundedReadError(f"{where} is not a regular file (a FIFO, a device or a socket)") from None
     except FileNotFoundError:
         raise BoundedReadError(f"{where} does not exist") from None
     except IsADirectoryError:
