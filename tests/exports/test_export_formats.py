@@ -20,10 +20,10 @@ from openai_casb.exports.events import EVENT_FIELDS
 from openai_casb.exports.formats import RENDERERS, render
 from openai_casb.exports.html import render_html
 from openai_casb.exports.json_export import render_json
-from openai_casb.exports.model import ExportFinding, ExportReport
+from openai_casb.exports.model import IGNORED_JUSTIFICATION, ExportFinding, ExportReport
 from openai_casb.exports.ocsf import DataSecurityFinding, build_ocsf
 from openai_casb.exports.safety import PlainSecretError, find_plain_secrets
-from openai_casb.exports.sarif import build_sarif
+from openai_casb.exports.sarif import build_sarif, sarif_level
 
 SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0-rtm.5.json"
 
@@ -105,11 +105,37 @@ def test_sarif_validates_against_the_2_1_0_schema() -> None:
         "18fd5b21-8489-485e-9c93-0bd4a696e724", "9aca654d-b331-4052-a5b4-2ceecced8676",
     ]  # fmt: skip
     levels = {r["partialFingerprints"]["instanceId/v1"]: r["level"] for r in run["results"]}
-    assert levels == {"inst-gpt-1": "error", "inst-key-1": "warning", "inst-inv-1": "note", "inst-dlp-1": "error"}
+    assert levels == {"inst-gpt-1": "error", "inst-key-1": "warning", "inst-inv-1": "none", "inst-dlp-1": "error"}
     hidden = next(r for r in run["results"] if r["partialFingerprints"]["instanceId/v1"] == "inst-key-1")
     assert hidden["suppressions"] == [{"kind": "external", "status": "accepted",
                                        "justification": "break-glass key, reviewed"}]  # fmt: skip
     assert run["tool"]["driver"]["rules"][0]["help"]["text"].startswith("1. Open Workspace settings")
+
+
+def test_sarif_resolved_results_pass_with_level_none() -> None:
+    """SARIF 2.1.0 §3.27.9/§3.27.10: a resolved instance is `kind: pass`, whose `level` SHALL be
+    `none`; results still open keep the default kind (fail) and their severity's level."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    # Every instance resolved, one of them also of an ignored type: the suppressions stay.
+    resolved = replace(sample_report(), findings=tuple(
+        replace(finding, ignored=index == 0,
+                instances=tuple(replace(i, status="resolved", is_new=False) for i in finding.instances))
+        for index, finding in enumerate(sample_report().findings)
+    ))  # fmt: skip
+    for report in (sample_report(), resolved):
+        document = build_sarif(report)
+        jsonschema.validate(document, schema)
+        for result, (finding, instance) in zip(document["runs"][0]["results"], report.instance_rows(), strict=True):
+            if instance.status == "resolved":
+                assert (result.get("kind"), result["level"]) == ("pass", "none")
+                assert result["baselineState"] == "absent"
+            else:
+                assert result.get("kind", "fail") == "fail"
+                assert result["level"] == sarif_level(finding.severity) != "none"
+            ignored = {"kind": "external", "status": "accepted", "justification": IGNORED_JUSTIFICATION}
+            assert (ignored in result.get("suppressions", [])) == finding.ignored
+    assert any(instance.status == "resolved" for _, instance in sample_report().instance_rows())
+    assert any(finding.ignored for finding, _ in resolved.instance_rows())
 
 
 def test_sarif_schema_rejects_a_broken_document() -> None:

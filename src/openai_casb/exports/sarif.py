@@ -88,13 +88,22 @@ def artifact_uri(kind: str, asset_id: str) -> str:
     return f"{ARTIFACT_PREFIX}/{quote(kind, safe='')}/{quote(asset_id, safe='')}"
 
 
+def _kind_and_level(finding: ExportFinding, instance: ExportInstance) -> dict[str, str]:
+    """A resolved instance is a check that now passes: SARIF 2.1.0 (§3.27.9, §3.27.10) gives it
+    `kind` `pass`, whose `level` SHALL be `none`. Others keep the default kind (`fail`) and their
+    severity's level; suppressions (hidden, ignored) are separate and unchanged."""
+    if instance.status == "resolved":
+        return {"kind": "pass", "level": "none"}
+    return {"level": sarif_level(finding.severity)}
+
+
 def _result(finding: ExportFinding, instance: ExportInstance, rule_index: int) -> dict[str, Any]:
     asset = instance.asset
     label = asset.name or asset.email or asset.id
     result: dict[str, Any] = {
         "ruleId": finding.finding_type.id,
         "ruleIndex": rule_index,
-        "level": sarif_level(finding.severity),
+        **_kind_and_level(finding, instance),
         "message": {"text": f"{finding.finding_type.name}: {label} ({asset.kind.value} {asset.id})"},
         "locations": [
             {
