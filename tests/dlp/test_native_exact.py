@@ -365,7 +365,7 @@ def test_a_value_group_the_pattern_lacks_and_a_failed_construction_are_refused()
 
     def spec(pattern: bytes, group: int) -> tuple[object, ...]:
         return ("card", ("Visa",), (True,), pattern, group, None, 10, b"", True, None, 0, 0, lambda _v: "Visa", None,
-                None)
+                None, False)
 
     # The ovector holds the pattern's groups only: group 5 of `[0-9]+` used to be read past its end.
     with pytest.raises(ValueError, match="value group"):
@@ -477,7 +477,7 @@ def test_dollar_and_newlines_read_as_in_python() -> None:
     from openai_casb.dlp.engine_native import configure_native
 
     spec = ("not_a_twin", ("Entry",), (True,), rb"[0-9]+$", 0, None, 10, b"", False, None, 0, 0,
-            lambda _v: "Entry", None, None)
+            lambda _v: "Entry", None, None, False)
     exact = configure_native().Exact([spec], 200)
     for text in ("123\r", "123\n", "123\r\n", "123", "12\n34\n", "12\r34"):
         found: list[_Candidate] = []
@@ -515,3 +515,27 @@ def test_an_exact_step_held_in_a_cycle_by_its_own_judge_is_collected() -> None:
     held = build()
     gc.collect()
     assert held() is None
+
+
+@needs_native
+def test_a_replaced_validator_or_judge_runs_not_the_c_twin_of_its_key() -> None:
+    # C twins stand in for the built-in detector of their key only: a detector whose classify or
+    # judge was replaced (as tests and tools do with dataclasses.replace) keeps its own.
+    from openai_casb.dlp.engine import KEYWORD_WINDOW, _exact_pattern
+
+    card = next(d for d in PREDEFINED_DETECTORS if d.key == "card")
+    seen: list[str] = []
+
+    def classify(value: str) -> str | None:
+        seen.append(value)
+        return None  # refuses every card the C twin would accept
+
+    replaced = dataclasses.replace(card, classify=classify)
+    text = "card 4539 1488 0343 6467 here"
+    for detector, expected in ((replaced, 0), (card, 1)):
+        native = NativeExact((detector,), [_exact_pattern(detector)], [None],
+                             {(card.profile, e) for e in card.entries}, {card.profile: 0}, KEYWORD_WINDOW)
+        found: list[_Candidate] = []
+        native.match(0, text, [(0, len(text))], found, {})
+        assert len(found) == expected
+    assert seen[0] == "4539 1488 0343 6467"  # then its trimmed forms, all refused

@@ -186,9 +186,10 @@ static int init_detector(ExactDetector *d, PyObject *spec) {
     PyObject *key, *entries, *enabled, *pattern, *extend, *trim, *keywords, *py_classify, *py_judge, *py_refused;
     Py_ssize_t value_group, max_length;
     int digits, base, threshold;
-    if (!PyArg_ParseTuple(spec, "UO!O!SnOnSpOiiOOO", &key, &PyTuple_Type, &entries, &PyTuple_Type, &enabled, &pattern,
+    int twins; /* the detector is the built-in one of its key: its C twins may stand in for it */
+    if (!PyArg_ParseTuple(spec, "UO!O!SnOnSpOiiOOOp", &key, &PyTuple_Type, &entries, &PyTuple_Type, &enabled, &pattern,
                           &value_group, &extend, &max_length, &trim, &digits, &keywords, &base, &threshold,
-                          &py_classify, &py_judge, &py_refused))
+                          &py_classify, &py_judge, &py_refused, &twins))
         return -1;
     Py_INCREF(key);
     d->key = key;
@@ -259,7 +260,7 @@ static int init_detector(ExactDetector *d, PyObject *spec) {
     }
     const char *key_text = PyUnicode_AsUTF8(key);
     if (key_text == NULL) return -1;
-    const NativeDetector *twin = native_twin(key_text);
+    const NativeDetector *twin = twins ? native_twin(key_text) : NULL;
     if (twin != NULL) {
         d->classify = twin->classify;
         d->judge = py_judge != Py_None ? twin->judge : NULL;

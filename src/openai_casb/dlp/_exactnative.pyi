@@ -20,7 +20,7 @@ class Exact:
             tuple[
                 str, tuple[str, ...], tuple[bool, ...], bytes, int, bytes | None, int, bytes, bool, bytes | None,
                 int, int, Callable[[str], str | None], Callable[[str, int, int], str | None] | None,
-                Callable[[str], bool] | None,
+                Callable[[str], bool] | None, bool,
             ]
         ],
         keyword_window: int,

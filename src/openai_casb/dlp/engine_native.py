@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from openai_casb.dlp import validators
-from openai_casb.dlp.detectors import secrets
+from openai_casb.dlp.detectors import PREDEFINED_DETECTORS, secrets
 from openai_casb.dlp.detectors.base import Detector
 from openai_casb.dlp.keywords import keyword_pattern
 
@@ -33,6 +33,7 @@ except ImportError:  # built only where the PCRE2 headers were installed (setup.
 NATIVE_EXACT_AVAILABLE = _exactnative is not None
 
 Exact = Literal["auto", "native", "python"]
+_BUILT_IN = {detector.key: detector for detector in PREDEFINED_DETECTORS}
 
 # What Python's re (str patterns) and PCRE2 read differently on ASCII text, or what PCRE2 refuses:
 # \s and \S (Python's whitespace also holds \x1c-\x1f), \Z (PCRE2: also before a final newline),
@@ -94,6 +95,9 @@ class NativeExact:
                 detector.classify,
                 detector.judge,
                 population_checks[index],
+                # C twins stand in for the built-in detector of their key only, not for one whose
+                # validator or judge was replaced (dataclasses.replace, as tests do).
+                _BUILT_IN.get(detector.key) is detector,
             ))
         self._exact = module.Exact(specs, keyword_window)
 
