@@ -95,6 +95,33 @@ def test_refused_events_go_out_once_the_destination_is_allowed(acme: tuple[Store
     assert _sent_assets(receiver) == ["a", "b", "c"]  # oldest first
 
 
+def test_a_destination_refused_at_every_dispatch_keeps_one_row_per_event(acme: tuple[Store, int]) -> None:
+    """A refusal repeated at every dispatch replaces that event's refusal row (its time and reason
+    refreshed) instead of adding one: the log stays one row per (destination, event) while nothing
+    is sent, and what goes out once the destination is allowed is unchanged."""
+    store, integration_id = acme
+    log = SqlDeliveryLog(store.engine)
+    with running_receiver() as receiver:
+        hidden = _target(receiver, allow_private=False)
+        refusals = []
+        for day, keys in ((1, ["a", "b"]), (2, ["a", "b", "c"]), (3, ["a", "b", "c"]), (4, ["b", "c", "d"])):
+            at = datetime(2026, 3, day, 12, tzinfo=UTC).timestamp()
+            refusals.append(_after_scan(store, hidden, _scan(store, integration_id, day, keys), clock=lambda at=at: at))
+            rows = log.entries("siem")
+            assert len(rows) == len({row.event_id for row in rows})  # one row per event
+            assert {row.status for row in rows} == {"refused"}
+            times = {row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC) for row in rows}  # SQLite: naive UTC
+            assert times == {datetime(2026, 3, day, 12, tzinfo=UTC)}  # refreshed
+        assert receiver.requests == []
+        # every pending event is refused again at each dispatch, none given up
+        assert [len(r) for r in refusals] == [2, 3, 3, 5]  # a, b; + c; -; + a resolved, d
+        assert len(log.entries("siem")) == 5
+        allowed = _after_scan(store, _target(receiver), _scan(store, integration_id, 5, ["b", "c", "d"]))
+    assert [r.status for r in allowed] == ["delivered"] * 5
+    assert _sent_assets(receiver) == ["a", "b", "c", "d", "a"]  # oldest first
+    assert [row.status for row in log.entries("siem")] == ["refused"] * 5 + ["delivered"] * 5
+
+
 def test_events_never_tried_by_a_killed_dispatch_go_out_next_time(acme: tuple[Store, int]) -> None:
     store, integration_id = acme
 

@@ -142,6 +142,27 @@ def test_loopback_destination_refused_unless_allowed() -> None:
     assert not log.was_delivered("siem", "ev-1")
 
 
+def test_a_repeated_refusal_replaces_the_events_refusal_record() -> None:
+    """Refused at every dispatch, the log keeps one record per event (the latest refusal), not one
+    per dispatch; an event whose latest record is a failure gets a refusal record of its own."""
+    log = InMemoryDeliveryLog()
+    with running_receiver(statuses=[500]) as receiver:
+        hidden = destination(receiver.url, allow_private=False)
+        for _ in range(3):
+            results = dispatcher(hidden, log=log).dispatch(sample_events())
+            assert [r.status for r in results] == ["refused"] * 5
+            assert [(e.event_id, e.status) for e in log.entries] == [(f"ev-{n}", "refused") for n in range(1, 6)]
+        allowed = dispatcher(destination(receiver.url, max_attempts=1), log=log).dispatch(sample_events())
+        assert [r.status for r in allowed] == ["failed"] + ["delivered"] * 4
+        for _ in range(2):
+            again = dispatcher(hidden, log=log).dispatch(sample_events())
+            assert [(r.event_id, r.status) for r in again] == [("ev-1", "refused")]
+    assert len(receiver.requests) == 5
+    assert [(e.event_id, e.status) for e in log.entries[5:]] == [
+        ("ev-1", "failed"), *((f"ev-{n}", "delivered") for n in range(2, 6)), ("ev-1", "refused")
+    ]
+
+
 @pytest.mark.parametrize(
     "addresses",
     [["10.1.2.3"], ["93.184.216.34", "192.168.1.5"], ["169.254.169.254"], ["::1"], ["fe80::1"], ["::ffff:127.0.0.1"],

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    delete,
     exists,
     insert,
     select,
@@ -63,7 +64,24 @@ class SqlDeliveryLog:
             return bool(connection.execute(select(exists().where(condition))).scalar())
 
     def record(self, entry: DeliveryRecord) -> None:
+        """Insert `entry`; a refusal repeated (the pair's latest row is `refused`) replaces that row.
+
+        The replacement is a new row (delete, then insert): the table keeps one row per refused
+        (destination, event), and ids still follow the order of the latest records.
+        """
         with self._engine.begin() as connection:
+            if entry.status == "refused":
+                latest = connection.execute(
+                    select(webhook_deliveries.c.id, webhook_deliveries.c.status)
+                    .where(
+                        webhook_deliveries.c.destination == entry.destination,
+                        webhook_deliveries.c.event_id == entry.event_id,
+                    )
+                    .order_by(webhook_deliveries.c.id.desc())
+                    .limit(1)
+                ).one_or_none()
+                if latest is not None and latest.status == "refused":
+                    connection.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id == latest.id))
             connection.execute(
                 insert(webhook_deliveries).values(
                     destination=entry.destination,

@@ -27,7 +27,13 @@ class DeliveryLog(Protocol):
         """True once `record` saw a `delivered` record for this pair."""
         ...
 
-    def record(self, entry: DeliveryRecord) -> None: ...
+    def record(self, entry: DeliveryRecord) -> None:
+        """Add `entry`; a `refused` one replaces the pair's latest record when that is a refusal too.
+
+        A refused destination is refused again at every dispatch while nothing is sent: its events
+        keep one record each (the latest refusal, time and reason refreshed), not one per dispatch.
+        """
+        ...
 
 
 @runtime_checkable
@@ -56,6 +62,7 @@ class InMemoryDeliveryLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._delivered: set[tuple[str, str]] = set()
+        self._latest: dict[tuple[str, str], DeliveryRecord] = {}
         self.entries: list[DeliveryRecord] = []
 
     def was_delivered(self, destination: str, event_id: str) -> bool:
@@ -64,7 +71,15 @@ class InMemoryDeliveryLog:
 
     def record(self, entry: DeliveryRecord) -> None:
         with self._lock:
+            pair = (entry.destination, entry.event_id)
+            latest = self._latest.get(pair)
+            if entry.status == "refused" and latest is not None and latest.status == "refused":
+                # the same refusal again: it replaces that record (found by identity: an earlier,
+                # equal refusal may come before a failure in between)
+                index = next(i for i in range(len(self.entries) - 1, -1, -1) if self.entries[i] is latest)
+                del self.entries[index]
             self.entries.append(entry)
+            self._latest[pair] = entry
             if entry.status == "delivered":
                 self._delivered.add((entry.destination, entry.event_id))
 
