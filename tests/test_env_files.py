@@ -12,13 +12,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -35,6 +33,7 @@ from openai_casb.web.accounts import Accounts
 from openai_casb.web.keys import CredentialCipher, SecretKeyError, load_secret
 from openai_casb.web.scan_launcher import ScanUnavailableError, configured_launcher
 from tests.emulated_cli import emulator_cli_env
+from tests.serve_process import request_when_serving
 
 VARIABLES = (
     "OPENAI_ADMIN_KEY", "OPENAI_COMPLIANCE_KEY", "OPENAI_PROJECT_KEY", "OPENAI_CASB_SECRET_KEY",
@@ -272,16 +271,8 @@ def test_serve_takes_its_secret_key_and_database_from_files(tmp_path: Path) -> N
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body = {"display_name": "from files", "organization_id": "org-envfiles", "admin_key": "sk-admin-stored-0123"}
-        deadline = time.monotonic() + 60  # a bound on start-up, not a timing assertion
-        while True:
-            try:
-                made = httpx.post(f"http://127.0.0.1:{port}/api/v1/integrations", json=body,
-                                  headers={"Authorization": f"Bearer {admin}"})
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "serve exited"
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.2)
+        made = request_when_serving(server, "POST", f"http://127.0.0.1:{port}/api/v1/integrations", json=body,
+                                    headers={"Authorization": f"Bearer {admin}"})
         assert made.status_code == 201, made.text
     finally:
         server.terminate()

@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.serve_process import request_when_serving
 
 from conftest import csrf_of
 from openai_casb.cli.serve_cmd import parse_forwarded_allow_ips, proxy_settings
@@ -32,15 +32,7 @@ def _serve(db: str, *flags: str) -> Iterator[tuple[str, list[str]]]:
     err: list[str] = []
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60  # a bound on start-up, not a timing assertion
-        while True:
-            try:
-                httpx.get(f"{base}/login")
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "serve exited"
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.2)
+        request_when_serving(server, "GET", f"{base}/login")
         yield base, err
     finally:
         server.terminate()

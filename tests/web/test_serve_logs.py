@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from tests.serve_process import request_when_serving
 
 from conftest import free_port
 
@@ -28,15 +28,8 @@ def test_serve_logs_token_creation_and_revocation_without_the_value(tmp_path: Pa
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         headers = {"Authorization": f"Bearer {admin}"}
-        deadline = time.monotonic() + 60  # a bound on start-up, not a timing assertion
-        while True:
-            try:
-                made = httpx.post(f"{base}/tokens", json={"name": "siem", "role": "viewer"}, headers=headers)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "serve exited"
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.2)
+        made = request_when_serving(server, "POST", f"{base}/tokens", json={"name": "siem", "role": "viewer"},
+                                    headers=headers)
         assert made.status_code == 201, made.text
         value, token_id = made.json()["token"], made.json()["id"]
         assert httpx.delete(f"{base}/tokens/{token_id}", headers=headers).status_code == 200
