@@ -425,7 +425,7 @@ def base64_key_ok(value: str, decoded_length: int) -> bool:
 
 def native_tables() -> dict[str, object]:
     """The data the C twins of the financial and identifier validators read (see
-    engine_native.native_tables): taken from the constants above, never copied."""
+    engine_native.configure_native): taken from the constants above, never copied."""
     return {
         "financial.card_entries": CARD_ENTRIES,
         "financial.card_brands": tuple(
