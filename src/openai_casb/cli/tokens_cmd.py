@@ -1,20 +1,29 @@
-"""`openai-casb tokens` (API tokens) and `openai-casb users` (dashboard users)."""
+"""`openai-casb tokens` (API tokens), `openai-casb users` (dashboard users) and `openai-casb integrations`
+(the stored integration credentials: `rekey` after rotating the installation secret)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from openai_casb.cli.common import EXIT_ERROR, EXIT_USAGE, fail, open_store
 from openai_casb.store import Store, StoreError
 from openai_casb.web.accounts import Accounts, Role
+from openai_casb.web.keys import CredentialCipher, SecretKeyError, load_existing_secret, read_secret_from_file
+from openai_casb.web.models import IntegrationCredentialRow
 
 tokens_app = typer.Typer(help="API tokens for the REST API (Authorization: Bearer <token>).", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+integrations_app = typer.Typer(help="Integration credentials stored through the REST API.", no_args_is_help=True)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file. Default: $OPENAI_CASB_DB, "
                                                            "else the user data directory.")]
@@ -162,6 +171,80 @@ def list_users(db: DbOption = None) -> None:
     Console().print(table)
 
 
+def _rekey(store: Store, old: CredentialCipher, new: CredentialCipher,
+           skip_undecryptable: bool) -> tuple[list[int], list[int], list[int]]:
+    """Re-encrypt every stored credential that `old` opens with `new`, in one transaction: the ids
+    re-encrypted, already current (`new` opens them) and undecryptable (neither does; left as they are).
+    Undecryptable ones without `skip_undecryptable` roll the whole transaction back."""
+    rekeyed: list[int] = []
+    current: list[int] = []
+    undecryptable: list[int] = []
+    # store_write: BEGIN IMMEDIATE on SQLite; FOR UPDATE holds the rows on PostgreSQL until the commit.
+    # Closing the session without a commit (an exception, or the early return) rolls everything back.
+    with Session(store.engine.execution_options(store_write=True)) as session:
+        query = select(IntegrationCredentialRow).order_by(IntegrationCredentialRow.integration_id).with_for_update()
+        for row in session.scalars(query):
+            if new.can_decrypt(row.ciphertext):
+                current.append(row.integration_id)
+            elif old.can_decrypt(row.ciphertext):
+                row.ciphertext = new.reencrypt(row.ciphertext, old)
+                rekeyed.append(row.integration_id)
+            else:
+                undecryptable.append(row.integration_id)
+        if undecryptable and not skip_undecryptable:
+            return rekeyed, current, undecryptable
+        session.commit()
+    return rekeyed, current, undecryptable
+
+
+@integrations_app.command("rekey")
+def rekey_integrations(
+    old_key_file: Annotated[Path, typer.Option("--old-key-file", help="File holding the previous installation "
+                                               "secret (the old key file, or the file the old "
+                                               "OPENAI_CASB_SECRET_KEY_FILE named).")],
+    skip_undecryptable: Annotated[bool, typer.Option("--skip-undecryptable", help="Re-encrypt the others and exit 0 "
+                                                     "when some credential opens with neither key.")] = False,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="The new secret's key file, as given to serve "
+                                                  "(default: in the data directory; $OPENAI_CASB_SECRET_KEY "
+                                                  "wins).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Re-encrypt stored integration credentials from the old installation secret to the current one.
+
+    All or nothing; a second run is harmless (docs/deployment.md, "Rotating the secret")."""
+    try:
+        old_secret = read_secret_from_file(old_key_file, "--old-key-file")
+        new_secret = load_existing_secret(key_file)
+    except SecretKeyError as exc:
+        raise fail(str(exc), code=EXIT_USAGE) from None
+    if old_secret == new_secret:
+        raise fail("--old-key-file holds the current secret; set the new one (OPENAI_CASB_SECRET_KEY, its _FILE, "
+                   "or the key file) first", code=EXIT_USAGE)
+    old, new = CredentialCipher(old_secret), CredentialCipher(new_secret)
+    with open_store(db) as store:
+        try:
+            rekeyed, current, undecryptable = _rekey(store, old, new, skip_undecryptable)
+        except SQLAlchemyError as exc:
+            raise fail(f"the database refused the re-encryption, nothing was changed: {type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0]}") from None
+    committed = skip_undecryptable or not undecryptable
+    for integration_id in rekeyed:
+        typer.echo(f"integration {integration_id}: {'re-encrypted' if committed else 'would be re-encrypted'}")
+    for integration_id in current:
+        typer.echo(f"integration {integration_id}: already current")
+    for integration_id in undecryptable:
+        typer.echo(f"integration {integration_id}: cannot be decrypted with the old key; left untouched")
+    if not committed:
+        raise fail(f"{len(undecryptable)} credential(s) open with neither key, so nothing was changed; post those "
+                   "integrations' keys again, or rerun with --skip-undecryptable to re-encrypt the others",
+                   code=EXIT_ERROR)
+    summary = f"{len(rekeyed)} re-encrypted, {len(current)} already current"
+    if undecryptable:
+        summary += f", {len(undecryptable)} left undecryptable (post their keys again)"
+    typer.echo(summary)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(users_app, name="users")
+    app.add_typer(integrations_app, name="integrations")

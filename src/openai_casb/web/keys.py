@@ -24,8 +24,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from openai_casb.env_files import EnvFileError, env_value
-from openai_casb.private_files import ensure_private_dir
+from openai_casb.env_files import MAX_SECRET_FILE_BYTES, EnvFileError, env_value
+from openai_casb.private_files import BoundedReadError, ensure_private_dir, read_text_bounded
 
 SECRET_KEY_ENV = "OPENAI_CASB_SECRET_KEY"  # noqa: S105 - the name of a variable
 KEY_FILE_NAME = "secret.key"
@@ -85,6 +85,34 @@ def _read_key_file(path: Path) -> bytes:
     return value.encode()
 
 
+def load_existing_secret(key_file: Path | None = None) -> bytes:
+    """The installation secret as `load_secret` finds it, but a missing key file is an error instead of
+    being created (a command that re-encrypts with the secret must not invent a new one)."""
+    try:
+        from_env = (env_value(SECRET_KEY_ENV) or "").strip()
+    except EnvFileError as exc:
+        raise SecretKeyError(str(exc)) from None
+    path = key_file or default_key_file()
+    if not from_env and not path.exists():
+        raise SecretKeyError(f"no installation secret: {SECRET_KEY_ENV} (or {SECRET_KEY_ENV}_FILE) is not set "
+                             f"and the key file {path} does not exist")
+    return load_secret(key_file)
+
+
+def read_secret_from_file(path: Path, what: str) -> bytes:
+    """A secret held in `path` (an old key file, or the file an old `..._FILE` variable named), read as the
+    product reads its own: bounded, a regular file only, surrounding whitespace removed, >= 32 characters.
+    `what` names the source in messages (e.g. "--old-key-file"); the contents never appear in them."""
+    try:
+        text, _ = read_text_bounded(path, MAX_SECRET_FILE_BYTES, what, regular_only=True)
+    except BoundedReadError as exc:
+        raise SecretKeyError(str(exc)) from None
+    value = text.strip()
+    if len(value) < 32:
+        raise SecretKeyError(f"{what} {path} holds fewer than 32 characters; is it the right file?")
+    return value.encode()
+
+
 def derive_key(secret: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(secret)
 
@@ -111,6 +139,22 @@ class CredentialCipher:
         if not isinstance(loaded, dict):
             raise SecretKeyError("stored integration credentials are malformed; re-enter them")
         return loaded
+
+    def can_decrypt(self, ciphertext: bytes) -> bool:
+        """Whether this key opens `ciphertext` (its HMAC checks); the plaintext is not kept."""
+        try:
+            self._fernet.decrypt(ciphertext)
+        except InvalidToken:
+            return False
+        return True
+
+    def reencrypt(self, ciphertext: bytes, old: CredentialCipher) -> bytes:
+        """`ciphertext`, made with `old`, encrypted with this key instead (the plaintext byte for byte)."""
+        try:
+            plaintext = old._fernet.decrypt(ciphertext)
+        except InvalidToken:
+            raise SecretKeyError("cannot decrypt stored integration credentials with the old key") from None
+        return self._fernet.encrypt(plaintext)
 
 
 def hash_password(password: str) -> str:
