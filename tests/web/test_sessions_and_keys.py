@@ -92,6 +92,23 @@ def test_key_file_is_created_0600_and_refused_when_readable(tmp_path: Path, monk
     assert load_secret(key_file) == b"x" * 40
 
 
+def test_a_key_file_that_is_a_fifo_or_too_short_is_refused_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The installation key file is read as an old key for `integrations rekey` is: bounded, and a
+    # regular file only (an open of a FIFO nobody writes to would wait for ever).
+    monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
+    fifo = tmp_path / "secret.key"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(SecretKeyError, match="is not a regular file"):
+        load_secret(fifo)
+    short = tmp_path / "short.key"
+    short.write_text("x" * 31)
+    short.chmod(0o600)
+    with pytest.raises(SecretKeyError, match="fewer than 32 characters; delete it"):
+        load_secret(short)
+
+
 def test_credentials_need_the_same_key_to_decrypt() -> None:
     sealed = CredentialCipher(SECRET).encrypt({"admin_key": "sk-admin-abcdefghijklmnop"})
     assert b"sk-admin" not in sealed

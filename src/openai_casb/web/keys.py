@@ -70,19 +70,26 @@ def load_secret(key_file: Path | None = None) -> bytes:
 
 
 def _read_key_file(path: Path) -> bytes:
+    value, mode = _secret_in_file(path, "key file", "delete it to have a new one made")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretKeyError(
+            f"key file {path} is accessible by group or others (mode {stat.filemode(mode)}); run `chmod 600 {path}`"
+        )
+    return value
+
+
+def _secret_in_file(path: Path, what: str, if_short: str) -> tuple[bytes, int]:
+    """A secret held in `path` and the file's mode: read bounded, a regular file only (a FIFO would
+    block), surrounding whitespace removed, at least 32 characters. `what` names the file in messages
+    and `if_short` says what to do about a short one; the contents never appear in them."""
     try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise SecretKeyError(
-                f"key file {path} is accessible by group or others (mode {stat.filemode(mode)}); "
-                f"run `chmod 600 {path}`"
-            )
-        value = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise SecretKeyError(f"cannot read the key file {path}: {exc.strerror}") from None
+        text, mode = read_text_bounded(path, MAX_SECRET_FILE_BYTES, what, regular_only=True)
+    except BoundedReadError as exc:
+        raise SecretKeyError(str(exc)) from None
+    value = text.strip()
     if len(value) < 32:
-        raise SecretKeyError(f"key file {path} holds fewer than 32 characters; delete it to have a new one made")
-    return value.encode()
+        raise SecretKeyError(f"{what} {path} holds fewer than 32 characters; {if_short}")
+    return value.encode(), mode
 
 
 def load_existing_secret(key_file: Path | None = None) -> bytes:
@@ -101,16 +108,9 @@ def load_existing_secret(key_file: Path | None = None) -> bytes:
 
 def read_secret_from_file(path: Path, what: str) -> bytes:
     """A secret held in `path` (an old key file, or the file an old `..._FILE` variable named), read as the
-    product reads its own: bounded, a regular file only, surrounding whitespace removed, >= 32 characters.
-    `what` names the source in messages (e.g. "--old-key-file"); the contents never appear in them."""
-    try:
-        text, _ = read_text_bounded(path, MAX_SECRET_FILE_BYTES, what, regular_only=True)
-    except BoundedReadError as exc:
-        raise SecretKeyError(str(exc)) from None
-    value = text.strip()
-    if len(value) < 32:
-        raise SecretKeyError(f"{what} {path} holds fewer than 32 characters; is it the right file?")
-    return value.encode()
+    product reads its own key file (`_secret_in_file`), whatever its mode. `what` names the source in
+    messages (e.g. "--old-key-file")."""
+    return _secret_in_file(path, what, "is it the right file?")[0]
 
 
 def derive_key(secret: bytes, purpose: str) -> bytes:
