@@ -164,14 +164,13 @@ class _Tally:
         self._profiles = profiles
         self.population = _Population()
         self._sequence = 0
-        self._counts: dict[_Key, int] = {}
+        self.counts: dict[_Key, int] = {}  # key -> detections (the engine's hot loop adds to full keys)
         # key -> (values, their sequence numbers)
         self._samples: dict[_Key, tuple[list[str], list[int]]] = {}
         self._hashes: dict[_Key, tuple[list[str], list[int]]] = {}
         # Keys whose samples and hashes are all kept: most detections of a busy file only count,
-        # in `counts` directly (the engine's hot loop; sequence numbers order kept values only).
+        # in `counts` directly (sequence numbers order kept values only).
         self.full: set[_Key] = set()
-        self.counts = self._counts
 
     def wants(self, key: _Key) -> tuple[bool, bool]:
         """Whether a new detection's (masked sample, hash) could still be kept: past the limits
@@ -184,12 +183,12 @@ class _Tally:
 
     def add(self, key: _Key, masked: str | None, digest: str | None) -> None:
         self._sequence += 1
-        count = self._counts.get(key)
+        count = self.counts.get(key)
         if count is None:
             self._samples[key] = ([], [])
             self._hashes[key] = ([], [])
             count = 0
-        self._counts[key] = count + 1
+        self.counts[key] = count + 1
         values, sequences = self._samples[key]
         if masked is not None and len(values) < MAX_SAMPLES and masked not in values:
             values.append(masked)
@@ -203,7 +202,7 @@ class _Tally:
 
     def result(self) -> MatchResult:
         strata: dict[tuple[str, str], list[int]] = {}
-        for profile_name, entry, stratum in self._counts:
+        for profile_name, entry, stratum in self.counts:
             if stratum == 0 or not self.population.at_chance(stratum):
                 strata.setdefault((profile_name, entry), []).append(stratum)
         matches: list[EntryMatch] = []
@@ -212,7 +211,7 @@ class _Tally:
             total = 0
             for entry in profile.entries:
                 keys = [(profile.name, entry, stratum) for stratum in strata.get((profile.name, entry), ())]
-                count = sum(self._counts[key] for key in keys)
+                count = sum(self.counts[key] for key in keys)
                 if count:
                     total += count
                     samples = _first_distinct([self._samples[key] for key in keys], MAX_SAMPLES)
